@@ -1,0 +1,104 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Ferry: content distribution for software deployment.
+///
+/// Shared/ holds libraries every service uses; Services/ holds one folder per executable
+/// (its logic as a library that tests drive, and a thin `@main`); Tools/ferry is the CLI.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Ferry",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "distribution-manager", targets: ["DistributionManagerMain"]),
+        .executable(name: "package-transfer-manager", targets: ["PackageTransferManagerMain"]),
+        .executable(name: "management-point", targets: ["ManagementPointMain"]),
+        .executable(name: "pull-dp", targets: ["PullDPMain"]),
+        .executable(name: "ferry", targets: ["FerryMain"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // System libraries.
+        .systemLibrary(name: "CZeroMQ", path: "Shared/CZeroMQ", pkgConfig: "libzmq",
+                       providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CCurl", path: "Shared/CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // Shared libraries.
+        .target(name: "Messages", path: "Shared/Messages", swiftSettings: swiftSettings),
+        .target(name: "Store",
+                dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+                path: "Shared/Store", swiftSettings: swiftSettings),
+        .target(name: "Bus",
+                dependencies: ["CZeroMQ", "Messages", "Store",
+                               .product(name: "Logging", package: "swift-log"),
+                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                path: "Shared/Bus", swiftSettings: swiftSettings),
+        .target(name: "ContentStore",
+                dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+                path: "Shared/ContentStore", swiftSettings: swiftSettings),
+        .target(name: "HTTPTransfer", dependencies: ["CCurl"],
+                path: "Shared/HTTPTransfer", swiftSettings: swiftSettings),
+        .target(name: "ServiceKit",
+                dependencies: ["Messages", "Bus", "Store",
+                               .product(name: "Crypto", package: "swift-crypto"),
+                               .product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "Logging", package: "swift-log"),
+                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                               .product(name: "Yams", package: "Yams")],
+                path: "Shared/ServiceKit", swiftSettings: swiftSettings),
+
+        // Services: logic as a library, a thin executable over it.
+        .target(name: "DistributionManager",
+                dependencies: ["ServiceKit", "ContentStore", "HTTPTransfer"],
+                path: "Services/DistributionManager/Library", swiftSettings: swiftSettings),
+        .executableTarget(name: "DistributionManagerMain", dependencies: ["DistributionManager"],
+                          path: "Services/DistributionManager/Main", swiftSettings: swiftSettings),
+        .target(name: "PackageTransferManager",
+                dependencies: ["ServiceKit", "ContentStore", "HTTPTransfer"],
+                path: "Services/PackageTransferManager/Library", swiftSettings: swiftSettings),
+        .executableTarget(name: "PackageTransferManagerMain", dependencies: ["PackageTransferManager"],
+                          path: "Services/PackageTransferManager/Main", swiftSettings: swiftSettings),
+        .target(name: "ManagementPoint",
+                dependencies: ["ServiceKit"],
+                path: "Services/ManagementPoint/Library", swiftSettings: swiftSettings),
+        .executableTarget(name: "ManagementPointMain", dependencies: ["ManagementPoint"],
+                          path: "Services/ManagementPoint/Main", swiftSettings: swiftSettings),
+        .target(name: "PullDP",
+                dependencies: ["ServiceKit", "ContentStore", "HTTPTransfer"],
+                path: "Services/PullDP/Library", swiftSettings: swiftSettings),
+        .executableTarget(name: "PullDPMain", dependencies: ["PullDP"],
+                          path: "Services/PullDP/Main", swiftSettings: swiftSettings),
+
+        // The administrator's CLI.
+        .target(name: "FerryCLI",
+                dependencies: ["ServiceKit", "ContentStore", "HTTPTransfer",
+                               .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                path: "Tools/ferry/Library", swiftSettings: swiftSettings),
+        .executableTarget(name: "FerryMain", dependencies: ["FerryCLI"],
+                          path: "Tools/ferry/Main", swiftSettings: swiftSettings),
+
+        // Tests.
+        .testTarget(name: "MessagesTests", dependencies: ["Messages"], swiftSettings: swiftSettings),
+        .testTarget(name: "StoreTests", dependencies: ["Store"], swiftSettings: swiftSettings),
+        .testTarget(name: "BusTests", dependencies: ["Bus", "Store", "Messages"], swiftSettings: swiftSettings),
+        .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTPTransferTests", dependencies: ["HTTPTransfer"], swiftSettings: swiftSettings),
+        .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit"], swiftSettings: swiftSettings),
+        .testTarget(name: "IntegrationTests",
+                    dependencies: ["FerryCLI", "ServiceKit", "ContentStore", "HTTPTransfer", "Yams"],
+                    swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,309 @@
+import Bus
+import ContentStore
+import Foundation
+import GRDB
+import Logging
+import Messages
+import ServiceKit
+import Store
+
+/// The distribution manager's domain logic: contents, versions, distribution targets.
+///
+/// Plain methods over the database and the site content library, so tests can drive it
+/// without sockets. Distributing writes the targets and the PTM's transfer jobs in one
+/// transaction; the outbox delivers the jobs.
+final class ContentCatalog: Sendable {
+    static let transferManagerPeer = "package-transfer-manager"
+
+    let database: ServiceDatabase
+    let library: ChunkStore
+    let chunking: ChunkingParameters
+    let node: String
+    let signer: SiteTokenSigner
+    let tokenLifetime: TimeInterval
+    let logger: Logger
+    let libraryURL: @Sendable () -> String
+
+    init(database: ServiceDatabase, library: ChunkStore, chunking: ChunkingParameters, node: String,
+         signer: SiteTokenSigner, tokenLifetime: TimeInterval, logger: Logger, libraryURL: @escaping @Sendable () -> String) {
+        self.database = database
+        self.library = library
+        self.chunking = chunking
+        self.node = node
+        self.signer = signer
+        self.tokenLifetime = tokenLifetime
+        self.logger = logger
+        self.libraryURL = libraryURL
+    }
+
+    // MARK: Contents
+
+    func create(_ request: CreateContent) async throws -> ContentVersionReply {
+        let name = try Self.validName(request.name)
+        let exists = try await database.read { db in try ContentRecord.exists(db, key: name) }
+        guard !exists else { throw WireError(code: .conflict, message: "content '\(name)' already exists; use 'ferry content update \(name)'") }
+        let source = try Self.validSource(request.sourcePath)
+        logger.info("importing new content", metadata: ["content": "\(name)", "source": "\(source.path)"])
+        let imported = try await importFolder(source)
+        let now = Date().timeIntervalSince1970
+        let record = ContentRecord(name: name, type: request.type.rawValue, priority: request.priority.rawValue,
+                                   sourcePath: source.path, currentVersion: 1, createdAt: now)
+        let version = VersionRecord(contentName: name, number: 1, versionID: imported.versionID,
+                                    totalBytes: imported.totalBytes, fileCount: imported.manifest.fileCount,
+                                    chunkCount: imported.manifest.uniqueChunks.count, createdAt: now)
+        do {
+            try await database.write { db in
+                try record.insert(db)
+                try version.insert(db)
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw WireError(code: .conflict, message: "content '\(name)' already exists")
+        }
+        logger.info("created content", metadata: ["content": "\(name)", "version": "1", "version-id": "\(imported.versionID)",
+                                                  "bytes": "\(imported.totalBytes)", "new-chunks": "\(imported.newChunks)"])
+        return ContentVersionReply(content: Self.summary(record, version), version: version.summary, isNewVersion: true,
+                                   newChunks: imported.newChunks, newBytes: imported.newBytes)
+    }
+
+    func update(_ request: UpdateContent) async throws -> ContentVersionReply {
+        let (record, current) = try await content(named: request.name)
+        let source = try Self.validSource(request.sourcePath ?? record.sourcePath)
+        logger.info("importing content update", metadata: ["content": "\(record.name)", "source": "\(source.path)"])
+        let imported = try await importFolder(source)
+        if imported.versionID == current.versionID {
+            var unchanged = record
+            unchanged.sourcePath = source.path
+            try await database.write { [unchanged] db in try unchanged.update(db) }
+            return ContentVersionReply(content: Self.summary(unchanged, current), version: current.summary, isNewVersion: false,
+                                       newChunks: imported.newChunks, newBytes: imported.newBytes)
+        }
+        let now = Date().timeIntervalSince1970
+        let result = try await database.write { db -> (ContentRecord, VersionRecord) in
+            guard var latest = try ContentRecord.fetchOne(db, key: record.name) else {
+                throw WireError(code: .notFound, message: "content '\(record.name)' was deleted during the import")
+            }
+            let version = VersionRecord(contentName: latest.name, number: latest.currentVersion + 1, versionID: imported.versionID,
+                                        totalBytes: imported.totalBytes, fileCount: imported.manifest.fileCount,
+                                        chunkCount: imported.manifest.uniqueChunks.count, createdAt: now)
+            try version.insert(db)
+            latest.currentVersion = version.number
+            latest.sourcePath = source.path
+            try latest.update(db)
+            return (latest, version)
+        }
+        logger.info("new content version", metadata: ["content": "\(record.name)", "version": "\(result.1.number)",
+                                                      "version-id": "\(imported.versionID)", "new-chunks": "\(imported.newChunks)",
+                                                      "new-bytes": "\(imported.newBytes)"])
+        return ContentVersionReply(content: Self.summary(result.0, result.1), version: result.1.summary, isNewVersion: true,
+                                   newChunks: imported.newChunks, newBytes: imported.newBytes)
+    }
+
+    func list() async throws -> ContentList {
+        try await database.read { db in
+            let contents = try ContentRecord.order(Column("name")).fetchAll(db)
+            return ContentList(contents: try contents.map { record in
+                let version = try VersionRecord.fetchOne(db, key: ["contentName": record.name, "number": record.currentVersion])
+                return Self.summary(record, version)
+            })
+        }
+    }
+
+    func show(_ name: String) async throws -> ContentDetail {
+        let (record, current) = try await content(named: name)
+        return try await database.read { db in
+            let versions = try VersionRecord.filter(Column("contentName") == record.name).order(Column("number")).fetchAll(db)
+            let targets = try TargetRecord.filter(Column("contentName") == record.name).order(Column("distributionPoint")).fetchAll(db)
+            return ContentDetail(content: Self.summary(record, current), versions: versions.map(\.summary), targets: targets.map(\.status))
+        }
+    }
+
+    // MARK: Distribution points
+
+    func registerDistributionPoints(_ points: [DistributionPointSettings]) async throws {
+        try await database.write { db in
+            for point in points {
+                try DistributionPointRecord(name: point.name, busEndpoint: point.busEndpoint, httpURL: point.httpURL,
+                                            publicKey: point.publicKey).save(db)
+            }
+        }
+    }
+
+    func distributionPoints() async throws -> DistributionPointList {
+        try await database.read { db in
+            let points = try DistributionPointRecord.order(Column("name")).fetchAll(db)
+            return DistributionPointList(points: try points.map { point in
+                let installed = try InstalledVersionRecord.filter(Column("distributionPoint") == point.name).fetchCount(db)
+                let pending = try TargetRecord.filter(Column("distributionPoint") == point.name)
+                    .filter([DistributionState.waiting.rawValue, DistributionState.inProgress.rawValue].contains(Column("state")))
+                    .fetchCount(db)
+                return DistributionPointSummary(name: point.name, busEndpoint: point.busEndpoint, httpURL: point.httpURL,
+                                                installedVersions: installed, pendingVersions: pending)
+            })
+        }
+    }
+
+    // MARK: Distribution
+
+    /// Records the targets and queues one transfer job per DP, in one transaction.
+    func distribute(_ request: Distribute) async throws -> (DistributeAccepted, queuedJobs: Int) {
+        guard !request.distributionPoints.isEmpty else {
+            throw WireError(code: .invalidArgument, message: "name at least one distribution point (--dp)")
+        }
+        let (record, version) = try await content(named: request.name)
+        let token = try signer.sign(SiteTokenClaims(scope: "transfer", subject: Self.transferManagerPeer,
+                                                    expiresAt: Date().addingTimeInterval(tokenLifetime)))
+        let libraryURL = libraryURL()
+        let accepted = try await database.write { [node] db -> DistributeAccepted in
+            var queued: [String] = []
+            var already: [String] = []
+            for name in Self.unique(request.distributionPoints) {
+                guard let point = try DistributionPointRecord.fetchOne(db, key: name) else {
+                    let known = try DistributionPointRecord.order(Column("name")).fetchAll(db).map(\.name)
+                    throw WireError(code: .notFound, message: "no distribution point named '\(name)' (known: \(known.joined(separator: ", ")))")
+                }
+                let existing = try TargetRecord.fetchOne(db, key: ["contentName": record.name, "distributionPoint": name])
+                if let existing, existing.versionID == version.versionID, !request.redistribute,
+                   existing.state == DistributionState.installed.rawValue
+                    || existing.state == DistributionState.waiting.rawValue
+                    || existing.state == DistributionState.inProgress.rawValue {
+                    already.append(name)
+                    continue
+                }
+                let jobID = UUID()
+                try TargetRecord(contentName: record.name, distributionPoint: name, version: version.number,
+                                 versionID: version.versionID, state: DistributionState.waiting.rawValue, jobID: jobID.uuidString,
+                                 bytesDone: 0, bytesTotal: version.totalBytes, attempts: 0, reason: nil,
+                                 updatedAt: Date().timeIntervalSince1970).save(db)
+                let job = TransferJob(
+                    jobID: jobID, contentName: record.name, versionID: version.versionID, version: version.number,
+                    priority: Priority(rawValue: record.priority) ?? .medium,
+                    distributionPoint: DistributionPointAddress(name: point.name, busEndpoint: point.busEndpoint,
+                                                                httpURL: point.httpURL, publicKey: point.publicKey ?? ""),
+                    libraryURL: libraryURL, pushToken: token, redistribute: request.redistribute,
+                    totalBytes: version.totalBytes, chunkCount: version.chunkCount)
+                try Outbox.enqueue(db, job, to: Self.transferManagerPeer, sender: node)
+                queued.append(name)
+            }
+            return DistributeAccepted(name: record.name, versionID: version.versionID, version: version.number,
+                                      queued: queued, alreadyInstalled: already)
+        }
+        for name in accepted.queued {
+            logger.info("queued transfer job", metadata: ["content": "\(record.name)", "version": "\(version.number)", "dp": "\(name)",
+                                                          "bytes": "\(version.totalBytes)", "redistribute": "\(request.redistribute)"])
+        }
+        return (accepted, accepted.queued.count)
+    }
+
+    func status(_ name: String) async throws -> DistributionStatusReply {
+        let (record, version) = try await content(named: name)
+        let targets = try await database.read { db in
+            try TargetRecord.filter(Column("contentName") == record.name).order(Column("distributionPoint")).fetchAll(db)
+        }
+        return DistributionStatusReply(name: record.name, versionID: version.versionID, version: version.number,
+                                       targets: targets.map(\.status))
+    }
+
+    /// Applies a progress report if it is about the job the target currently waits for.
+    func applyProgress(_ progress: TransferProgress) async throws {
+        try await database.write { db in
+            guard var target = try TargetRecord.filter(Column("jobID") == progress.jobID.uuidString).fetchOne(db),
+                  target.state == DistributionState.waiting.rawValue || target.state == DistributionState.inProgress.rawValue
+            else { return }
+            target.state = DistributionState.inProgress.rawValue
+            target.bytesDone = progress.bytesDone
+            target.bytesTotal = progress.bytesTotal
+            target.attempts = progress.attempt
+            target.reason = progress.lastError.map { error in
+                let retry = progress.nextAttemptAt.map { " (retry at \($0.formatted(date: .omitted, time: .standard)))" } ?? ""
+                return "attempt \(progress.attempt) failed: \(error)\(retry)"
+            }
+            target.updatedAt = Date().timeIntervalSince1970
+            try target.update(db)
+        }
+    }
+
+    /// Applies the end of a job; runs inside the command's inbox transaction.
+    func applyReport(_ report: TransferReport, _ db: Database) throws {
+        let now = Date().timeIntervalSince1970
+        if report.outcome == .installed {
+            try InstalledVersionRecord(distributionPoint: report.distributionPoint, versionID: report.versionID, installedAt: now)
+                .save(db)
+        }
+        guard var target = try TargetRecord.filter(Column("jobID") == report.jobID.uuidString).fetchOne(db) else { return }
+        target.state = report.outcome == .installed ? DistributionState.installed.rawValue : DistributionState.failed.rawValue
+        target.bytesDone = report.outcome == .installed ? target.bytesTotal : target.bytesDone
+        target.attempts = report.attempts
+        target.reason = report.reason
+        target.updatedAt = now
+        try target.update(db)
+    }
+
+    // MARK: Helpers
+
+    private func content(named name: String) async throws -> (ContentRecord, VersionRecord) {
+        let found = try await database.read { db -> (ContentRecord, VersionRecord)? in
+            guard let record = try ContentRecord.fetchOne(db, key: name),
+                  let version = try VersionRecord.fetchOne(db, key: ["contentName": name, "number": record.currentVersion])
+            else { return nil }
+            return (record, version)
+        }
+        guard let found else { throw WireError(code: .notFound, message: "no content named '\(name)'") }
+        return found
+    }
+
+    private func importFolder(_ source: URL) async throws -> ImportResult {
+        let importer = FolderImporter(store: library, parameters: chunking)
+        let library = library
+        let started = Date()
+        let result: ImportResult
+        do {
+            result = try await Blocking.run {
+                let result = try importer.importFolder(at: source)
+                try library.storeManifest(try result.manifest.canonicalData(), versionID: result.versionID)
+                return result
+            }
+        } catch let error as ContentStoreError {
+            throw WireError(code: .invalidArgument, message: "cannot import \(source.path): \(error)")
+        }
+        let seconds = Date().timeIntervalSince(started)
+        logger.info("imported folder", metadata: [
+            "source": "\(source.path)", "files": "\(result.manifest.fileCount)", "bytes": "\(result.totalBytes)",
+            "new-chunks": "\(result.newChunks)", "reused-chunks": "\(result.reusedChunks)",
+            "seconds": "\(String(format: "%.2f", seconds))"])
+        return result
+    }
+
+    static func validName(_ name: String) throws -> String {
+        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "._- "))
+        guard !trimmed.isEmpty, trimmed.count <= 128, trimmed.unicodeScalars.allSatisfy(allowed.contains) else {
+            throw WireError(code: .invalidArgument,
+                            message: "invalid content name '\(name)': use 1-128 letters, digits, spaces, '.', '_' or '-'")
+        }
+        return trimmed
+    }
+
+    static func validSource(_ path: String) throws -> URL {
+        guard path.hasPrefix("/") else {
+            throw WireError(code: .invalidArgument, message: "source folder must be an absolute path on the site server: '\(path)'")
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw WireError(code: .notFound, message: "source folder '\(path)' does not exist or is not a folder")
+        }
+        return URL(fileURLWithPath: path, isDirectory: true)
+    }
+
+    static func summary(_ record: ContentRecord, _ version: VersionRecord?) -> ContentSummary {
+        ContentSummary(name: record.name, type: ContentType(rawValue: record.type) ?? .package,
+                       priority: Priority(rawValue: record.priority) ?? .medium, sourcePath: record.sourcePath,
+                       currentVersion: record.currentVersion, currentVersionID: version?.versionID ?? "",
+                       totalBytes: version?.totalBytes ?? 0, fileCount: version?.fileCount ?? 0,
+                       createdAt: Date(timeIntervalSince1970: record.createdAt))
+    }
+
+    static func unique(_ names: [String]) -> [String] {
+        var seen = Set<String>()
+        return names.filter { seen.insert($0).inserted }
+    }
+}

@@ -1,0 +1,73 @@
+public import ServiceKit
+import Bus
+import ContentStore
+import Foundation
+import Hummingbird
+import Logging
+import Messages
+import Store
+
+/// The distribution manager: owns the site's contents, versions, DPs and distribution
+/// state; the CLI's single entry point; hands transfer jobs to the PTM.
+public enum DistributionManager {
+    public static let serviceName = "distribution-manager"
+
+    /// Builds the service from its configuration file and runs it until SIGTERM.
+    public static func run(configuration: ConfigurationFile, journal: String? = nil) async throws {
+        let common = try configuration.decode(CommonSettings.self)
+        let settings = try configuration.decode(DistributionManagerSettings.self)
+        let host = try ServiceHost(service: serviceName, settings: common, defaultLogName: "distmgr.log", journalOverride: journal)
+        let database = try ServiceDatabase(url: common.dataURL.appendingPathComponent("distmgr.sqlite"),
+                                           migrator: DistributionManagerDatabase.migrator)
+        let library = try ChunkStore(root: common.dataURL.appendingPathComponent("library", isDirectory: true))
+        let signer = try SiteTokenSigner(privateKeyFile: URL(fileURLWithPath: settings.siteSigningKeyFile))
+        let verifier = try SiteTokenVerifier(publicKeyFile: URL(fileURLWithPath: settings.siteSigningKeyFile + ".pub"))
+        let fallbackURL = "http://\(common.http.host):\(common.http.port)"
+        let catalog = ContentCatalog(
+            database: database, library: library, chunking: try (settings.chunking ?? .standard).validated(), node: common.node,
+            signer: signer, tokenLifetime: settings.transferTokenLifetimeSeconds ?? 7 * 24 * 3600, logger: host.logger,
+            libraryURL: { host.httpURL ?? fallbackURL })
+        try await catalog.registerDistributionPoints(settings.distributionPoints)
+
+        let transferManager = try host.client(peer: ContentCatalog.transferManagerPeer, settings: settings.packageTransferManager)
+        let pump = OutboxPump(database: database, logger: host.logger) { peer in
+            peer == ContentCatalog.transferManagerPeer ? transferManager : nil
+        }
+        let dispatcher = makeDispatcher(catalog: catalog, database: database, pump: pump, logger: host.logger)
+        let busServer = host.makeBusServer(dispatcher: dispatcher)
+        try busServer.start()
+        let router = Router()
+        LibraryRoutes(library: library, verifier: verifier, metrics: host.metrics).register(on: router)
+        let application = host.makeHTTPApplication(router: router, busServer: busServer)
+        try await host.run([busServer, pump, application])
+        transferManager.close()
+    }
+
+    static func makeDispatcher(catalog: ContentCatalog, database: ServiceDatabase, pump: OutboxPump, logger: Logger) -> BusDispatcher {
+        var dispatcher = BusDispatcher(logger: logger)
+        dispatcher.on(CreateContent.self) { request, _ in try await catalog.create(request) }
+        dispatcher.on(UpdateContent.self) { request, _ in try await catalog.update(request) }
+        dispatcher.on(ListContents.self) { _, _ in try await catalog.list() }
+        dispatcher.on(ShowContent.self) { request, _ in try await catalog.show(request.name) }
+        dispatcher.on(ListDistributionPoints.self) { _, _ in try await catalog.distributionPoints() }
+        dispatcher.on(Distribute.self) { request, _ in
+            let (accepted, queued) = try await catalog.distribute(request)
+            if queued > 0 { pump.wake() }
+            return accepted
+        }
+        dispatcher.on(DistributionStatusQuery.self) { request, _ in try await catalog.status(request.name) }
+        dispatcher.on(TransferProgress.self) { progress, envelope in
+            try await catalog.applyProgress(progress)
+            return Ack(messageID: envelope.id, duplicate: false)
+        }
+        dispatcher.onCommand(TransferReport.self, database: database) { report, _, db in
+            try catalog.applyReport(report, db)
+        } afterCommit: { report in
+            logger.info("distribution \(report.outcome.rawValue)", metadata: [
+                "dp": "\(report.distributionPoint)", "version-id": "\(report.versionID)", "job": "\(report.jobID)",
+                "bytes-pushed": "\(report.bytesPushed)", "chunks-pushed": "\(report.chunksPushed)",
+                "reason": "\(report.reason ?? "-")"])
+        }
+        return dispatcher
+    }
+}

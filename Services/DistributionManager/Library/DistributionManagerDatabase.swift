@@ -1,0 +1,121 @@
+import Foundation
+import GRDB
+import Messages
+import Store
+
+/// The distribution manager's tables: contents, versions, DPs, per-DP distribution state.
+enum DistributionManagerDatabase {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("distribution-manager-v1") { db in
+            try db.create(table: "content") { table in
+                table.primaryKey("name", .text)
+                table.column("type", .text).notNull()
+                table.column("priority", .text).notNull()
+                table.column("sourcePath", .text).notNull()
+                table.column("currentVersion", .integer).notNull()
+                table.column("createdAt", .double).notNull()
+            }
+            try db.create(table: "contentVersion") { table in
+                table.column("contentName", .text).notNull().references("content", onDelete: .cascade)
+                table.column("number", .integer).notNull()
+                table.column("versionID", .text).notNull()
+                table.column("totalBytes", .integer).notNull()
+                table.column("fileCount", .integer).notNull()
+                table.column("chunkCount", .integer).notNull()
+                table.column("createdAt", .double).notNull()
+                table.primaryKey(["contentName", "number"])
+            }
+            try db.create(table: "distributionPoint") { table in
+                table.primaryKey("name", .text)
+                table.column("busEndpoint", .text).notNull()
+                table.column("httpURL", .text).notNull()
+                table.column("publicKey", .text)
+            }
+            try db.create(table: "distributionTarget") { table in
+                table.column("contentName", .text).notNull().references("content", onDelete: .cascade)
+                table.column("distributionPoint", .text).notNull()
+                table.column("version", .integer).notNull()
+                table.column("versionID", .text).notNull()
+                table.column("state", .text).notNull()
+                table.column("jobID", .text).notNull()
+                table.column("bytesDone", .integer).notNull()
+                table.column("bytesTotal", .integer).notNull()
+                table.column("attempts", .integer).notNull()
+                table.column("reason", .text)
+                table.column("updatedAt", .double).notNull()
+                table.primaryKey(["contentName", "distributionPoint"])
+            }
+            try db.create(table: "installedVersion") { table in
+                table.column("distributionPoint", .text).notNull()
+                table.column("versionID", .text).notNull()
+                table.column("installedAt", .double).notNull()
+                table.primaryKey(["distributionPoint", "versionID"])
+            }
+        }
+        return migrator
+    }
+}
+
+struct ContentRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "content"
+    var name: String
+    var type: String
+    var priority: String
+    var sourcePath: String
+    var currentVersion: Int
+    var createdAt: Double
+}
+
+struct VersionRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "contentVersion"
+    var contentName: String
+    var number: Int
+    var versionID: String
+    var totalBytes: Int64
+    var fileCount: Int
+    var chunkCount: Int
+    var createdAt: Double
+
+    var summary: VersionSummary {
+        VersionSummary(number: number, versionID: versionID, totalBytes: totalBytes, fileCount: fileCount,
+                       chunkCount: chunkCount, createdAt: Date(timeIntervalSince1970: createdAt))
+    }
+}
+
+struct DistributionPointRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "distributionPoint"
+    var name: String
+    var busEndpoint: String
+    var httpURL: String
+    var publicKey: String?
+}
+
+struct TargetRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "distributionTarget"
+    var contentName: String
+    var distributionPoint: String
+    var version: Int
+    var versionID: String
+    var state: String
+    var jobID: String
+    var bytesDone: Int64
+    var bytesTotal: Int64
+    var attempts: Int
+    var reason: String?
+    var updatedAt: Double
+
+    var status: DistributionTargetStatus {
+        DistributionTargetStatus(distributionPoint: distributionPoint, versionID: versionID, version: version,
+                                 state: DistributionState(rawValue: state) ?? .waiting, bytesDone: bytesDone,
+                                 bytesTotal: bytesTotal, attempts: attempts, reason: reason,
+                                 updatedAt: Date(timeIntervalSince1970: updatedAt))
+    }
+}
+
+struct InstalledVersionRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "installedVersion"
+    var distributionPoint: String
+    var versionID: String
+    var installedAt: Double
+}

@@ -1,0 +1,24 @@
+public import Foundation
+public import ServiceKit
+public import ContentStore
+
+/// The distribution manager's configuration file.
+public struct DistributionManagerSettings: Codable, Sendable {
+    public var packageTransferManager: PeerSettings
+    /// The site's distribution points.
+    public var distributionPoints: [DistributionPointSettings]
+    /// The site's Ed25519 signing key (base64), written by `ferry cluster up`.
+    public var siteSigningKeyFile: String
+    public var chunking: ChunkingParameters?
+    /// How long a transfer token stays valid; default 7 days, so retries spread over the
+    /// seed's 100 × 30 minutes still carry a valid token.
+    public var transferTokenLifetimeSeconds: Double?
+}
+
+/// One distribution point as the site's configuration lists it.
+public struct DistributionPointSettings: Codable, Sendable {
+    public var name: String
+    public var busEndpoint: String
+    public var httpURL: String
+    public var publicKey: String?
+}

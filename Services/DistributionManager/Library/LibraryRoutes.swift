@@ -1,0 +1,42 @@
+import ContentStore
+import Foundation
+import Hummingbird
+import ServiceKit
+
+/// The site content library over HTTP, for the PTM: manifests and chunks by hash, read
+/// with a site-signed transfer token.
+struct LibraryRoutes: Sendable {
+    let library: ChunkStore
+    let verifier: SiteTokenVerifier
+    let metrics: MetricsRegistry
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/library/chunks/:hash") { request, context -> Response in
+            if let refusal = authorize(request) { return refusal }
+            let hash = context.parameters.get("hash") ?? ""
+            guard ContentHash.isValid(hash) else { return HTTPResponses.error(.badRequest, "invalid chunk hash") }
+            guard let data = try? library.read(hash) else { return HTTPResponses.error(.notFound, "no chunk \(hash)") }
+            metrics.increment("ferry_library_chunk_bytes_served_total", by: Double(data.count))
+            return HTTPResponses.data(data)
+        }
+        router.get("/library/manifests/:version") { request, context -> Response in
+            if let refusal = authorize(request) { return refusal }
+            let version = context.parameters.get("version") ?? ""
+            guard ContentHash.isValid(version) else { return HTTPResponses.error(.badRequest, "invalid version id") }
+            guard let data = try? library.manifestData(version) else { return HTTPResponses.error(.notFound, "no manifest \(version)") }
+            return HTTPResponses.data(data, contentType: "application/json")
+        }
+    }
+
+    private func authorize(_ request: Request) -> Response? {
+        guard let token = SiteTokenVerifier.bearer(request.headers[.authorization]) else {
+            return HTTPResponses.error(.unauthorized, "a site transfer token is required")
+        }
+        do {
+            _ = try verifier.verify(token, scope: "transfer")
+            return nil
+        } catch {
+            return HTTPResponses.error(.forbidden, error.description)
+        }
+    }
+}

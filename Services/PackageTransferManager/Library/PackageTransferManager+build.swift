@@ -1,0 +1,93 @@
+public import ServiceKit
+import Bus
+import Foundation
+import HTTPTransfer
+import Hummingbird
+import Logging
+import Messages
+import Store
+
+/// The package transfer manager: carries out the distribution manager's transfer jobs so
+/// the distribution manager is never blocked by many DPs (SPEC T1–T2, T4, T6).
+public enum PackageTransferManager {
+    public static let serviceName = "package-transfer-manager"
+
+    /// Builds the service from its configuration file and runs it until SIGTERM.
+    public static func run(configuration: ConfigurationFile, journal: String? = nil) async throws {
+        let common = try configuration.decode(CommonSettings.self)
+        let settings = try configuration.decode(PackageTransferManagerSettings.self)
+        let host = try ServiceHost(service: serviceName, settings: common, defaultLogName: "pkgxfermgr.log", journalOverride: journal)
+        let database = try ServiceDatabase(url: common.dataURL.appendingPathComponent("pkgxfermgr.sqlite"),
+                                           migrator: TransferJobStore.migrator)
+        let distributionManager = try host.client(peer: TransferWorker.distributionManagerPeer, settings: settings.distributionManager)
+        let pump = OutboxPump(database: database, logger: host.logger) { peer in
+            peer == TransferWorker.distributionManagerPeer ? distributionManager : nil
+        }
+        let connections = DistributionPointConnections(host: host)
+        let progress: @Sendable (TransferProgress) async -> Void = { progress in
+            // Best effort: a lost progress report is replaced by the next one.
+            _ = try? await distributionManager.request(progress, expecting: Ack.self, timeout: .seconds(2))
+        }
+        let metrics = host.metrics
+        let worker = TransferWorkerBox()
+        let executor: @Sendable (TransferJob) -> TransferExecutor = { job in
+            TransferExecutor(http: HTTPClient.shared, transfersPerJob: settings.transfersPerJob ?? 5, logger: host.logger,
+                             distributionPoint: { try connections.client(for: $0) },
+                             reportProgress: { bytes in
+                                 await progress(TransferProgress(jobID: job.jobID, distributionPoint: job.distributionPoint.name,
+                                                                 versionID: job.versionID, bytesDone: bytes, bytesTotal: job.totalBytes,
+                                                                 attempt: 0, lastError: nil, nextAttemptAt: nil))
+                             })
+        }
+        let transferWorker = TransferWorker(
+            database: database, executorFactory: executor, retry: settings.retry ?? .seedDefaults,
+            maximumConcurrentJobs: settings.maximumConcurrentJobs ?? 3, node: common.node, logger: host.logger, pump: pump,
+            metrics: metrics, reportProgress: progress)
+        worker.set(transferWorker)
+
+        var dispatcher = BusDispatcher(logger: host.logger)
+        dispatcher.onCommand(TransferJob.self, database: database) { job, _, db in
+            try TransferWorker.accept(job, db)
+        } afterCommit: { job in
+            host.logger.job(job).info("job received", metadata: ["bytes": "\(job.totalBytes)", "redistribute": "\(job.redistribute)"])
+            worker.wake()
+        }
+        let busServer = host.makeBusServer(dispatcher: dispatcher)
+        try busServer.start()
+        let application = host.makeHTTPApplication(router: Router(), busServer: busServer)
+        try await host.run([busServer, pump, transferWorker, application])
+        distributionManager.close()
+        connections.closeAll()
+    }
+}
+
+/// Lets the bus handler wake the worker, which is built after the dispatcher's closures.
+final class TransferWorkerBox: Sendable {
+    private let worker = Mutex<TransferWorker?>(nil)
+    func set(_ value: TransferWorker) { worker.withLock { $0 = value } }
+    func wake() { worker.withLock { $0 }?.wake() }
+}
+
+/// One bus connection per DP, made on first use from the address in a job.
+final class DistributionPointConnections: Sendable {
+    private let host: ServiceHost
+    private let clients = Mutex([String: BusClient]())
+
+    init(host: ServiceHost) { self.host = host }
+
+    func client(for address: DistributionPointAddress) throws -> BusClient {
+        let key = "\(address.name)|\(address.busEndpoint)|\(address.publicKey)"
+        if let existing = clients.withLock({ $0[key] }) { return existing }
+        let peer = PeerSettings(endpoint: address.busEndpoint, publicKey: address.publicKey.isEmpty ? nil : address.publicKey)
+        let client = try host.client(peer: address.name, settings: peer)
+        return clients.withLock { clients in
+            if let existing = clients[key] { return existing }
+            clients[key] = client
+            return client
+        }
+    }
+
+    func closeAll() {
+        clients.withLock { clients in clients.values.forEach { $0.close() } }
+    }
+}

@@ -1,0 +1,168 @@
+import ContentStore
+import Foundation
+import HTTPTransfer
+import Hummingbird
+import NIOCore
+import ServiceKit
+
+/// The DP's HTTP data plane: pushes from the PTM (with a site token), and manifests,
+/// chunks and whole files for readers, with HEAD and single-range requests.
+struct DistributionPointRoutes: Sendable {
+    let content: DistributionPointContent
+    let verifier: SiteTokenVerifier
+    let maximumChunkSize: Int
+
+    var store: ChunkStore { content.store }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.put("/chunks/:hash") { request, context -> Response in
+            if let refusal = authorize(request) { return refusal }
+            let hash = context.parameters.get("hash") ?? ""
+            guard ContentHash.isValid(hash) else { return HTTPResponses.error(.badRequest, "invalid chunk hash") }
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: maximumChunkSize)
+            } catch {
+                content.metrics.increment("ferry_dp_push_refused_total", labels: ["reason": "too-large"])
+                return HTTPResponses.error(.contentTooLarge, "a chunk may be at most \(maximumChunkSize) bytes")
+            }
+            do {
+                let stored = try content.acceptChunk(Data(buffer: body), hash: hash)
+                return HTTPResponses.text("{\"stored\":\(stored)}\n", status: stored ? .created : .ok, contentType: "application/json")
+            } catch let error as ContentStoreError {
+                content.metrics.increment("ferry_dp_push_refused_total", labels: ["reason": "hash-mismatch"])
+                content.logger.warning("refused a pushed chunk", metadata: ["chunk": "\(hash)", "reason": "\(error)"])
+                return HTTPResponses.error(.unprocessableContent, error.description)
+            }
+        }
+        router.put("/manifests/:version") { request, context -> Response in
+            if let refusal = authorize(request) { return refusal }
+            let version = context.parameters.get("version") ?? ""
+            guard ContentHash.isValid(version) else { return HTTPResponses.error(.badRequest, "invalid version id") }
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: 256 * 1024 * 1024)
+            } catch {
+                return HTTPResponses.error(.contentTooLarge, "manifest too large")
+            }
+            do {
+                try content.acceptManifest(Data(buffer: body), versionID: version)
+                return HTTPResponses.text("{\"stored\":true}\n", status: .created, contentType: "application/json")
+            } catch {
+                content.logger.warning("refused a pushed manifest", metadata: ["version-id": "\(version)", "reason": "\(error)"])
+                return HTTPResponses.error(.unprocessableContent, "\(error)")
+            }
+        }
+        for method in [HTTPRequest.Method.get, .head] {
+            router.on("/chunks/:hash", method: method) { request, context -> Response in
+                let hash = context.parameters.get("hash") ?? ""
+                guard ContentHash.isValid(hash) else { return HTTPResponses.error(.badRequest, "invalid chunk hash") }
+                guard let data = try? store.read(hash) else { return HTTPResponses.error(.notFound, "no chunk \(hash)") }
+                return RangeResponder.data(data, request: request)
+            }
+            router.on("/manifests/:version", method: method) { request, context -> Response in
+                let version = context.parameters.get("version") ?? ""
+                guard ContentHash.isValid(version) else { return HTTPResponses.error(.badRequest, "invalid version id") }
+                guard let data = try? store.manifestData(version) else { return HTTPResponses.error(.notFound, "no manifest \(version)") }
+                return RangeResponder.data(data, request: request, contentType: "application/json")
+            }
+            router.on("/content/:version/files/**", method: method) { request, context -> Response in
+                let version = context.parameters.get("version") ?? ""
+                guard ContentHash.isValid(version) else { return HTTPResponses.error(.badRequest, "invalid version id") }
+                let segments = context.parameters.getCatchAll().map { String($0).removingPercentEncoding ?? String($0) }
+                let path: String
+                do {
+                    path = try PathSafety.normalise(segments.joined(separator: "/"))
+                } catch {
+                    return HTTPResponses.error(.badRequest, "\(error)")
+                }
+                guard let manifest = try? store.manifest(version) else { return HTTPResponses.error(.notFound, "no version \(version)") }
+                guard let entry = manifest.entries.first(where: { $0.path == path && $0.kind == .file }) else {
+                    return HTTPResponses.error(.notFound, "no file '\(path)' in version \(version)")
+                }
+                return RangeResponder.file(entry, store: store, request: request)
+            }
+        }
+    }
+
+    private func authorize(_ request: Request) -> Response? {
+        guard let token = SiteTokenVerifier.bearer(request.headers[.authorization]) else {
+            content.metrics.increment("ferry_dp_push_refused_total", labels: ["reason": "no-token"])
+            return HTTPResponses.error(.unauthorized, "a site transfer token is required")
+        }
+        do {
+            _ = try verifier.verify(token, scope: "transfer")
+            return nil
+        } catch {
+            content.metrics.increment("ferry_dp_push_refused_total", labels: ["reason": "bad-token"])
+            content.logger.warning("refused a push", metadata: ["reason": "\(error.description)"])
+            return HTTPResponses.error(.forbidden, error.description)
+        }
+    }
+}
+
+/// Builds 200/206/416 responses for a byte range of a representation (RFC 9110), since
+/// the stock file middleware gets suffix ranges and out-of-range starts wrong.
+enum RangeResponder {
+    static func data(_ data: Data, request: Request, contentType: String = "application/octet-stream") -> Response {
+        let length = Int64(data.count)
+        switch ByteRange.resolve(request.headers[.range], length: length) {
+        case .whole:
+            return respond(request, status: .ok, length: length, contentType: contentType, range: nil) { writer in
+                try await writer.write(ByteBuffer(bytes: data))
+            }
+        case .partial(let range):
+            let slice = data[Int(range.lowerBound)..<Int(range.upperBound)]
+            return respond(request, status: .partialContent, length: length, contentType: contentType, range: range) { writer in
+                try await writer.write(ByteBuffer(bytes: slice))
+            }
+        case .unsatisfiable:
+            return unsatisfiable(length)
+        }
+    }
+
+    static func file(_ entry: ManifestEntry, store: ChunkStore, request: Request) -> Response {
+        let length = entry.size
+        let resolution = ByteRange.resolve(request.headers[.range], length: length)
+        let range: Range<Int64>
+        switch resolution {
+        case .whole: range = 0..<length
+        case .partial(let partial): range = partial
+        case .unsatisfiable: return unsatisfiable(length)
+        }
+        let segments = Manifest.segments(of: entry, covering: range)
+        let status: HTTPResponse.Status = resolution == .whole ? .ok : .partialContent
+        return respond(request, status: status, length: length, contentType: "application/octet-stream",
+                       range: status == .partialContent ? range : nil) { writer in
+            for segment in segments {
+                let chunk = try store.read(segment.chunkHash)
+                guard ContentHash.sha256Hex(chunk) == segment.chunkHash else {
+                    throw ContentStoreError.hashMismatch(expected: segment.chunkHash, actual: ContentHash.sha256Hex(chunk))
+                }
+                try await writer.write(ByteBuffer(bytes: chunk[segment.offsetInChunk..<(segment.offsetInChunk + segment.length)]))
+            }
+        }
+    }
+
+    private static func respond(_ request: Request, status: HTTPResponse.Status, length: Int64, contentType: String,
+                                range: Range<Int64>?, body: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void) -> Response {
+        let bodyLength = range.map { $0.upperBound - $0.lowerBound } ?? length
+        var headers: HTTPFields = [.contentType: contentType, .acceptRanges: "bytes", .contentLength: "\(bodyLength)"]
+        if let range { headers[.contentRange] = ByteRange.contentRangeHeader(range, length: length) }
+        if request.method == .head {
+            return Response(status: status, headers: headers, body: ResponseBody(contentLength: Int(bodyLength)) { writer in
+                try await writer.finish(nil)
+            })
+        }
+        return Response(status: status, headers: headers, body: ResponseBody(contentLength: Int(bodyLength)) { writer in
+            try await body(&writer)
+            try await writer.finish(nil)
+        })
+    }
+
+    private static func unsatisfiable(_ length: Int64) -> Response {
+        Response(status: .rangeNotSatisfiable,
+                 headers: [.contentRange: ByteRange.unsatisfiedContentRangeHeader(length: length), .contentLength: "0"],
+                 body: ResponseBody())
+    }
+}

@@ -1,0 +1,220 @@
+import CZeroMQ
+import Foundation
+import Logging
+import Messages
+
+/// A DEALER connection to one peer's inbox, with request/reply and deadlines.
+///
+/// Safe to share: requests from any task are handed to the socket's own thread. A request
+/// whose reply does not arrive before its deadline fails with ``BusError/timeout``; a late
+/// reply is dropped. ZeroMQ reconnects by itself when the peer restarts.
+public final class BusClient: @unchecked Sendable {
+    // Mutable state lives in `state`; the socket is confined to the client thread.
+    public let node: String
+    public let peer: String
+    public let endpoint: String
+    private let security: BusClientSecurity?
+    private let journal: Journal?
+    private let logger: Logger
+    private let context = ZMQContext()
+    private let wake = WakePipe()
+    private let stopped = StopFlag()
+    private let state = Mutex(ClientState())
+    private let started = Mutex(false)
+
+    struct Pending {
+        var continuation: CheckedContinuation<Envelope, any Error>
+        var deadline: Date
+    }
+
+    struct ClientState {
+        var outgoing: [Data] = []
+        var pending: [UUID: Pending] = [:]
+    }
+
+    /// - Parameters:
+    ///   - node: this process's node name (the envelope's sender).
+    ///   - peer: a name for the peer, used in errors and logs.
+    public init(node: String, peer: String, endpoint: String, security: BusClientSecurity?,
+                journal: Journal? = nil, logger: Logger) {
+        self.node = node
+        self.peer = peer
+        self.endpoint = endpoint
+        self.security = security
+        self.journal = journal
+        self.logger = logger
+    }
+
+    deinit {
+        stopped.set()
+        wake.wake()
+    }
+
+    /// Sends `request` and waits for the reply of type `Reply`.
+    ///
+    /// An ``ErrorReply`` from the peer throws ``BusError/remote(_:)``.
+    public func request<Request: Message, Reply: Message>(
+        _ request: Request, expecting: Reply.Type = Reply.self, timeout: Duration = .seconds(10)
+    ) async throws -> Reply {
+        let id = UUID()
+        let frame = try EnvelopeCodec.encode(request, id: id, sender: node)
+        let envelope = try await send(frame: frame, id: id, timeout: timeout)
+        return try Self.decodeReply(envelope, expecting: Reply.self, peer: peer)
+    }
+
+    /// Sends a pre-encoded frame whose envelope id is `id` and returns the reply envelope.
+    public func send(frame: Data, id: UUID, timeout: Duration) async throws -> Envelope {
+        try ensureStarted()
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        return try await withCheckedThrowingContinuation { continuation in
+            state.withLock { state in
+                state.pending[id] = Pending(continuation: continuation, deadline: Date().addingTimeInterval(seconds))
+                state.outgoing.append(frame)
+            }
+            wake.wake()
+        }
+    }
+
+    /// Closes the connection; waiting requests fail with ``BusError/closed``.
+    public func close() {
+        stopped.set()
+        wake.wake()
+    }
+
+    static func decodeReply<Reply: Message>(_ envelope: Envelope, expecting: Reply.Type, peer: String) throws -> Reply {
+        if envelope.type == ErrorReply.wireName {
+            let error = try envelope.decodeBody(ErrorReply.self)
+            throw BusError.remote(peer: peer, WireError(code: error.code, message: error.message))
+        }
+        guard envelope.type == Reply.wireName else {
+            throw BusError.unexpectedReply(peer: peer, type: envelope.type)
+        }
+        return try envelope.decodeBody(Reply.self)
+    }
+
+    private func ensureStarted() throws {
+        let alreadyStarted = started.withLock { started in
+            defer { started = true }
+            return started
+        }
+        if alreadyStarted { return }
+        let socket = try ZMQSocket(context: context, type: ZMQ_DEALER)
+        try socket.set(ZMQ_SNDHWM, 100_000)
+        try socket.set(ZMQ_RCVHWM, 100_000)
+        try socket.set(ZMQ_RECONNECT_IVL, 100)
+        try socket.set(ZMQ_RECONNECT_IVL_MAX, 2000)
+        if let security {
+            try socket.set(ZMQ_CURVE_SERVERKEY, string: security.serverKey)
+            try socket.set(ZMQ_CURVE_PUBLICKEY, string: security.identity.publicKey)
+            try socket.set(ZMQ_CURVE_SECRETKEY, string: security.identity.secretKey)
+        }
+        try socket.connect(endpoint)
+        let box = SocketBox(socket)
+        let thread = Thread { [self] in serve(box.socket) }
+        thread.name = "bus-client-\(peer)"
+        thread.start()
+    }
+
+    private func serve(_ socket: ZMQSocket) {
+        defer {
+            socket.close()
+            let pending = state.withLock { state in
+                defer { state.pending.removeAll() }
+                return state.pending
+            }
+            for (_, request) in pending { request.continuation.resume(throwing: BusError.closed(peer: peer)) }
+        }
+        while !stopped.isSet {
+            let (readable, woken) = pollSocket(socket, wake: wake, timeoutMilliseconds: 100)
+            if woken { wake.drain() }
+            sendQueued(socket)
+            if readable {
+                while let frames = try? socket.receive() {
+                    guard let payload = frames.last else { continue }
+                    deliver(payload)
+                }
+            }
+            expireDeadlines()
+        }
+    }
+
+    private func sendQueued(_ socket: ZMQSocket) {
+        let frames = state.withLock { state in
+            defer { state.outgoing.removeAll() }
+            return state.outgoing
+        }
+        for (index, frame) in frames.enumerated() {
+            journal?.record(direction: .outgoing, frame: frame)
+            do {
+                if try !socket.send([frame]) {
+                    // The pipe is full; keep the rest for the next round.
+                    state.withLock { $0.outgoing.insert(contentsOf: frames[index...], at: 0) }
+                    return
+                }
+            } catch {
+                logger.warning("bus send failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private func deliver(_ payload: Data) {
+        journal?.record(direction: .incoming, frame: payload)
+        guard let envelope = try? EnvelopeCodec.decode(payload, catalog: nil),
+              let correlation = envelope.correlationID else {
+            logger.warning("dropped an unreadable reply", metadata: ["peer": "\(peer)"])
+            return
+        }
+        let waiting = state.withLock { $0.pending.removeValue(forKey: correlation) }
+        waiting?.continuation.resume(returning: envelope)
+    }
+
+    private func expireDeadlines() {
+        let now = Date()
+        let expired = state.withLock { state in
+            let ids = state.pending.filter { $0.value.deadline <= now }.map(\.key)
+            return ids.compactMap { state.pending.removeValue(forKey: $0) }
+        }
+        for request in expired {
+            request.continuation.resume(throwing: BusError.timeout(peer: peer, endpoint: endpoint))
+        }
+    }
+}
+
+/// The keys a client needs to reach a CurveZMQ server.
+public struct BusClientSecurity: Sendable {
+    public var identity: CurveKeyPair
+    /// The server's public key (Z85).
+    public var serverKey: String
+
+    public init(identity: CurveKeyPair, serverKey: String) {
+        self.identity = identity
+        self.serverKey = serverKey
+    }
+}
+
+/// Why a bus request did not get a normal reply.
+public enum BusError: Error, CustomStringConvertible, Sendable {
+    case timeout(peer: String, endpoint: String)
+    case remote(peer: String, WireError)
+    case unexpectedReply(peer: String, type: String)
+    case closed(peer: String)
+
+    public var description: String {
+        switch self {
+        case .timeout(let peer, let endpoint):
+            "no reply from \(peer) at \(endpoint) in time (is it running, and does it accept this key?)"
+        case .remote(_, let error):
+            error.message
+        case .unexpectedReply(let peer, let type):
+            "\(peer) answered with an unexpected '\(type)'"
+        case .closed(let peer):
+            "the connection to \(peer) was closed"
+        }
+    }
+
+    /// The typed error code when the peer refused the request.
+    public var remoteCode: ErrorCode? {
+        if case .remote(_, let error) = self { return error.code }
+        return nil
+    }
+}

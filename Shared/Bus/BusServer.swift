@@ -1,0 +1,174 @@
+import CZeroMQ
+import Foundation
+import Logging
+import Messages
+import ServiceLifecycle
+
+/// A service's inbox: one ROUTER socket that answers every request with one reply.
+///
+/// Frames are validated by ``EnvelopeCodec`` first; anything malformed, unknown, too new or
+/// too large is answered with an ``ErrorReply`` and logged, and the server keeps serving.
+/// Valid envelopes go to the ``BusDispatcher``; its reply is sent back to the requester.
+/// With a Curve identity, only clients whose public keys are listed may connect.
+public final class BusServer: Service, @unchecked Sendable {
+    // Mutable state is guarded by `state`; the socket lives only on the server thread.
+    public let node: String
+    private let requestedEndpoint: String
+    private let security: BusServerSecurity?
+    private let dispatcher: BusDispatcher
+    private let maximumFrameSize: Int
+    private let journal: Journal?
+    private let logger: Logger
+    private let context = ZMQContext()
+    private let wake = WakePipe()
+    private let stopped = StopFlag()
+    private let state = Mutex(ServerState())
+    private var authenticator: CurveAuthenticator?
+
+    struct ServerState {
+        var endpoint: String?
+        var replies: [(identity: Data, frame: Data)] = []
+        var finished = false
+    }
+
+    public init(node: String, endpoint: String, security: BusServerSecurity?, dispatcher: BusDispatcher,
+                maximumFrameSize: Int = EnvelopeCodec.defaultMaximumFrameSize, journal: Journal? = nil, logger: Logger) {
+        self.node = node
+        self.requestedEndpoint = endpoint
+        self.security = security
+        self.dispatcher = dispatcher
+        self.maximumFrameSize = maximumFrameSize
+        self.journal = journal
+        self.logger = logger
+    }
+
+    /// The endpoint actually bound (port 0 resolved), once ``start()`` returned.
+    public var endpoint: String? { state.withLock { $0.endpoint } }
+
+    /// Binds the socket and starts serving on a dedicated thread; returns the bound endpoint.
+    @discardableResult
+    public func start() throws -> String {
+        if let endpoint { return endpoint }
+        if let security {
+            let authenticator = CurveAuthenticator(context: context, allowedKeys: security.allowedClientKeys, logger: logger)
+            try authenticator.start()
+            self.authenticator = authenticator
+        }
+        let socket = try ZMQSocket(context: context, type: ZMQ_ROUTER)
+        try socket.set(ZMQ_ROUTER_MANDATORY, 1)
+        try socket.set(ZMQ_SNDHWM, 100_000)
+        try socket.set(ZMQ_RCVHWM, 100_000)
+        if let security {
+            try socket.set(ZMQ_CURVE_SERVER, 1)
+            try socket.set(ZMQ_CURVE_SECRETKEY, string: security.identity.secretKey)
+            try socket.set(ZMQ_ZAP_DOMAIN, string: "ferry")
+        }
+        let bound = try socket.bind(requestedEndpoint)
+        state.withLock { $0.endpoint = bound }
+        let box = SocketBox(socket)
+        let thread = Thread { [self] in serve(box.socket) }
+        thread.name = "bus-server"
+        thread.start()
+        logger.info("bus listening", metadata: ["endpoint": "\(bound)", "curve": "\(security != nil)"])
+        return bound
+    }
+
+    /// Serves until graceful shutdown, then stops.
+    public func run() async throws {
+        try start()
+        try? await gracefulShutdown()
+        stop()
+    }
+
+    /// Stops serving; pending handler replies are dropped.
+    public func stop() {
+        stopped.set()
+        wake.wake()
+        authenticator?.stop()
+    }
+
+    private func serve(_ socket: ZMQSocket) {
+        defer {
+            socket.close()
+            state.withLock { $0.finished = true }
+        }
+        while !stopped.isSet {
+            let (readable, woken) = pollSocket(socket, wake: wake, timeoutMilliseconds: 250)
+            if woken { wake.drain() }
+            flushReplies(socket)
+            guard readable else { continue }
+            // Drain everything waiting, so a burst is not served one poll at a time.
+            while let frames = try? socket.receive() {
+                receive(frames)
+            }
+            flushReplies(socket)
+        }
+    }
+
+    private func receive(_ frames: [Data]) {
+        // A DEALER's request arrives as [identity, payload]; REQ-style adds an empty delimiter.
+        guard frames.count >= 2, let identity = frames.first, let payload = frames.last else {
+            logger.warning("dropped a bus message with no payload frame")
+            return
+        }
+        journal?.record(direction: .incoming, frame: payload)
+        let envelope: Envelope
+        do {
+            envelope = try EnvelopeCodec.decode(payload, maximumFrameSize: maximumFrameSize)
+        } catch {
+            logger.warning("refused a bus frame", metadata: ["code": "\(error.code.rawValue)", "reason": "\(error.message)"])
+            let correlation = payload.count <= maximumFrameSize ? EnvelopeCodec.peekID(payload) : nil
+            enqueueReply(identity: identity, reply: ErrorReply(error), correlationID: correlation)
+            return
+        }
+        Task { [dispatcher, node] in
+            let reply = await dispatcher.dispatch(envelope, node: node)
+            self.enqueueReply(identity: identity, frame: reply)
+        }
+    }
+
+    private func enqueueReply<M: Message>(identity: Data, reply: M, correlationID: UUID?) {
+        guard let frame = try? EnvelopeCodec.encode(reply, sender: node, correlationID: correlationID) else { return }
+        enqueueReply(identity: identity, frame: frame)
+    }
+
+    private func enqueueReply(identity: Data, frame: Data) {
+        state.withLock { $0.replies.append((identity, frame)) }
+        wake.wake()
+    }
+
+    private func flushReplies(_ socket: ZMQSocket) {
+        let replies = state.withLock { state in
+            defer { state.replies.removeAll() }
+            return state.replies
+        }
+        for reply in replies {
+            journal?.record(direction: .outgoing, frame: reply.frame)
+            do {
+                if try !socket.send([reply.identity, reply.frame]) {
+                    logger.warning("dropped a reply: the requester's queue is full")
+                }
+            } catch {
+                // EHOSTUNREACH: the requester went away; its request will time out on its side.
+                logger.debug("dropped a reply", metadata: ["reason": "\(error)"])
+            }
+        }
+    }
+}
+
+/// Who may talk to a server: its own Curve identity and the client keys it accepts.
+public struct BusServerSecurity: Sendable {
+    public var identity: CurveKeyPair
+    public var allowedClientKeys: Set<String>
+
+    public init(identity: CurveKeyPair, allowedClientKeys: Set<String>) {
+        self.identity = identity
+        self.allowedClientKeys = allowedClientKeys
+    }
+}
+
+/// Carries a socket to the thread that will own it.
+final class SocketBox: @unchecked Sendable {
+    let socket: ZMQSocket
+    init(_ socket: ZMQSocket) { self.socket = socket }
+}

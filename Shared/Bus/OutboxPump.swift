@@ -1,0 +1,123 @@
+import Foundation
+import GRDB
+import Logging
+import Messages
+import ServiceLifecycle
+import Store
+
+/// Delivers outbox commands until each is acknowledged.
+///
+/// Each due message is sent to its peer; an ``Ack`` for its id deletes it, anything else
+/// (timeout, refusal) schedules another attempt with exponential backoff. Messages to one
+/// peer go in order: a failure holds back that peer's later messages until the next round.
+/// A message the peer refuses as malformed can never succeed and is parked (kept, logged)
+/// rather than retried forever.
+public final class OutboxPump: Service, Sendable {
+    private let database: ServiceDatabase
+    private let client: @Sendable (String) -> BusClient?
+    private let logger: Logger
+    private let idleInterval: Duration
+    private let maximumBackoff: TimeInterval
+    private let replyTimeout: Duration
+    private let woken = Mutex(false)
+
+    /// - Parameter client: the connection to a peer by name, or nil if the peer is unknown.
+    public init(database: ServiceDatabase, logger: Logger, idleInterval: Duration = .milliseconds(500),
+                maximumBackoff: TimeInterval = 30, replyTimeout: Duration = .seconds(5),
+                client: @escaping @Sendable (String) -> BusClient?) {
+        self.database = database
+        self.client = client
+        self.logger = logger
+        self.idleInterval = idleInterval
+        self.maximumBackoff = maximumBackoff
+        self.replyTimeout = replyTimeout
+    }
+
+    /// Asks the pump to look at the outbox now (after a commit that queued something).
+    public func wake() {
+        woken.withLock { $0 = true }
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await self.deliverDue()
+                await self.idle()
+            }
+        }
+    }
+
+    private func idle() async {
+        let step = Duration.milliseconds(20)
+        var waited = Duration.zero
+        while waited < idleInterval, !Task.isCancelled {
+            if woken.withLock({ flag in defer { flag = false }; return flag }) { return }
+            try? await Task.sleep(for: step)
+            waited += step
+        }
+    }
+
+    /// Sends every due message once; returns how many were acknowledged.
+    @discardableResult
+    public func deliverDue(now: Date = Date()) async -> Int {
+        let due: [OutboxMessage]
+        do {
+            due = try await database.read { db in
+                try OutboxMessage.filter(Column("nextAttemptAt") <= now.timeIntervalSince1970)
+                    .order(Column("createdAt")).fetchAll(db)
+            }
+        } catch {
+            logger.error("cannot read the outbox", metadata: ["error": "\(error)"])
+            return 0
+        }
+        var blockedPeers = Set<String>()
+        var delivered = 0
+        for message in due where !blockedPeers.contains(message.peer) {
+            if await deliver(message) {
+                delivered += 1
+            } else {
+                blockedPeers.insert(message.peer)
+            }
+        }
+        return delivered
+    }
+
+    private func deliver(_ message: OutboxMessage) async -> Bool {
+        guard let id = UUID(uuidString: message.id) else { return false }
+        guard let connection = client(message.peer) else {
+            await reschedule(message, error: "unknown peer '\(message.peer)'")
+            return false
+        }
+        do {
+            let reply = try await connection.send(frame: message.frame, id: id, timeout: replyTimeout)
+            let ack = try BusClient.decodeReply(reply, expecting: Ack.self, peer: message.peer)
+            guard ack.messageID == id else { throw BusError.unexpectedReply(peer: message.peer, type: "ack for another message") }
+            _ = try await database.write { db in try OutboxMessage.deleteOne(db, key: message.id) }
+            logger.debug("delivered \(message.type)", metadata: ["peer": "\(message.peer)", "id": "\(message.id)", "duplicate": "\(ack.duplicate)"])
+            return true
+        } catch {
+            await reschedule(message, error: "\(error)")
+            return false
+        }
+    }
+
+    private func reschedule(_ message: OutboxMessage, error: String) async {
+        let attempts = message.attempts + 1
+        let delay = min(maximumBackoff, 0.25 * pow(2, Double(min(attempts, 16))))
+        if attempts == 1 || attempts % 10 == 0 {
+            logger.warning("delivery of \(message.type) to \(message.peer) failed; will retry",
+                           metadata: ["attempt": "\(attempts)", "retry-in": "\(delay)s", "error": "\(error)"])
+        }
+        do {
+            try await database.write { db in
+                var updated = message
+                updated.attempts = attempts
+                updated.nextAttemptAt = Date().timeIntervalSince1970 + delay
+                updated.lastError = error
+                try updated.update(db)
+            }
+        } catch {
+            logger.error("cannot update the outbox", metadata: ["error": "\(error)"])
+        }
+    }
+}

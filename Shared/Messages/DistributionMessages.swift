@@ -1,0 +1,126 @@
+import Foundation
+
+/// Lists the site's distribution points.
+public struct ListDistributionPoints: Message {
+    public static let wireName = "dp.list"
+    public static let summary = "List distribution points; replies dp.list.reply."
+    public static let example = ListDistributionPoints()
+    public init() {}
+}
+
+/// One distribution point as the site knows it.
+public struct DistributionPointSummary: Codable, Sendable, Equatable {
+    public static let example = DistributionPointSummary(name: "dp1", busEndpoint: "tcp://127.0.0.1:7101",
+                                                         httpURL: "http://127.0.0.1:8101", installedVersions: 2, pendingVersions: 0)
+    public var name: String
+    public var busEndpoint: String
+    public var httpURL: String
+    public var installedVersions: Int
+    public var pendingVersions: Int
+    public init(name: String, busEndpoint: String, httpURL: String, installedVersions: Int, pendingVersions: Int) {
+        self.name = name
+        self.busEndpoint = busEndpoint
+        self.httpURL = httpURL
+        self.installedVersions = installedVersions
+        self.pendingVersions = pendingVersions
+    }
+}
+
+/// The site's distribution points.
+public struct DistributionPointList: Message {
+    public static let wireName = "dp.list.reply"
+    public static let summary = "Every distribution point of the site."
+    public static let example = DistributionPointList(points: [.example])
+    public var points: [DistributionPointSummary]
+    public init(points: [DistributionPointSummary]) { self.points = points }
+}
+
+/// Distributes a content's current version to named DPs.
+public struct Distribute: Message {
+    public static let wireName = "distribute"
+    public static let summary = "Send the current version of a content to DPs; replies distribute.accepted."
+    public static let example = Distribute(name: "office", distributionPoints: ["dp1", "dp2"], redistribute: false)
+    public var name: String
+    public var distributionPoints: [String]
+    /// Copy every chunk again even where the DP has it (SPEC C5).
+    public var redistribute: Bool
+    public init(name: String, distributionPoints: [String], redistribute: Bool) {
+        self.name = name
+        self.distributionPoints = distributionPoints
+        self.redistribute = redistribute
+    }
+}
+
+/// What a distribute request started.
+public struct DistributeAccepted: Message {
+    public static let wireName = "distribute.accepted"
+    public static let summary = "The version being distributed and the DPs it was queued for."
+    public static let example = DistributeAccepted(name: "office", versionID: String(repeating: "ab", count: 32), version: 1,
+                                                   queued: ["dp1"], alreadyInstalled: ["dp2"])
+    public var name: String
+    public var versionID: String
+    public var version: Int
+    public var queued: [String]
+    public var alreadyInstalled: [String]
+    public init(name: String, versionID: String, version: Int, queued: [String], alreadyInstalled: [String]) {
+        self.name = name
+        self.versionID = versionID
+        self.version = version
+        self.queued = queued
+        self.alreadyInstalled = alreadyInstalled
+    }
+}
+
+/// Asks where a content's current version stands on each target DP.
+public struct DistributionStatusQuery: Message {
+    public static let wireName = "status.query"
+    public static let summary = "Per-DP state of a content's current version; replies status.reply."
+    public static let example = DistributionStatusQuery(name: "office")
+    public var name: String
+    public init(name: String) { self.name = name }
+}
+
+/// Per-DP state of one version.
+public struct DistributionTargetStatus: Codable, Sendable, Equatable {
+    public static let example = DistributionTargetStatus(
+        distributionPoint: "dp1", versionID: String(repeating: "ab", count: 32), version: 1, state: .inProgress,
+        bytesDone: 104_857_600, bytesTotal: 209_715_200, attempts: 1, reason: nil, updatedAt: Date(timeIntervalSince1970: 0))
+    public var distributionPoint: String
+    public var versionID: String
+    public var version: Int
+    public var state: DistributionState
+    public var bytesDone: Int64
+    public var bytesTotal: Int64
+    public var attempts: Int
+    public var reason: String?
+    public var updatedAt: Date
+    public init(distributionPoint: String, versionID: String, version: Int, state: DistributionState, bytesDone: Int64,
+                bytesTotal: Int64, attempts: Int, reason: String?, updatedAt: Date) {
+        self.distributionPoint = distributionPoint
+        self.versionID = versionID
+        self.version = version
+        self.state = state
+        self.bytesDone = bytesDone
+        self.bytesTotal = bytesTotal
+        self.attempts = attempts
+        self.reason = reason
+        self.updatedAt = updatedAt
+    }
+}
+
+/// Where a content's current version stands on each target DP.
+public struct DistributionStatusReply: Message {
+    public static let wireName = "status.reply"
+    public static let summary = "A content's current version and its state on every target DP."
+    public static let example = DistributionStatusReply(name: "office", versionID: String(repeating: "ab", count: 32), version: 1, targets: [.example])
+    public var name: String
+    public var versionID: String
+    public var version: Int
+    public var targets: [DistributionTargetStatus]
+    public init(name: String, versionID: String, version: Int, targets: [DistributionTargetStatus]) {
+        self.name = name
+        self.versionID = versionID
+        self.version = version
+        self.targets = targets
+    }
+}

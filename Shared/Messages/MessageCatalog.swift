@@ -1,0 +1,68 @@
+import Foundation
+
+/// The set of message types a receiver knows.
+public struct MessageCatalog: Sendable {
+    public let types: [any Message.Type]
+    private let byName: [String: any Message.Type]
+
+    public init(_ types: [any Message.Type]) {
+        self.types = types
+        var byName: [String: any Message.Type] = [:]
+        for type in types { byName[type.wireName] = type }
+        self.byName = byName
+    }
+
+    public func type(named name: String) -> (any Message.Type)? { byName[name] }
+
+    /// Every message type of this build.
+    public static let standard = MessageCatalog([
+        Ack.self, ErrorReply.self,
+        HealthQuery.self, HealthReply.self,
+        CreateContent.self, UpdateContent.self, ContentVersionReply.self,
+        ListContents.self, ContentList.self, ShowContent.self, ContentDetail.self,
+        ListDistributionPoints.self, DistributionPointList.self,
+        Distribute.self, DistributeAccepted.self,
+        DistributionStatusQuery.self, DistributionStatusReply.self,
+        TransferJob.self, TransferProgress.self, TransferReport.self,
+        MissingChunksQuery.self, MissingChunksReply.self,
+        VerifyVersion.self, VerifyVersionReply.self,
+    ])
+}
+
+/// One field of a message type, as `ferry schema` prints it.
+public struct SchemaField: Sendable, Codable, Equatable {
+    public var name: String
+    public var type: String
+}
+
+/// One message type, as `ferry schema` prints it.
+public struct SchemaEntry: Sendable, Codable {
+    public var wireName: String
+    public var version: Int
+    public var summary: String
+    public var fields: [SchemaField]
+    public var example: String
+}
+
+extension MessageCatalog {
+    /// Documents every type from its code: fields come from reflecting `example`.
+    public func schema() -> [SchemaEntry] {
+        types.map { type in
+            let example = type.example
+            let fields = Mirror(reflecting: example).children.compactMap { child -> SchemaField? in
+                guard let label = child.label else { return nil }
+                return SchemaField(name: label, type: Self.typeName(of: child.value))
+            }
+            let exampleJSON = (try? EnvelopeCodec.json(example)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+            return SchemaEntry(wireName: type.wireName, version: type.version, summary: type.summary,
+                               fields: fields, example: exampleJSON)
+        }
+    }
+
+    private static func typeName(of value: Any) -> String {
+        String(describing: Swift.type(of: value))
+            .replacingOccurrences(of: "Swift.", with: "")
+            .replacingOccurrences(of: "Foundation.", with: "")
+            .replacingOccurrences(of: "Messages.", with: "")
+    }
+}

@@ -1,0 +1,82 @@
+public import Foundation
+public import Logging
+
+/// Writes one readable line per log event to a file and to stdout.
+///
+/// Line shape: `2026-11-22 20:31:02.123 INFO  [node] message key=value …`, so an
+/// administrator can read and grep it like the seed's distmgr.log / pkgxfermgr.log.
+public struct FileLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .info
+    private let label: String
+    private let sink: LogSink
+
+    public init(label: String, sink: LogSink) {
+        self.label = label
+        self.sink = sink
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = metadata
+        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quote("\($0.value)"))" }
+        let level = event.level.rawValue.uppercased().padding(toLength: 7, withPad: " ", startingAt: 0)
+        var line = "\(LogSink.timestamp()) \(level) [\(label)] \(event.message)"
+        if !fields.isEmpty { line += " " + fields.joined(separator: " ") }
+        sink.write(line + "\n")
+    }
+
+    static func quote(_ value: String) -> String {
+        value.contains(" ") ? "\"\(value)\"" : value
+    }
+}
+
+/// The destination of a process's log lines: an optional file plus stdout.
+public final class LogSink: Sendable {
+    private let file: Mutex<FileHandle?>
+    private let echo: Bool
+
+    public init(fileURL: URL?, echoToStandardOutput: Bool = true) throws {
+        var handle: FileHandle?
+        if let fileURL {
+            try FileManager.default.createDirectory(at: fileURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: fileURL.path) {
+                _ = FileManager.default.createFile(atPath: fileURL.path, contents: nil)
+            }
+            handle = try FileHandle(forWritingTo: fileURL)
+            handle?.seekToEndOfFile()
+        }
+        file = Mutex(handle)
+        echo = echoToStandardOutput
+    }
+
+    func write(_ line: String) {
+        let data = Data(line.utf8)
+        file.withLock { $0?.write(data) }
+        if echo { FileHandle.standardOutput.write(data) }
+    }
+
+    static func timestamp() -> String {
+        let now = Date()
+        var time = time_t(now.timeIntervalSince1970)
+        var parts = tm()
+        localtime_r(&time, &parts)
+        let milliseconds = Int(now.timeIntervalSince1970 * 1000) % 1000
+        return String(format: "%04d-%02d-%02d %02d:%02d:%02d.%03d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+                      parts.tm_hour, parts.tm_min, parts.tm_sec, milliseconds)
+    }
+}
+
+extension LogSink {
+    /// A logger writing to this sink at `level`.
+    public func logger(label: String, level: Logger.Level = .info) -> Logger {
+        var logger = Logger(label: label) { [self] label in FileLogHandler(label: label, sink: self) }
+        logger.logLevel = level
+        return logger
+    }
+}

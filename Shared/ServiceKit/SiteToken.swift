@@ -1,0 +1,135 @@
+public import Foundation
+import Crypto
+
+/// What a site-signed token allows.
+public struct SiteTokenClaims: Codable, Sendable, Equatable {
+    /// `transfer` (PTM pushes and library reads) or `download` (client reads of one version).
+    public var scope: String
+    /// Who the token was issued to.
+    public var subject: String
+    /// For download tokens: the content version it opens.
+    public var versionID: String?
+    public var issuedAt: Date
+    public var expiresAt: Date
+
+    public init(scope: String, subject: String, versionID: String? = nil, issuedAt: Date = Date(), expiresAt: Date) {
+        self.scope = scope
+        self.subject = subject
+        self.versionID = versionID
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// Why a token was refused.
+public enum SiteTokenError: Error, CustomStringConvertible, Equatable, Sendable {
+    case malformed
+    case badSignature
+    case expired
+    case wrongScope(expected: String)
+    case wrongVersion
+
+    public var description: String {
+        switch self {
+        case .malformed: "the token is malformed"
+        case .badSignature: "the token is not signed by this site"
+        case .expired: "the token has expired"
+        case .wrongScope(let expected): "the token is not valid for \(expected)"
+        case .wrongVersion: "the token is for another content version"
+        }
+    }
+}
+
+/// Signs tokens with the site's Ed25519 key; only the distribution manager holds it.
+public struct SiteTokenSigner: Sendable {
+    // Crypto's key types are not Sendable; keep the raw bytes and rebuild the key per use.
+    private let rawKey: Data
+
+    public init(privateKeyFile: URL) throws {
+        let text = try String(contentsOf: privateKeyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let raw = Data(base64Encoded: text), (try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)) != nil else {
+            throw ConfigurationError("\(privateKeyFile.path) is not a site signing key")
+        }
+        rawKey = raw
+    }
+
+    /// Creates a new site key pair: the private key file (mode 600) and the public key file.
+    public static func generateKeyPair(privateKeyFile: URL, publicKeyFile: URL) throws {
+        let key = Curve25519.Signing.PrivateKey()
+        try FileManager.default.createDirectory(at: privateKeyFile.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(key.rawRepresentation.base64EncodedString().utf8).write(to: privateKeyFile, options: .atomic)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: privateKeyFile.path)
+        try Data(key.publicKey.rawRepresentation.base64EncodedString().utf8).write(to: publicKeyFile, options: .atomic)
+    }
+
+    /// `base64url(claims JSON) + "." + base64url(signature)`.
+    public func sign(_ claims: SiteTokenClaims) throws -> String {
+        let payload = try JSONEncoder.tokens.encode(claims)
+        let key = try Curve25519.Signing.PrivateKey(rawRepresentation: rawKey)
+        let signature = try key.signature(for: payload)
+        return payload.base64URLEncoded() + "." + signature.base64URLEncoded()
+    }
+}
+
+/// Checks tokens against the site's public key; DPs hold this.
+public struct SiteTokenVerifier: Sendable {
+    private let rawKey: Data
+
+    public init(publicKeyFile: URL) throws {
+        let text = try String(contentsOf: publicKeyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let raw = Data(base64Encoded: text), (try? Curve25519.Signing.PublicKey(rawRepresentation: raw)) != nil else {
+            throw ConfigurationError("\(publicKeyFile.path) is not a site public key")
+        }
+        rawKey = raw
+    }
+
+    /// Returns the claims if the token is signed by the site, unexpired, and of `scope`.
+    public func verify(_ token: String, scope: String, versionID: String? = nil, now: Date = Date()) throws(SiteTokenError) -> SiteTokenClaims {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, let payload = Data(base64URLEncoded: String(parts[0])),
+              let signature = Data(base64URLEncoded: String(parts[1])) else { throw .malformed }
+        guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: rawKey),
+              key.isValidSignature(signature, for: payload) else { throw .badSignature }
+        guard let claims = try? JSONDecoder.tokens.decode(SiteTokenClaims.self, from: payload) else { throw .malformed }
+        guard claims.expiresAt > now else { throw .expired }
+        guard claims.scope == scope else { throw .wrongScope(expected: scope) }
+        if let versionID, let granted = claims.versionID, granted != versionID { throw .wrongVersion }
+        return claims
+    }
+
+    /// Reads a `Bearer` token from an Authorization header value.
+    public static func bearer(_ header: String?) -> String? {
+        guard let header, header.hasPrefix("Bearer ") else { return nil }
+        return String(header.dropFirst("Bearer ".count))
+    }
+}
+
+extension JSONEncoder {
+    static let tokens: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }()
+}
+
+extension JSONDecoder {
+    static let tokens: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return decoder
+    }()
+}
+
+extension Data {
+    func base64URLEncoded() -> String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    init?(base64URLEncoded text: String) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        self.init(base64Encoded: base64)
+    }
+}

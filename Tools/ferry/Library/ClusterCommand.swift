@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import ServiceKit
+
+struct ClusterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cluster", abstract: "Run a whole site on this machine (loopback, one process per service).",
+        subcommands: [Up.self, Status.self, Down.self])
+
+    struct Up: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start the local cluster (creating it on first use); returns once every service is healthy.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Seconds to wait for the services to become healthy.") var timeout: Double = 90
+
+        func run() async throws {
+            let layout = try global.layout()
+            let manager = ClusterManager(layout: layout, log: { message in if !global.json { print(message) } })
+            let result = try await manager.up(timeout: timeout)
+            try? FileManager.default.createDirectory(at: GlobalOptions.currentClusterFile.deletingLastPathComponent(),
+                                                     withIntermediateDirectories: true)
+            try? Data(layout.root.path.utf8).write(to: GlobalOptions.currentClusterFile)
+            let states = try await manager.status()
+            if global.json {
+                try Formatting.printJSON(states)
+                return
+            }
+            switch result {
+            case .alreadyRunning:
+                print("the cluster in \(layout.root.path) is already running; nothing changed")
+            case .started(let nodes):
+                print("started \(nodes.joined(separator: ", ")); all services healthy")
+            }
+            print(ClusterCommand.render(states))
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show each service of the local cluster: process, health, endpoints.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let states = try await ClusterManager(layout: try global.layout()).status()
+            if global.json {
+                try Formatting.printJSON(states)
+            } else {
+                print(ClusterCommand.render(states))
+            }
+            if states.contains(where: { !$0.healthy }) { throw ExitCode(3) }
+        }
+    }
+
+    struct Down: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop every service of the local cluster (SIGTERM, then SIGKILL).")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Seconds each service gets to stop cleanly.") var grace: Double = 15
+
+        func run() async throws {
+            let layout = try global.layout()
+            let stopped = try ClusterManager(layout: layout).down(grace: grace)
+            if global.json {
+                try Formatting.printJSON(["stopped": stopped])
+            } else {
+                print(stopped.isEmpty ? "the cluster in \(layout.root.path) was not running"
+                                      : "stopped \(stopped.joined(separator: ", "))")
+            }
+        }
+    }
+
+    static func render(_ states: [ClusterManager.ServiceState]) -> String {
+        Formatting.table(
+            ["NODE", "SERVICE", "PID", "STATE", "BUS", "HTTP", "LOG"],
+            states.map { state in
+                [state.node, state.service, state.processID.map(String.init) ?? "-",
+                 state.healthy ? "healthy" : (state.running ? "running (not answering)" : "stopped"),
+                 state.busEndpoint, state.httpURL, state.logFile]
+            })
+    }
+}

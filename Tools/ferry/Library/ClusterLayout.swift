@@ -1,0 +1,64 @@
+public import Foundation
+import Bus
+import ServiceKit
+import Yams
+
+/// The files of a local cluster under its data folder.
+///
+/// `DIR/cluster.yaml` lists every service; each service has `DIR/<node>/` with its
+/// `config.yaml`, database, store, log and pid file; keys live in `DIR/keys/`.
+public struct ClusterLayout: Sendable {
+    public let root: URL
+
+    public init(root: URL) {
+        self.root = root.standardizedFileURL
+    }
+
+    public var clusterFile: URL { root.appendingPathComponent("cluster.yaml") }
+    public var keysFolder: URL { root.appendingPathComponent("keys", isDirectory: true) }
+    public var cliKeyFile: URL { keysFolder.appendingPathComponent("cli.key") }
+    public var siteSigningKey: URL { keysFolder.appendingPathComponent("site-signing.key") }
+    public var siteSigningPublicKey: URL { keysFolder.appendingPathComponent("site-signing.key.pub") }
+
+    public func folder(of node: String) -> URL { root.appendingPathComponent(node, isDirectory: true) }
+    public func configFile(of node: String) -> URL { folder(of: node).appendingPathComponent("config.yaml") }
+    public func pidFile(of node: String) -> URL { folder(of: node).appendingPathComponent("pid") }
+    public func outputFile(of node: String) -> URL { folder(of: node).appendingPathComponent("stdout.log") }
+    public func keyFile(of node: String) -> URL { keysFolder.appendingPathComponent("\(node).key") }
+
+    public var exists: Bool { FileManager.default.fileExists(atPath: clusterFile.path) }
+
+    public func readDescription() throws -> ClusterDescription {
+        guard exists else {
+            throw ConfigurationError("no cluster at \(root.path): run 'ferry cluster up --data \(root.path)' first")
+        }
+        return try ConfigurationFile(url: clusterFile, environment: [:]).decode(ClusterDescription.self)
+    }
+
+    func write(_ description: ClusterDescription) throws {
+        let text = try YAMLEncoder().encode(description)
+        try Data(text.utf8).write(to: clusterFile, options: .atomic)
+    }
+}
+
+/// What `cluster.yaml` records: every service and how the CLI reaches the site.
+public struct ClusterDescription: Codable, Sendable {
+    public var services: [ClusterService]
+    public var createdAt: Date
+
+    public func service(_ node: String) -> ClusterService? { services.first { $0.node == node } }
+
+    /// The distribution manager: the CLI's single entry point to the site.
+    public var site: ClusterService? { services.first { $0.service == "distribution-manager" } }
+}
+
+/// One service process of a local cluster.
+public struct ClusterService: Codable, Sendable {
+    public var node: String
+    /// The executable's name (a product of Package.swift).
+    public var service: String
+    public var busEndpoint: String
+    public var httpURL: String
+    public var publicKey: String
+    public var logFile: String
+}

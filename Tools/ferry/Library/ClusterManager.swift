@@ -1,0 +1,220 @@
+public import Foundation
+import Bus
+import HTTPTransfer
+import ServiceKit
+
+/// Creates, starts, inspects and stops a local cluster: every service as its own process
+/// with its own config, data folder, log and keys under one folder.
+public struct ClusterManager: Sendable {
+    public let layout: ClusterLayout
+    let binaries: URL
+    let log: @Sendable (String) -> Void
+
+    /// The services of the local cluster, in start order.
+    static let plan: [(node: String, service: String, logName: String)] = [
+        ("site", "distribution-manager", "distmgr.log"),
+        ("ptm", "package-transfer-manager", "pkgxfermgr.log"),
+        ("mp", "management-point", "mp.log"),
+        ("dp1", "pull-dp", "pulldp.log"),
+        ("dp2", "pull-dp", "pulldp.log"),
+    ]
+
+    public init(layout: ClusterLayout, binaries: URL? = nil, log: @escaping @Sendable (String) -> Void = { print($0) }) {
+        self.layout = layout
+        self.binaries = binaries ?? ProcessLauncher.binaryFolder()
+        self.log = log
+    }
+
+    /// One service's state as `cluster status` shows it.
+    public struct ServiceState: Codable, Sendable {
+        public var node: String
+        public var service: String
+        public var processID: Int32?
+        public var running: Bool
+        public var healthy: Bool
+        public var busEndpoint: String
+        public var httpURL: String
+        public var logFile: String
+    }
+
+    /// What `up` did.
+    public enum UpResult: Sendable, Equatable {
+        case alreadyRunning
+        case started([String])
+    }
+
+    /// Starts every service that is not running (creating the cluster on first use) and
+    /// waits until all answer their health check.
+    public func up(timeout: TimeInterval = 90) async throws -> UpResult {
+        let description = layout.exists ? try layout.readDescription() : try create()
+        var started: [String] = []
+        for service in description.services where !isRunning(service) {
+            let pid = try ProcessLauncher.spawn(
+                executable: binaries.appendingPathComponent(service.service),
+                arguments: ["--config", layout.configFile(of: service.node).path],
+                output: layout.outputFile(of: service.node))
+            try Data("\(pid)\n".utf8).write(to: layout.pidFile(of: service.node), options: .atomic)
+            started.append(service.node)
+        }
+        guard !started.isEmpty else { return .alreadyRunning }
+        let deadline = Date().addingTimeInterval(timeout)
+        for node in started {
+            guard let service = description.service(node) else { continue }
+            while true {
+                if await isHealthy(service) { break }
+                if !isRunning(service) {
+                    throw LaunchError("\(service.service) (\(node)) exited during start-up; last lines of its output:\n\(tail(layout.outputFile(of: node)))\(tail(URL(fileURLWithPath: service.logFile)))")
+                }
+                if Date() > deadline {
+                    throw LaunchError("\(service.service) (\(node)) did not become healthy within \(Int(timeout)) s; see \(service.logFile)")
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        return .started(started)
+    }
+
+    /// Stops every running service (SIGTERM, then SIGKILL after `grace` seconds), in reverse
+    /// start order. Returns the nodes that were stopped.
+    public func down(grace: TimeInterval = 15) throws -> [String] {
+        let description = try layout.readDescription()
+        var stopped: [String] = []
+        for service in description.services.reversed() {
+            guard let pid = processID(service.node) else { continue }
+            if ProcessLauncher.isRunning(pid, executableName: service.service) {
+                let killed = ProcessLauncher.stop(pid, executableName: service.service, grace: grace)
+                stopped.append(service.node)
+                if killed { log("\(service.node) did not stop within \(Int(grace)) s and was killed") }
+            }
+            try? FileManager.default.removeItem(at: layout.pidFile(of: service.node))
+        }
+        return stopped
+    }
+
+    public func status() async throws -> [ServiceState] {
+        let description = try layout.readDescription()
+        var states: [ServiceState] = []
+        for service in description.services {
+            let running = isRunning(service)
+            states.append(ServiceState(node: service.node, service: service.service, processID: running ? processID(service.node) : nil,
+                                       running: running, healthy: running ? await isHealthy(service) : false,
+                                       busEndpoint: service.busEndpoint, httpURL: service.httpURL, logFile: service.logFile))
+        }
+        return states
+    }
+
+    public func processID(_ node: String) -> Int32? {
+        guard let text = try? String(contentsOf: layout.pidFile(of: node), encoding: .utf8) else { return nil }
+        return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    func isRunning(_ service: ClusterService) -> Bool {
+        guard let pid = processID(service.node) else { return false }
+        return ProcessLauncher.isRunning(pid, executableName: service.service)
+    }
+
+    func isHealthy(_ service: ClusterService) async -> Bool {
+        let options = HTTPRequestOptions(timeoutSeconds: 2, connectTimeoutSeconds: 1)
+        guard let response = try? await HTTPClient.shared.get(service.httpURL + "/health", options: options) else { return false }
+        return response.status == 200
+    }
+
+    private func tail(_ file: URL) -> String {
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return "" }
+        return text.split(separator: "\n").suffix(8).joined(separator: "\n") + "\n"
+    }
+
+    // MARK: Creation
+
+    /// Writes keys and one config file per service; the local cluster uses short timers.
+    func create() throws -> ClusterDescription {
+        let fileManager = FileManager.default
+        try fileManager.createDirectory(at: layout.keysFolder, withIntermediateDirectories: true)
+        try SiteTokenSigner.generateKeyPair(privateKeyFile: layout.siteSigningKey, publicKeyFile: layout.siteSigningPublicKey)
+        let cli = try CurveKeyPair.generate()
+        try cli.write(to: layout.cliKeyFile)
+        let ports = try ProcessLauncher.freePorts(Self.plan.count * 2)
+        var services: [ClusterService] = []
+        var keys: [String: CurveKeyPair] = [:]
+        for (index, entry) in Self.plan.enumerated() {
+            let pair = try CurveKeyPair.generate()
+            try pair.write(to: layout.keyFile(of: entry.node))
+            keys[entry.node] = pair
+            try fileManager.createDirectory(at: layout.folder(of: entry.node), withIntermediateDirectories: true)
+            services.append(ClusterService(
+                node: entry.node, service: entry.service,
+                busEndpoint: "tcp://127.0.0.1:\(ports[index * 2])", httpURL: "http://127.0.0.1:\(ports[index * 2 + 1])",
+                publicKey: pair.publicKey, logFile: layout.folder(of: entry.node).appendingPathComponent(entry.logName).path))
+        }
+        let description = ClusterDescription(services: services, createdAt: Date())
+        for service in services {
+            let text = config(for: service, in: description, cliKey: cli.publicKey, ports: ports)
+            try Data(text.utf8).write(to: layout.configFile(of: service.node), options: .atomic)
+        }
+        try layout.write(description)
+        log("created a local cluster in \(layout.root.path) (keys, one config per service; short timers for a local test site)")
+        return description
+    }
+
+    private func config(for service: ClusterService, in cluster: ClusterDescription, cliKey: String, ports: [Int]) -> String {
+        let key = { (node: String) in cluster.service(node)?.publicKey ?? "" }
+        let clients: [String]
+        switch service.service {
+        case "distribution-manager": clients = [cliKey, key("ptm"), key("mp")]
+        case "package-transfer-manager": clients = [cliKey, key("site")]
+        case "management-point": clients = [cliKey, key("site")]
+        default: clients = [cliKey, key("site"), key("ptm")]
+        }
+        let httpPort = URL(string: service.httpURL)?.port ?? 0
+        var text = """
+        # Ferry \(service.service) for the local cluster in \(layout.root.path).
+        node: \(service.node)
+        dataDirectory: '\(layout.folder(of: service.node).path)'
+        logFile: '\(service.logFile)'
+        bus:
+          bind: '\(service.busEndpoint)'
+          keyFile: '\(layout.keyFile(of: service.node).path)'
+          allowedClientKeys:
+        \(clients.map { "    - '\($0)'" }.joined(separator: "\n"))
+        http:
+          host: 127.0.0.1
+          port: \(httpPort)
+
+        """
+        switch service.service {
+        case "distribution-manager":
+            let ptm = cluster.service("ptm")
+            text += """
+            siteSigningKeyFile: '\(layout.siteSigningKey.path)'
+            packageTransferManager:
+              endpoint: '\(ptm?.busEndpoint ?? "")'
+              publicKey: '\(ptm?.publicKey ?? "")'
+            distributionPoints:
+            \(cluster.services.filter { $0.service == "pull-dp" }.map { dp in
+                "  - name: \(dp.node)\n    busEndpoint: '\(dp.busEndpoint)'\n    httpURL: '\(dp.httpURL)'\n    publicKey: '\(dp.publicKey)'"
+            }.joined(separator: "\n"))
+
+            """
+        case "package-transfer-manager":
+            let site = cluster.site
+            text += """
+            distributionManager:
+              endpoint: '\(site?.busEndpoint ?? "")'
+              publicKey: '\(site?.publicKey ?? "")'
+            maximumConcurrentJobs: 3
+            transfersPerJob: 5
+            # Local test site: retries in seconds (a real site keeps the seed's 30 minutes).
+            retry:
+              maximumAttempts: 100
+              initialDelaySeconds: 1
+              delaySeconds: 5
+
+            """
+        case "pull-dp":
+            text += "sitePublicKeyFile: '\(layout.siteSigningPublicKey.path)'\n"
+        default:
+            break
+        }
+        return text
+    }
+}

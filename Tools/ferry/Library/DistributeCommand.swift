@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import Messages
+
+struct DistributionPointCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dp", abstract: "Distribution points.", subcommands: [List.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the site's distribution points.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let reply = try await global.connection().request(ListDistributionPoints(), expecting: DistributionPointList.self)
+            if global.json { return try Formatting.printJSON(reply) }
+            print(Formatting.table(["NAME", "INSTALLED", "PENDING", "HTTP", "BUS"], reply.points.map {
+                [$0.name, "\($0.installedVersions)", "\($0.pendingVersions)", $0.httpURL, $0.busEndpoint]
+            }))
+        }
+    }
+}
+
+struct DistributeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "distribute", abstract: "Send a content's current version to distribution points.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The content's name.") var name: String
+    @Option(name: .customLong("dp"), help: "A distribution point (repeat for several).") var distributionPoints: [String] = []
+
+    func validate() throws {
+        if distributionPoints.isEmpty { throw ValidationError("name at least one distribution point with --dp") }
+    }
+
+    func run() async throws {
+        let reply = try await global.connection().request(
+            Distribute(name: name, distributionPoints: distributionPoints, redistribute: false), expecting: DistributeAccepted.self)
+        if global.json { return try Formatting.printJSON(reply) }
+        print("\(reply.name) version \(reply.version) (\(reply.versionID.prefix(16))…)")
+        if !reply.queued.isEmpty { print("  queued for: \(reply.queued.joined(separator: ", "))") }
+        if !reply.alreadyInstalled.isEmpty { print("  already installed or on its way: \(reply.alreadyInstalled.joined(separator: ", "))") }
+        print("follow it with: ferry status \(reply.name) --wait")
+    }
+}
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Per-DP state of a content's current version.",
+        discussion: "With --wait: exits 0 once every target DP installed the current version, 1 when one failed, 2 on timeout.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The content's name.") var name: String
+    @Flag(help: "Follow progress until every target has the current version.") var wait = false
+    @Option(help: "With --wait: give up after this many seconds.") var timeout: Double = 3600
+
+    func run() async throws {
+        let connection = try global.connection()
+        let deadline = Date().addingTimeInterval(timeout)
+        var lastPrinted = ""
+        while true {
+            let reply = try await connection.request(DistributionStatusQuery(name: name), expecting: DistributionStatusReply.self)
+            let current = reply.targets.filter { $0.versionID == reply.versionID }
+            let failed = current.filter { $0.state == .failed }
+            let done = !reply.targets.isEmpty && reply.targets.allSatisfy { $0.versionID == reply.versionID && $0.state == .installed }
+            if !wait || done || !failed.isEmpty || Date() > deadline {
+                if global.json {
+                    try Formatting.printJSON(reply)
+                } else {
+                    print(render(reply))
+                }
+                guard wait else { return }
+                if done { return }
+                if !failed.isEmpty {
+                    FileHandle.standardError.write(Data("ferry: distribution failed on \(failed.map(\.distributionPoint).joined(separator: ", "))\n".utf8))
+                    throw ExitCode(1)
+                }
+                FileHandle.standardError.write(Data("ferry: timed out after \(Int(timeout)) s waiting for \(name) version \(reply.version)\n".utf8))
+                throw ExitCode(2)
+            }
+            if !global.json {
+                let text = render(reply)
+                if text != lastPrinted {
+                    print(text)
+                    print("")
+                    lastPrinted = text
+                }
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+    }
+
+    private func render(_ reply: DistributionStatusReply) -> String {
+        let header = "\(reply.name) version \(reply.version) (\(reply.versionID.prefix(16))…)"
+        guard !reply.targets.isEmpty else { return header + "\n  not distributed to any DP yet" }
+        return header + "\n" + Formatting.table(["DP", "VERSION", "STATE", "ATTEMPTS", "UPDATED"], reply.targets.map {
+            [$0.distributionPoint, $0.versionID == reply.versionID ? "\($0.version)" : "\($0.version) (old)",
+             Formatting.targetState($0) + ($0.state == .inProgress ? ($0.reason.map { " — \($0)" } ?? "") : ""),
+             "\($0.attempts)", $0.updatedAt.formatted(date: .omitted, time: .standard)]
+        })
+    }
+}
+
+struct SchemaCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schema", abstract: "Print every bus message type with its version and fields.")
+    @Flag(help: "Print machine-readable JSON.") var json = false
+
+    func run() throws {
+        let entries = MessageCatalog.standard.schema()
+        if json { return try Formatting.printJSON(entries) }
+        for entry in entries {
+            print("\(entry.wireName) v\(entry.version): \(entry.summary)")
+            for field in entry.fields { print("    \(field.name): \(field.type)") }
+            print("    example: \(entry.example)")
+        }
+    }
+}

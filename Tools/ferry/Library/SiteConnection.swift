@@ -1,0 +1,27 @@
+import Bus
+import Foundation
+import Logging
+import Messages
+import ServiceKit
+
+/// The CLI's connection to the site's distribution manager, from the cluster folder.
+struct SiteConnection {
+    let client: BusClient
+
+    init(layout: ClusterLayout) throws {
+        let description = try layout.readDescription()
+        guard let site = description.site else {
+            throw ConfigurationError("\(layout.clusterFile.path) lists no distribution-manager")
+        }
+        let identity = try CurveKeyPair.load(from: layout.cliKeyFile.path)
+        var logger = Logger(label: "ferry")
+        logger.logLevel = .error
+        client = BusClient(node: "cli", peer: "distribution-manager", endpoint: site.busEndpoint,
+                           security: BusClientSecurity(identity: identity, serverKey: site.publicKey), logger: logger)
+    }
+
+    func request<Request: Message, Reply: Message>(_ request: Request, expecting: Reply.Type = Reply.self,
+                                                   timeout: Duration = .seconds(30)) async throws -> Reply {
+        try await client.request(request, expecting: Reply.self, timeout: timeout)
+    }
+}

@@ -1,0 +1,8 @@
+import FerryCLI
+
+@main
+enum FerryMain {
+    static func main() async {
+        await FerryCommand.main()
+    }
+}
