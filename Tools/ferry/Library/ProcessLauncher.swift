@@ -11,6 +11,7 @@ enum ProcessLauncher {
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw LaunchError("cannot find the executable \(executable.path); build with 'swift build' or set FERRY_BIN_DIR")
         }
+        markInheritedDescriptorsCloseOnExec()
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -34,6 +35,17 @@ enum ProcessLauncher {
             throw LaunchError("cannot start \(executable.lastPathComponent): \(String(cString: strerror(result)))")
         }
         return pid
+    }
+
+    /// A service must not keep the CLI's other descriptors (a caller's pipe, say) open for
+    /// its whole life: whoever reads that pipe would never see its end.
+    private static func markInheritedDescriptorsCloseOnExec() {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+        for entry in entries {
+            guard let descriptor = Int32(entry), descriptor > 2 else { continue }
+            let flags = fcntl(descriptor, F_GETFD)
+            if flags >= 0 { _ = fcntl(descriptor, F_SETFD, flags | FD_CLOEXEC) }
+        }
     }
 
     /// True when `pid` runs and is the named executable (a recycled pid is not mistaken for it).

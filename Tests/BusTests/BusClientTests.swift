@@ -1,0 +1,156 @@
+import Bus
+import Foundation
+import Messages
+import Testing
+
+@Suite("BusClient")
+struct BusClientTests {
+    @Test func aRequestToADeadEndpointTimesOutWithinItsDeadline() async throws {
+        let reserved = try ReservedPort()
+        defer { reserved.release() }
+        let client = makeClient(reserved.endpoint)
+        defer { client.close() }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let error = await #expect(throws: BusError.self) {
+            try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .milliseconds(400))
+        }
+        let elapsed = clock.now - started
+        guard case .timeout(let peer, let endpoint) = error else {
+            Issue.record("expected a timeout, got \(String(describing: error))")
+            return
+        }
+        #expect(peer == "server")
+        #expect(endpoint == reserved.endpoint)
+        #expect(elapsed >= .milliseconds(400))
+        #expect(elapsed < .seconds(2), "deadline overshot: \(elapsed)")
+    }
+
+    @Test func eachRequestHasItsOwnDeadline() async throws {
+        let reserved = try ReservedPort()
+        defer { reserved.release() }
+        let client = makeClient(reserved.endpoint)
+        defer { client.close() }
+        let clock = ContinuousClock()
+        let started = clock.now
+        async let short: Void = { _ = try? await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .milliseconds(200)) }()
+        async let long: Void = { _ = try? await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .milliseconds(1200)) }()
+        await short
+        let shortElapsed = clock.now - started
+        await long
+        let longElapsed = clock.now - started
+        #expect(shortElapsed < .milliseconds(1000), "\(shortElapsed)")
+        #expect(longElapsed >= .milliseconds(1200), "\(longElapsed)")
+    }
+
+    @Test func aPeerStartedLaterIsReachedByReconnecting() async throws {
+        let reserved = try ReservedPort()
+        let client = makeClient(reserved.endpoint)
+        defer { client.close() }
+        await #expect(throws: BusError.self) {
+            try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .milliseconds(200))
+        }
+        reserved.release()
+        let (server, _) = try startServer(endpoint: reserved.endpoint)
+        defer { server.stop() }
+        let reply = try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5))
+        #expect(reply.service == "test")
+    }
+
+    @Test func anErrorReplyThrowsRemoteWithItsCode() async throws {
+        let (server, endpoint) = try startServer()
+        defer { server.stop() }
+        let client = makeClient(endpoint)
+        defer { client.close() }
+        let error = await #expect(throws: BusError.self) {
+            try await client.request(ShowContent(name: "missing"), expecting: ContentDetail.self, timeout: .seconds(5))
+        }
+        guard case .remote(let peer, let wire) = error else {
+            Issue.record("expected a remote error, got \(String(describing: error))")
+            return
+        }
+        #expect(peer == "server")
+        #expect(wire.code == .notFound)
+    }
+
+    @Test func aReplyOfAnotherTypeThrowsUnexpectedReply() async throws {
+        let (server, endpoint) = try startServer()
+        defer { server.stop() }
+        let client = makeClient(endpoint)
+        defer { client.close() }
+        let error = await #expect(throws: BusError.self) {
+            try await client.request(HealthQuery(), expecting: Ack.self, timeout: .seconds(5))
+        }
+        guard case .unexpectedReply(_, let type) = error else {
+            Issue.record("expected unexpectedReply, got \(String(describing: error))")
+            return
+        }
+        #expect(type == HealthReply.wireName)
+        #expect(error?.remoteCode == nil)
+    }
+
+    @Test func closeFailsWaitingRequestsWithClosed() async throws {
+        let reserved = try ReservedPort()
+        defer { reserved.release() }
+        let client = makeClient(reserved.endpoint)
+        let clock = ContinuousClock()
+        let started = clock.now
+        async let outcome: (any Error)? = {
+            do {
+                _ = try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(10))
+                return nil
+            } catch {
+                return error
+            }
+        }()
+        try await Task.sleep(for: .milliseconds(200))
+        client.close()
+        let error = await outcome
+        guard case .closed(let peer) = error as? BusError else {
+            Issue.record("expected closed, got \(String(describing: error))")
+            return
+        }
+        #expect(peer == "server")
+        #expect(clock.now - started < .seconds(3))
+    }
+
+    @Test func errorDescriptionsNameThePeer() {
+        #expect(BusError.timeout(peer: "ptm", endpoint: "tcp://x:1").description.contains("ptm"))
+        #expect(BusError.timeout(peer: "ptm", endpoint: "tcp://x:1").description.contains("tcp://x:1"))
+        #expect(BusError.closed(peer: "dp1").description.contains("dp1"))
+        #expect(BusError.unexpectedReply(peer: "dp1", type: "ack").description.contains("'ack'"))
+    }
+
+    // MARK: Known defects (see the report): these calls never return.
+
+    @Test func aRequestAfterCloseFailsInsteadOfHanging() async throws {
+        let (server, endpoint) = try startServer()
+        defer { server.stop() }
+        let client = makeClient(endpoint)
+        _ = try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5))
+        client.close()
+        try await Task.sleep(for: .milliseconds(300))
+        let outcome = await finishes(within: .seconds(1)) {
+            try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .milliseconds(200))
+        }
+        withKnownIssue("BusClient.send after close() registers a continuation no thread will ever resume") {
+            let result = try #require(outcome, "request after close() hung past its own 200 ms deadline")
+            #expect(throws: BusError.self) { try result.get() }
+        }
+    }
+
+    @Test func aSecondRequestAfterAFailedConnectFailsInsteadOfHanging() async throws {
+        let client = makeClient("not-an-endpoint")
+        defer { client.close() }
+        await #expect(throws: ZMQError.self) {
+            try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .milliseconds(200))
+        }
+        let outcome = await finishes(within: .seconds(1)) {
+            try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .milliseconds(200))
+        }
+        withKnownIssue("ensureStarted() marks the client started before connect() succeeds, so later requests wait forever") {
+            let result = try #require(outcome, "second request hung past its own 200 ms deadline")
+            #expect(throws: (any Error).self) { try result.get() }
+        }
+    }
+}

@@ -1,0 +1,222 @@
+import Bus
+import Foundation
+import GRDB
+import Messages
+import Store
+import Synchronization
+import Testing
+
+@Suite("BusDispatcher")
+struct BusDispatcherTests {
+    final class Counter: Sendable {
+        private let value = Mutex(0)
+        func increment() { value.withLock { $0 += 1 } }
+        var count: Int { value.withLock { $0 } }
+    }
+
+    static func envelope<M: Message>(_ body: M, id: UUID = UUID(), sender: String = "site") throws -> Envelope {
+        try EnvelopeCodec.decode(try EnvelopeCodec.encode(body, id: id, sender: sender))
+    }
+
+    static func reply(_ frame: Data) throws -> Envelope {
+        try EnvelopeCodec.decode(frame)
+    }
+
+    // MARK: Queries
+
+    @Test func routesToTheHandlerAndCorrelatesTheReply() async throws {
+        let request = try Self.envelope(ShowContent(name: "office"))
+        let frame = await testDispatcher().dispatch(request, node: "dm")
+        let reply = try Self.reply(frame)
+        #expect(reply.type == ContentDetail.wireName)
+        #expect(reply.correlationID == request.id)
+        #expect(reply.sender == "dm")
+        #expect(try reply.decodeBody(ContentDetail.self).content.name == "office")
+    }
+
+    @Test func unhandledTypeIsRefusedAsUnknown() async throws {
+        let request = try Self.envelope(ListContents())
+        let reply = try Self.reply(await testDispatcher().dispatch(request, node: "dm"))
+        let error = try reply.decodeBody(ErrorReply.self)
+        #expect(error.code == .unknownType)
+        #expect(error.message.contains(ListContents.wireName))
+        #expect(reply.correlationID == request.id)
+    }
+
+    @Test func wireErrorsKeepTheirCodeAndOtherErrorsAreInternal() async throws {
+        let dispatcher = testDispatcher()
+        let notFound = try Self.reply(await dispatcher.dispatch(try Self.envelope(ShowContent(name: "missing")), node: "dm"))
+        #expect(try notFound.decodeBody(ErrorReply.self).code == .notFound)
+        let boom = try Self.reply(await dispatcher.dispatch(try Self.envelope(ShowContent(name: "boom")), node: "dm"))
+        let internalFailure = try boom.decodeBody(ErrorReply.self)
+        #expect(internalFailure.code == .internalError)
+        #expect(internalFailure.message.contains("handler exploded"))
+    }
+
+    @Test func aBodyMissingAFieldIsRefusedWithTheFieldName() async throws {
+        let good = try EnvelopeCodec.encode(ShowContent(name: "x"), sender: "site")
+        var object = try #require(try JSONSerialization.jsonObject(with: good) as? [String: Any])
+        object["body"] = ["nom": "x"]
+        let request = try EnvelopeCodec.decode(try JSONSerialization.data(withJSONObject: object))
+        let reply = try Self.reply(await testDispatcher().dispatch(request, node: "dm"))
+        let error = try reply.decodeBody(ErrorReply.self)
+        #expect(error.code == .missingField)
+        #expect(error.message.contains("'name'"))
+    }
+
+    @Test func laterRegistrationReplacesEarlier() async throws {
+        var dispatcher = BusDispatcher(logger: quietLogger)
+        dispatcher.on(HealthQuery.self) { _, _ in ErrorReply(code: .unavailable, message: "first") }
+        dispatcher.on(HealthQuery.self) { _, _ in ErrorReply(code: .unavailable, message: "second") }
+        let reply = try Self.reply(await dispatcher.dispatch(try Self.envelope(HealthQuery()), node: "n"))
+        #expect(try reply.decodeBody(ErrorReply.self).message == "second")
+    }
+
+    // MARK: Commands, without sockets
+
+    @Test func aCommandIsAppliedOnceAndTheDuplicateIsAcked() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let database = try makeEffectsDatabase(folder)
+        let committed = Counter()
+        var dispatcher = BusDispatcher(logger: quietLogger)
+        dispatcher.onCommand(TransferJob.self, database: database, apply: recordEffect,
+                             afterCommit: { _ in committed.increment() })
+        let command = try Self.envelope(TransferJob.example)
+
+        let first = try Self.reply(await dispatcher.dispatch(command, node: "ptm")).decodeBody(Ack.self)
+        #expect(first.messageID == command.id)
+        #expect(!first.duplicate)
+        let second = try Self.reply(await dispatcher.dispatch(command, node: "ptm")).decodeBody(Ack.self)
+        #expect(second.messageID == command.id)
+        #expect(second.duplicate)
+
+        #expect(try await effectCount(database) == 1)
+        #expect(try await inboxCount(database) == 1)
+        #expect(committed.count == 1)
+        let record = try await database.read { db in try InboxRecord.fetchOne(db, key: command.id.uuidString) }
+        #expect(record?.type == TransferJob.wireName)
+        #expect(record?.sender == "site")
+
+        // A different id with the same body is a different command.
+        let other = try Self.envelope(TransferJob.example)
+        let third = try Self.reply(await dispatcher.dispatch(other, node: "ptm")).decodeBody(Ack.self)
+        #expect(!third.duplicate)
+        #expect(try await effectCount(database) == 2)
+        #expect(committed.count == 2)
+    }
+
+    @Test func concurrentDuplicatesApplyOnce() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let database = try makeEffectsDatabase(folder)
+        let dispatcher = testDispatcher(database: database)
+        let command = try Self.envelope(TransferJob.example)
+        let acks = try await withThrowingTaskGroup(of: Ack.self) { group in
+            for _ in 0..<8 {
+                group.addTask { try Self.reply(await dispatcher.dispatch(command, node: "ptm")).decodeBody(Ack.self) }
+            }
+            var acks: [Ack] = []
+            for try await ack in group { acks.append(ack) }
+            return acks
+        }
+        #expect(acks.filter { !$0.duplicate }.count == 1)
+        #expect(acks.filter(\.duplicate).count == 7)
+        #expect(try await effectCount(database) == 1)
+    }
+
+    @Test func aThrowingApplyRollsBackEffectAndInboxRecord() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let database = try makeEffectsDatabase(folder)
+        let committed = Counter()
+        var dispatcher = BusDispatcher(logger: quietLogger)
+        dispatcher.onCommand(TransferJob.self, database: database, apply: { job, envelope, db in
+            try recordEffect(job, envelope, db)
+            throw TestFailure("disk on fire")
+        }, afterCommit: { _ in committed.increment() })
+        let command = try Self.envelope(TransferJob.example)
+
+        let reply = try Self.reply(await dispatcher.dispatch(command, node: "ptm"))
+        let error = try reply.decodeBody(ErrorReply.self)
+        #expect(error.code == .internalError)
+        #expect(error.message.contains("disk on fire"))
+        #expect(reply.correlationID == command.id)
+        #expect(try await effectCount(database) == 0)
+        #expect(try await inboxCount(database) == 0)
+        let seen = try await database.read { db in try InboxRecord.contains(db, messageID: command.id) }
+        #expect(!seen)
+        #expect(committed.count == 0)
+    }
+
+    @Test func aRefusingApplyKeepsItsCodeAndCanSucceedOnRetry() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let database = try makeEffectsDatabase(folder)
+        let attempts = Counter()
+        var dispatcher = BusDispatcher(logger: quietLogger)
+        dispatcher.onCommand(TransferJob.self, database: database) { job, envelope, db in
+            attempts.increment()
+            try recordEffect(job, envelope, db)
+            if attempts.count == 1 { throw WireError(code: .unavailable, message: "busy") }
+        }
+        let command = try Self.envelope(TransferJob.example)
+        let refused = try Self.reply(await dispatcher.dispatch(command, node: "ptm")).decodeBody(ErrorReply.self)
+        #expect(refused.code == .unavailable)
+        #expect(try await effectCount(database) == 0)
+        // The sender retries the same id: now it applies, and only once.
+        let ack = try Self.reply(await dispatcher.dispatch(command, node: "ptm")).decodeBody(Ack.self)
+        #expect(!ack.duplicate)
+        #expect(try await effectCount(database) == 1)
+    }
+
+    // MARK: Commands through a real server
+
+    @Test func sameFrameSentTwiceOverTheBusIsAppliedOnce() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let database = try makeEffectsDatabase(folder)
+        let (server, endpoint) = try startServer(dispatcher: testDispatcher(database: database))
+        defer { server.stop() }
+        let client = makeClient(endpoint)
+        defer { client.close() }
+
+        let id = UUID()
+        let frame = try EnvelopeCodec.encode(TransferJob.example, id: id, sender: "site")
+        let first = try ack(try await client.send(frame: frame, id: id, timeout: .seconds(5)))
+        let second = try ack(try await client.send(frame: frame, id: id, timeout: .seconds(5)))
+        #expect(first.messageID == id)
+        #expect(!first.duplicate)
+        #expect(second.messageID == id)
+        #expect(second.duplicate)
+        #expect(try await effectCount(database) == 1)
+
+        // From a second connection, too.
+        let other = makeClient(endpoint)
+        defer { other.close() }
+        let third = try ack(try await other.send(frame: frame, id: id, timeout: .seconds(5)))
+        #expect(third.duplicate)
+        #expect(try await effectCount(database) == 1)
+    }
+
+    @Test func aThrowingApplyOverTheBusRepliesAnErrorAndRecordsNothing() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let database = try makeEffectsDatabase(folder)
+        var dispatcher = BusDispatcher(logger: quietLogger)
+        dispatcher.onCommand(TransferJob.self, database: database) { job, envelope, db in
+            try recordEffect(job, envelope, db)
+            throw TestFailure("refuse")
+        }
+        let (server, endpoint) = try startServer(dispatcher: dispatcher)
+        defer { server.stop() }
+        let client = makeClient(endpoint)
+        defer { client.close() }
+        let error = await #expect(throws: BusError.self) {
+            try await client.request(TransferJob.example, expecting: Ack.self, timeout: .seconds(5))
+        }
+        #expect(error?.remoteCode == .internalError)
+        #expect(try await effectCount(database) == 0)
+        #expect(try await inboxCount(database) == 0)
+    }
+}

@@ -1,0 +1,67 @@
+import ContentStore
+import Foundation
+import HTTPTransfer
+import Testing
+
+extension ClusterTests {
+    @Test("kill -9 the PTM mid-transfer: after restart the distribution completes, no chunk stored twice")
+    func packageTransferManagerCrash() async throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.tearDown() }
+        let source = cluster.root.appendingPathComponent("source")
+        try SourceFolder.make(at: source, files: (0..<6).map { ("part\($0).bin", 12_000_000) })
+        try cluster.up()
+        let created = try cluster.json(VersionJSON.self, ["content", "create", "--name", "big", "--source", source.path])
+        try cluster.ok(["distribute", "big", "--dp", "dp1", "--dp", "dp2"])
+
+        // Wait until bytes are moving, then cut the PTM off.
+        var sawProgress = false
+        for _ in 0..<400 {
+            let status = try cluster.json(StatusJSON.self, ["status", "big"])
+            if status.targets.contains(where: { $0.state == "in-progress" && $0.bytesDone > 0 }) {
+                sawProgress = true
+                break
+            }
+            if status.targets.allSatisfy({ $0.state == "installed" }) { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        #expect(sawProgress, "the transfer finished before the PTM could be killed; make the package bigger")
+        try cluster.kill9("ptm")
+        let interrupted = try cluster.json(StatusJSON.self, ["status", "big"])
+        #expect(!interrupted.targets.allSatisfy { $0.state == "installed" })
+
+        try cluster.up()
+        let waited = try cluster.ferry(["status", "big", "--wait", "--timeout", "180"])
+        #expect(waited.status == 0, "status --wait after the PTM restart: \(waited.error)")
+        let manifest = try Manifest.decode(try await HTTPClient.shared.get(try cluster.service("dp1").http
+            + "/manifests/\(created.version.versionID)").body)
+        let uniqueBytes = manifest.uniqueChunks.reduce(Int64(0)) { $0 + Int64($1.size) }
+        for dp in ["dp1", "dp2"] {
+            #expect(Set(try cluster.storedChunks(dp).keys) == Set(manifest.uniqueChunks.map(\.hash)))
+            // The DP counts bytes it wrote: a chunk written twice would push this past the version's size.
+            #expect(Int64(try await cluster.metric(dp, "ferry_dp_pushed_bytes_total")) == uniqueBytes)
+        }
+        let log = try String(contentsOf: cluster.data.appendingPathComponent("ptm/pkgxfermgr.log"), encoding: .utf8)
+        #expect(log.contains("resuming"), "the restarted PTM should say it resumed interrupted jobs")
+    }
+
+    @Test("kill -9 the distribution manager right after distribute: the job still completes")
+    func distributionManagerCrash() async throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.tearDown() }
+        let source = cluster.root.appendingPathComponent("source")
+        try SourceFolder.make(at: source, files: [("one.bin", 8_000_000), ("two.bin", 8_000_000)])
+        try cluster.up()
+        try cluster.ok(["content", "create", "--name", "app", "--source", source.path])
+        try cluster.ok(["distribute", "app", "--dp", "dp1", "--dp", "dp2"])
+        try cluster.kill9("site")
+        // While the site is down the PTM keeps working; its reports wait in its outbox.
+        try await Task.sleep(for: .seconds(1))
+        try cluster.up()
+        let waited = try cluster.ferry(["status", "app", "--wait", "--timeout", "120"])
+        #expect(waited.status == 0, "status --wait after the distribution manager restart: \(waited.error)")
+        let status = try cluster.json(StatusJSON.self, ["status", "app"])
+        #expect(status.targets.count == 2)
+        #expect(status.targets.allSatisfy { $0.state == "installed" })
+    }
+}
