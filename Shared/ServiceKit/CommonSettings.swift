@@ -33,6 +33,9 @@ public struct HTTPSettings: Codable, Sendable {
     public var host: String
     /// 0 picks a free port.
     public var port: Int
+    /// The URL other hosts use to reach this server, when it differs from host:port (a
+    /// container bound to 0.0.0.0, say).
+    public var advertisedURL: String?
 }
 
 /// How to reach another service's inbox.

@@ -82,7 +82,7 @@ public final class ServiceHost: Sendable {
             configuration: .init(address: .hostname(settings.http.host, port: settings.http.port), serverName: service),
             onServerRunning: { [self] channel in
                 let port = channel.localAddress?.port ?? settings.http.port
-                let url = "http://\(settings.http.host):\(port)"
+                let url = settings.http.advertisedURL ?? "http://\(settings.http.host):\(port)"
                 let busEndpoint = busServer.endpoint ?? settings.bus.bind
                 bound.withLock { $0 = (busEndpoint, url) }
                 do {
