@@ -93,11 +93,17 @@ public final class BusClient: @unchecked Sendable {
     }
 
     private func ensureStarted() throws {
-        let alreadyStarted = started.withLock { started in
-            defer { started = true }
-            return started
+        // Holding the lock while connecting makes concurrent first requests wait for one
+        // attempt; a failed attempt leaves `started` false so the next request tries again
+        // instead of queueing into a client with no thread.
+        try started.withLock { started in
+            guard !started else { return }
+            try startThread()
+            started = true
         }
-        if alreadyStarted { return }
+    }
+
+    private func startThread() throws {
         let socket = try ZMQSocket(context: context, type: ZMQ_DEALER)
         try socket.set(ZMQ_SNDHWM, 100_000)
         try socket.set(ZMQ_RCVHWM, 100_000)

@@ -24,8 +24,14 @@ public final class Journal: Sendable {
     public func record(direction: Direction, frame: Data) {
         var line = Data("{\"at\":\"\(Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))\",\"direction\":\"\(direction.rawValue)\",\"frame\":".utf8)
         // A frame that is not JSON (refused garbage) is kept as a string so the line stays valid.
-        if (try? JSONSerialization.jsonObject(with: frame)) != nil {
-            line.append(frame)
+        if let object = try? JSONSerialization.jsonObject(with: frame) {
+            // One envelope per line, even if a peer sent pretty-printed JSON.
+            if frame.contains(UInt8(ascii: "\n")),
+               let compact = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) {
+                line.append(compact)
+            } else {
+                line.append(frame)
+            }
         } else {
             let text = String(decoding: frame.prefix(4096), as: UTF8.self)
             line.append((try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8))

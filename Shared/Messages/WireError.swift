@@ -15,7 +15,9 @@ public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
     init(decoding error: DecodingError, type: String) {
         switch error {
         case .keyNotFound(let key, let context):
-            let path = (context.codingPath + [key]).map(\.stringValue).filter { $0 != "body" }
+            // Paths are shown relative to the body; a missing body itself is named "body".
+            let full = (context.codingPath + [key]).map(\.stringValue)
+            let path = full.count > 1 && full.first == "body" ? Array(full.dropFirst()) : full
             self.init(code: .missingField, message: "\(type): missing field '\(path.joined(separator: "."))'")
         case .valueNotFound(_, let context):
             let path = context.codingPath.map(\.stringValue).filter { $0 != "body" }

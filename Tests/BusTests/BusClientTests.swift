@@ -34,13 +34,13 @@ struct BusClientTests {
         let clock = ContinuousClock()
         let started = clock.now
         async let short: Void = { _ = try? await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .milliseconds(200)) }()
-        async let long: Void = { _ = try? await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .milliseconds(1200)) }()
+        async let long: Void = { _ = try? await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .milliseconds(2000)) }()
         await short
         let shortElapsed = clock.now - started
         await long
         let longElapsed = clock.now - started
-        #expect(shortElapsed < .milliseconds(1000), "\(shortElapsed)")
-        #expect(longElapsed >= .milliseconds(1200), "\(longElapsed)")
+        #expect(shortElapsed < .milliseconds(1500), "\(shortElapsed)")
+        #expect(longElapsed >= .milliseconds(2000), "\(longElapsed)")
     }
 
     @Test func aPeerStartedLaterIsReachedByReconnecting() async throws {
@@ -50,9 +50,9 @@ struct BusClientTests {
         await #expect(throws: BusError.self) {
             try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .milliseconds(200))
         }
-        reserved.release()
         let (server, _) = try startServer(endpoint: reserved.endpoint)
         defer { server.stop() }
+        reserved.release()
         let reply = try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5))
         #expect(reply.service == "test")
     }
@@ -141,6 +141,8 @@ struct BusClientTests {
 
     @Test func aSecondRequestAfterAFailedConnectFailsInsteadOfHanging() async throws {
         let client = makeClient("not-an-endpoint")
+        // Never released: with the leaked socket, its deinit would block in zmq_ctx_term (see the report).
+        KeepAlive.keep(client)
         defer { client.close() }
         await #expect(throws: ZMQError.self) {
             try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .milliseconds(200))
@@ -151,6 +153,37 @@ struct BusClientTests {
         withKnownIssue("ensureStarted() marks the client started before connect() succeeds, so later requests wait forever") {
             let result = try #require(outcome, "second request hung past its own 200 ms deadline")
             #expect(throws: (any Error).self) { try result.get() }
+        }
+    }
+
+    @Test func anOversizedRequestGetsTheTypedRefusal() async throws {
+        let (server, endpoint) = try startServer(maximumFrameSize: 1024)
+        defer { server.stop() }
+        let client = makeClient(endpoint)
+        defer { client.close() }
+        let big = MissingChunksQuery(hashes: Array(repeating: String(repeating: "ab", count: 32), count: 40))
+        let error = await #expect(throws: BusError.self) {
+            try await client.request(big, expecting: MissingChunksReply.self, timeout: .milliseconds(500))
+        }
+        withKnownIssue("BusServer sends the oversized-frame ErrorReply without a correlation id, so BusClient drops it and times out") {
+            #expect(error?.remoteCode == .oversizedFrame, "\(String(describing: error))")
+        }
+    }
+
+    @Test func twoSendsWithTheSameIDBothReturn() async throws {
+        let reserved = try ReservedPort()
+        defer { reserved.release() }
+        let client = makeClient(reserved.endpoint)
+        defer { client.close() }
+        let id = UUID()
+        let frame = try EnvelopeCodec.encode(TransferJob.example, id: id, sender: "site")
+        let first = Task { try await client.send(frame: frame, id: id, timeout: .milliseconds(300)) }
+        try await Task.sleep(for: .milliseconds(50))
+        let second = await finishes(within: .seconds(2)) { try await client.send(frame: frame, id: id, timeout: .milliseconds(300)) }
+        #expect(second != nil, "the second send ran to its deadline")
+        let firstOutcome = await finishes(within: .seconds(1)) { try await first.value }
+        withKnownIssue("pending requests are keyed by envelope id: a second send with the same id replaces the first's continuation, which is never resumed") {
+            #expect(firstOutcome != nil, "the first send with that id never returned")
         }
     }
 }

@@ -24,11 +24,36 @@ struct BusServerTests {
         #expect(try server.start() == endpoint)
     }
 
-    @Test func bindingAnEndpointInUseFails() throws {
+    @Test func bindingAnEndpointInUseFailsAndTheFailedServerCanBeReleased() async throws {
         let (server, endpoint) = try startServer()
         defer { server.stop() }
-        let second = BusServer(node: "second", endpoint: endpoint, security: nil, dispatcher: testDispatcher(), logger: quietLogger)
-        #expect(throws: ZMQError.self) { try second.start() }
+        // Run on a plain thread: a failed server's release may block in zmq_ctx_term (see the report),
+        // and must not take a Swift concurrency thread with it.
+        let startError = Outcome<String>()
+        let released = Outcome<Bool>()
+        let thread = Thread {
+            do {
+                let second = BusServer(node: "second", endpoint: endpoint, security: nil, dispatcher: testDispatcher(),
+                                       logger: quietLogger)
+                do {
+                    try second.start()
+                    startError.set("start() succeeded on an endpoint in use")
+                    second.stop()
+                } catch let error as ZMQError {
+                    startError.set("ZMQError \(error.errno)")
+                } catch {
+                    startError.set("unexpected \(type(of: error))")
+                }
+            }
+            released.set(true)
+        }
+        thread.start()
+        #expect(await eventually(timeout: .seconds(5)) { startError.current != nil })
+        #expect(startError.current == "ZMQError \(EADDRINUSE)")
+        let wasReleased = await eventually(timeout: .seconds(2)) { released.current == true }
+        withKnownIssue("BusServer.start() leaks the ROUTER socket when bind fails, so ZMQContext.deinit blocks forever in zmq_ctx_term") {
+            #expect(wasReleased, "releasing a BusServer whose start() failed never returns")
+        }
     }
 
     @Test func repliesCarryTheRequestIDAsCorrelation() async throws {
@@ -216,6 +241,7 @@ struct BusServerTests {
         defer { client.close() }
         _ = try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5))
         server.stop()
+        try await Task.sleep(for: .milliseconds(100))
         let error = await #expect(throws: BusError.self) {
             try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .milliseconds(500))
         }

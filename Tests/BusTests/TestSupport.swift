@@ -102,8 +102,14 @@ func startServer(dispatcher: BusDispatcher = testDispatcher(), endpoint: String 
                  journal: Journal? = nil) throws -> (server: BusServer, endpoint: String) {
     let server = BusServer(node: "server", endpoint: endpoint, security: security, dispatcher: dispatcher,
                            maximumFrameSize: maximumFrameSize, journal: journal, logger: quietLogger)
-    let bound = try server.start()
-    return (server, bound)
+    do {
+        let bound = try server.start()
+        return (server, bound)
+    } catch {
+        // A server whose start() failed blocks forever when released (see the report): never release it.
+        KeepAlive.keep(server)
+        throw error
+    }
 }
 
 func makeClient(_ endpoint: String, security: BusClientSecurity? = nil, journal: Journal? = nil) -> BusClient {
@@ -124,7 +130,7 @@ func eventually(timeout: Duration = .seconds(5), _ condition: () async throws ->
 /// A loopback TCP port that nothing listens on while the returned holder is open.
 ///
 /// The port is bound (so no other test's port-0 bind gets it) but not listening, so
-/// connections to it are refused. `release()` frees it for a server to bind.
+/// connections to it are refused. A BusServer may bind it while it is held; `release()` then.
 final class ReservedPort {
     let port: Int
     private var descriptor: Int32
@@ -132,6 +138,10 @@ final class ReservedPort {
     init() throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket() failed") }
+        // libzmq's listener sets SO_REUSEADDR too, so a server can bind this port while it is still held:
+        // the port is never free for another socket (or a reconnecting client's own source port) to take.
+        var reuse: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = 0
@@ -235,6 +245,21 @@ func errorReply(_ frame: Data?) throws -> (reply: ErrorReply, envelope: Envelope
     let envelope = try EnvelopeCodec.decode(frame)
     #expect(envelope.type == ErrorReply.wireName)
     return (try envelope.decodeBody(ErrorReply.self), envelope)
+}
+
+/// Objects deliberately kept alive until the process exits.
+enum KeepAlive {
+    private static let objects = Mutex<[ObjectIdentifier: Holder]>([:])
+
+    final class Holder: @unchecked Sendable {
+        let object: AnyObject
+        init(_ object: AnyObject) { self.object = object }
+    }
+
+    static func keep(_ object: AnyObject) {
+        let holder = Holder(object)
+        objects.withLock { $0[ObjectIdentifier(object)] = holder }
+    }
 }
 
 /// A value set once from another task.
