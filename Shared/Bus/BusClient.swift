@@ -67,11 +67,18 @@ public final class BusClient: @unchecked Sendable {
         try ensureStarted()
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
         return try await withCheckedThrowingContinuation { continuation in
-            state.withLock { state in
+            let refusal: BusError? = state.withLock { state in
+                if stopped.isSet { return .closed(peer: peer) }
+                if state.pending[id] != nil { return .duplicateRequest(peer: peer, id: id) }
                 state.pending[id] = Pending(continuation: continuation, deadline: Date().addingTimeInterval(seconds))
                 state.outgoing.append(frame)
+                return nil
             }
-            wake.wake()
+            if let refusal {
+                continuation.resume(throwing: refusal)
+            } else {
+                wake.wake()
+            }
         }
     }
 
@@ -105,16 +112,21 @@ public final class BusClient: @unchecked Sendable {
 
     private func startThread() throws {
         let socket = try ZMQSocket(context: context, type: ZMQ_DEALER)
-        try socket.set(ZMQ_SNDHWM, 100_000)
-        try socket.set(ZMQ_RCVHWM, 100_000)
-        try socket.set(ZMQ_RECONNECT_IVL, 100)
-        try socket.set(ZMQ_RECONNECT_IVL_MAX, 2000)
-        if let security {
-            try socket.set(ZMQ_CURVE_SERVERKEY, string: security.serverKey)
-            try socket.set(ZMQ_CURVE_PUBLICKEY, string: security.identity.publicKey)
-            try socket.set(ZMQ_CURVE_SECRETKEY, string: security.identity.secretKey)
+        do {
+            try socket.set(ZMQ_SNDHWM, 100_000)
+            try socket.set(ZMQ_RCVHWM, 100_000)
+            try socket.set(ZMQ_RECONNECT_IVL, 100)
+            try socket.set(ZMQ_RECONNECT_IVL_MAX, 2000)
+            if let security {
+                try socket.set(ZMQ_CURVE_SERVERKEY, string: security.serverKey)
+                try socket.set(ZMQ_CURVE_PUBLICKEY, string: security.identity.publicKey)
+                try socket.set(ZMQ_CURVE_SECRETKEY, string: security.identity.secretKey)
+            }
+            try socket.connect(endpoint)
+        } catch {
+            socket.close()
+            throw error
         }
-        try socket.connect(endpoint)
         let box = SocketBox(socket)
         let thread = Thread { [self] in serve(box.socket) }
         thread.name = "bus-client-\(peer)"
@@ -150,9 +162,10 @@ public final class BusClient: @unchecked Sendable {
             return state.outgoing
         }
         for (index, frame) in frames.enumerated() {
-            journal?.record(direction: .outgoing, frame: frame)
             do {
-                if try !socket.send([frame]) {
+                if try socket.send([frame]) {
+                    journal?.record(direction: .outgoing, frame: frame)
+                } else {
                     // The pipe is full; keep the rest for the next round.
                     state.withLock { $0.outgoing.insert(contentsOf: frames[index...], at: 0) }
                     return
@@ -204,6 +217,7 @@ public enum BusError: Error, CustomStringConvertible, Sendable {
     case remote(peer: String, WireError)
     case unexpectedReply(peer: String, type: String)
     case closed(peer: String)
+    case duplicateRequest(peer: String, id: UUID)
 
     public var description: String {
         switch self {
@@ -215,6 +229,8 @@ public enum BusError: Error, CustomStringConvertible, Sendable {
             "\(peer) answered with an unexpected '\(type)'"
         case .closed(let peer):
             "the connection to \(peer) was closed"
+        case .duplicateRequest(let peer, let id):
+            "a request \(id) to \(peer) is already waiting for its reply"
         }
     }
 

@@ -55,15 +55,24 @@ public final class BusServer: Service, @unchecked Sendable {
             self.authenticator = authenticator
         }
         let socket = try ZMQSocket(context: context, type: ZMQ_ROUTER)
-        try socket.set(ZMQ_ROUTER_MANDATORY, 1)
-        try socket.set(ZMQ_SNDHWM, 100_000)
-        try socket.set(ZMQ_RCVHWM, 100_000)
-        if let security {
-            try socket.set(ZMQ_CURVE_SERVER, 1)
-            try socket.set(ZMQ_CURVE_SECRETKEY, string: security.identity.secretKey)
-            try socket.set(ZMQ_ZAP_DOMAIN, string: "ferry")
+        let bound: String
+        do {
+            try socket.set(ZMQ_ROUTER_MANDATORY, 1)
+            try socket.set(ZMQ_SNDHWM, 100_000)
+            try socket.set(ZMQ_RCVHWM, 100_000)
+            if let security {
+                try socket.set(ZMQ_CURVE_SERVER, 1)
+                try socket.set(ZMQ_CURVE_SECRETKEY, string: security.identity.secretKey)
+                try socket.set(ZMQ_ZAP_DOMAIN, string: "ferry")
+            }
+            bound = try socket.bind(requestedEndpoint)
+        } catch {
+            // An open socket or a running ZAP thread would make the context's termination hang.
+            socket.close()
+            authenticator?.stop()
+            authenticator = nil
+            throw error
         }
-        let bound = try socket.bind(requestedEndpoint)
         state.withLock { $0.endpoint = bound }
         let box = SocketBox(socket)
         let thread = Thread { [self] in serve(box.socket) }
@@ -117,7 +126,8 @@ public final class BusServer: Service, @unchecked Sendable {
             envelope = try EnvelopeCodec.decode(payload, maximumFrameSize: maximumFrameSize)
         } catch {
             logger.warning("refused a bus frame", metadata: ["code": "\(error.code.rawValue)", "reason": "\(error.message)"])
-            let correlation = payload.count <= maximumFrameSize ? EnvelopeCodec.peekID(payload) : nil
+            // Even an oversized frame is in memory already: find its id so the error reaches the requester.
+            let correlation = EnvelopeCodec.peekID(payload)
             enqueueReply(identity: identity, reply: ErrorReply(error), correlationID: correlation)
             return
         }

@@ -73,20 +73,22 @@ public final class OutboxPump: Service, Sendable {
         var blockedPeers = Set<String>()
         var delivered = 0
         for message in due where !blockedPeers.contains(message.peer) {
-            if await deliver(message) {
-                delivered += 1
-            } else {
-                blockedPeers.insert(message.peer)
+            switch await deliver(message) {
+            case .delivered: delivered += 1
+            case .parked: break
+            case .failed: blockedPeers.insert(message.peer)
             }
         }
         return delivered
     }
 
-    private func deliver(_ message: OutboxMessage) async -> Bool {
-        guard let id = UUID(uuidString: message.id) else { return false }
+    enum Delivery { case delivered, parked, failed }
+
+    private func deliver(_ message: OutboxMessage) async -> Delivery {
+        guard let id = UUID(uuidString: message.id) else { return .failed }
         guard let connection = client(message.peer) else {
             await reschedule(message, error: "unknown peer '\(message.peer)'")
-            return false
+            return .failed
         }
         do {
             let reply = try await connection.send(frame: message.frame, id: id, timeout: replyTimeout)
@@ -94,10 +96,34 @@ public final class OutboxPump: Service, Sendable {
             guard ack.messageID == id else { throw BusError.unexpectedReply(peer: message.peer, type: "ack for another message") }
             _ = try await database.write { db in try OutboxMessage.deleteOne(db, key: message.id) }
             logger.debug("delivered \(message.type)", metadata: ["peer": "\(message.peer)", "id": "\(message.id)", "duplicate": "\(ack.duplicate)"])
-            return true
+            return .delivered
+        } catch let error as BusError where error.remoteCode.map(Self.permanentRefusals.contains) == true {
+            await park(message, error: "\(error)")
+            return .parked
         } catch {
             await reschedule(message, error: "\(error)")
-            return false
+            return .failed
+        }
+    }
+
+    /// Refusals no retry can cure: the frame itself is unreadable. An unknown type or an
+    /// unsupported version is retried instead, since an upgraded receiver may accept it.
+    static let permanentRefusals: Set<ErrorCode> = [.malformed, .missingField, .oversizedFrame]
+
+    /// Keeps a message the peer can never accept, out of the way of the peer's later messages.
+    private func park(_ message: OutboxMessage, error: String) async {
+        logger.error("\(message.peer) refused \(message.type) as unreadable; parked it (kept in the outbox, not retried)",
+                     metadata: ["id": "\(message.id)", "error": "\(error)"])
+        do {
+            try await database.write { db in
+                var parked = message
+                parked.attempts += 1
+                parked.nextAttemptAt = Date.distantFuture.timeIntervalSince1970
+                parked.lastError = "parked: \(error)"
+                try parked.update(db)
+            }
+        } catch {
+            logger.error("cannot update the outbox", metadata: ["error": "\(error)"])
         }
     }
 

@@ -56,18 +56,23 @@ public struct DistributeAccepted: Message {
     public static let wireName = "distribute.accepted"
     public static let summary = "The version being distributed and the DPs it was queued for."
     public static let example = DistributeAccepted(name: "office", versionID: String(repeating: "ab", count: 32), version: 1,
-                                                   queued: ["dp1"], alreadyInstalled: ["dp2"])
+                                                   queued: ["dp1"], alreadyInstalled: ["dp2"], alreadyInProgress: [])
     public var name: String
     public var versionID: String
     public var version: Int
+    /// DPs a transfer job was queued for.
     public var queued: [String]
+    /// DPs that already hold this version (nothing to do).
     public var alreadyInstalled: [String]
-    public init(name: String, versionID: String, version: Int, queued: [String], alreadyInstalled: [String]) {
+    /// DPs already waiting for or receiving this version (not queued twice).
+    public var alreadyInProgress: [String]
+    public init(name: String, versionID: String, version: Int, queued: [String], alreadyInstalled: [String], alreadyInProgress: [String]) {
         self.name = name
         self.versionID = versionID
         self.version = version
         self.queued = queued
         self.alreadyInstalled = alreadyInstalled
+        self.alreadyInProgress = alreadyInProgress
     }
 }
 

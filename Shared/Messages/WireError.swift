@@ -12,23 +12,24 @@ public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(code.rawValue): \(message)" }
 
+    /// A coding path relative to the body; the body itself, when it is what is wrong, is "body".
+    static func path(_ codingPath: [any CodingKey]) -> String {
+        let full = codingPath.map(\.stringValue)
+        let relative = full.count > 1 && full.first == "body" ? Array(full.dropFirst()) : full
+        return relative.joined(separator: ".")
+    }
+
     init(decoding error: DecodingError, type: String) {
         switch error {
         case .keyNotFound(let key, let context):
             // Paths are shown relative to the body; a missing body itself is named "body".
-            let full = (context.codingPath + [key]).map(\.stringValue)
-            let path = full.count > 1 && full.first == "body" ? Array(full.dropFirst()) : full
-            self.init(code: .missingField, message: "\(type): missing field '\(path.joined(separator: "."))'")
+            self.init(code: .missingField, message: "\(type): missing field '\(Self.path(context.codingPath + [key]))'")
         case .valueNotFound(_, let context):
-            let path = context.codingPath.map(\.stringValue).filter { $0 != "body" }
-            self.init(code: .missingField, message: "\(type): missing value for '\(path.joined(separator: "."))'")
+            self.init(code: .missingField, message: "\(type): missing value for '\(Self.path(context.codingPath))'")
         case .typeMismatch(_, let context):
-            let path = context.codingPath.map(\.stringValue).filter { $0 != "body" }
-            self.init(code: .malformed, message: "\(type): wrong type for '\(path.joined(separator: "."))'")
+            self.init(code: .malformed, message: "\(type): wrong type for '\(Self.path(context.codingPath))'")
         case .dataCorrupted(let context):
-            let path = context.codingPath.map(\.stringValue).filter { $0 != "body" }
-            let detail = context.debugDescription
-            self.init(code: .malformed, message: "\(type): invalid '\(path.joined(separator: "."))': \(detail)")
+            self.init(code: .malformed, message: "\(type): invalid '\(Self.path(context.codingPath))': \(context.debugDescription)")
         @unknown default:
             self.init(code: .malformed, message: "\(type): \(error)")
         }

@@ -32,11 +32,11 @@ public struct ConfigurationFile: Sendable {
         guard var mapping = loaded as? [String: Any] else {
             throw ConfigurationError("configuration file \(url.path) must be a YAML mapping of settings")
         }
-        for key in mapping.keys {
-            let variable = "FERRY_" + Self.upperSnake(key)
-            if let override = environment[variable] {
-                mapping[key] = (try? Yams.load(yaml: override)) ?? override
-            }
+        // Overrides may also add a setting the file leaves out.
+        for (variable, override) in environment where variable.hasPrefix("FERRY_") {
+            let key = Self.camelCase(String(variable.dropFirst("FERRY_".count)))
+            guard !key.isEmpty else { continue }
+            mapping[key] = (try? Yams.load(yaml: override)) ?? override
         }
         yaml = (try? Yams.dump(object: mapping)) ?? text
     }
@@ -58,6 +58,12 @@ public struct ConfigurationFile: Sendable {
         } catch {
             throw ConfigurationError("\(url.path): \(error)")
         }
+    }
+
+    static func camelCase(_ upperSnake: String) -> String {
+        let words = upperSnake.lowercased().split(separator: "_")
+        guard let first = words.first else { return "" }
+        return String(first) + words.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
     }
 
     static func upperSnake(_ key: String) -> String {

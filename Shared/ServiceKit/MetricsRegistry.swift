@@ -34,9 +34,16 @@ public final class MetricsRegistry: Sendable {
                 lines.append("# HELP \(name) \(text)")
                 described.insert(name)
             }
-            lines.append("\(key) \(value == value.rounded() ? String(Int64(value)) : String(value))")
+            lines.append("\(key) \(Self.format(value))")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func format(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
+        if value == value.rounded(), abs(value) < 9.0e18 { return String(Int64(value)) }
+        return String(value)
     }
 
     /// Prometheus label values escape backslash, double quote and newline.

@@ -125,9 +125,10 @@ struct JournalTests {
         let reply = try EnvelopeCodec.decode(try #require(await dealer.receive()))
         #expect(reply.type == HealthReply.wireName)
         let text = try String(contentsOf: journal.url, encoding: .utf8)
-        withKnownIssue("Journal.record appends a JSON frame verbatim, so a frame with newlines spans several lines") {
-            #expect(text.split(separator: "\n").count == 2, "\(text)")
-        }
+        #expect(text.split(separator: "\n").count == 2, "\(text)")
+        let lines = try Self.lines(journal.url)
+        #expect(lines.map(\.direction) == ["in", "out"])
+        #expect(lines.map(\.type) == [HealthQuery.wireName, HealthReply.wireName])
     }
 }
 

@@ -264,9 +264,7 @@ struct OutboxPumpTests {
         #expect(poisonRow != nil, "a refused message is kept")
         #expect(poisonRow?.lastError?.contains("pushToken") == true, "\(poisonRow?.lastError ?? "nil")")
         let laterDelivered = try await receiver.read { db in try InboxRecord.contains(db, messageID: laterID) }
-        withKnownIssue("OutboxPump retries a malformed-refused message forever (the doc says it is parked), and it holds back every later message to that peer") {
-            #expect(laterDelivered, "the well-formed command behind it was never delivered")
-            #expect(poisonRow?.attempts == 1, "refused as malformed yet retried")
-        }
+        #expect(laterDelivered, "the well-formed command behind it was never delivered")
+        #expect(poisonRow?.attempts == 1, "refused as malformed yet retried")
     }
 }

@@ -198,6 +198,7 @@ struct StatusJSON: Decodable {
         var state: String
         var bytesDone: Int64
         var attempts: Int
+        var reason: String?
     }
     var name: String
     var versionID: String

@@ -64,4 +64,34 @@ extension ClusterTests {
         #expect(status.targets.count == 2)
         #expect(status.targets.allSatisfy { $0.state == "installed" })
     }
+
+    @Test("a DP that is down is retried with backoff and gets the content once it is back")
+    func distributionPointDown() async throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.tearDown() }
+        let source = cluster.root.appendingPathComponent("source")
+        try SourceFolder.make(at: source, files: [("driver.cab", 2_000_000)])
+        try cluster.up()
+        try cluster.kill9("dp1")
+        try cluster.ok(["content", "create", "--name", "driver", "--source", source.path, "--type", "driver-package"])
+        try cluster.ok(["distribute", "driver", "--dp", "dp1", "--dp", "dp2"])
+
+        var sawRetry = false
+        for _ in 0..<300 {
+            let status = try cluster.json(StatusJSON.self, ["status", "driver"])
+            if let dp1 = status.targets.first(where: { $0.distributionPoint == "dp1" }), dp1.attempts >= 1,
+               dp1.reason?.contains("failed") == true, dp1.state == "in-progress" {
+                sawRetry = true
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(sawRetry, "ferry status should show dp1's failed attempt and the coming retry")
+        try cluster.up()
+        let waited = try cluster.ferry(["status", "driver", "--wait", "--timeout", "120"])
+        #expect(waited.status == 0, "status --wait after dp1 came back: \(waited.error)")
+        let log = try String(contentsOf: cluster.data.appendingPathComponent("ptm/pkgxfermgr.log"), encoding: .utf8)
+        #expect(log.contains("failed; retrying"))
+        #expect(log.contains("outcome=installed"))
+    }
 }

@@ -96,9 +96,21 @@ struct EnvelopeTests {
         object.removeValue(forKey: "body")
         let envelope = try EnvelopeCodec.decode(try Frames.data(object))
         let error = try #require(throws: WireError.self) { try envelope.decodeBody(ShowContent.self) }
-        withKnownIssue("WireError(decoding:) filters every 'body' path component, so a missing body is reported as missing field ''") {
-            #expect(error.message.contains("'body'"), "\(error.message)")
+        #expect(error.message.contains("'body'"), "\(error.message)")
+    }
+
+    @Test("a body that is null or not an object is refused naming the body", arguments: ["null", "5", "list"])
+    func bodyOfTheWrongKind(kind: String) throws {
+        var object = try Frames.object(ShowContent(name: "office"))
+        switch kind {
+        case "null": object["body"] = NSNull()
+        case "5": object["body"] = 5
+        default: object["body"] = ["office"]
         }
+        let envelope = try EnvelopeCodec.decode(try Frames.data(object))
+        let error = try #require(throws: WireError.self) { try envelope.decodeBody(ShowContent.self) }
+        #expect(error.code == (kind == "null" ? .missingField : .malformed), "\(error.message)")
+        #expect(error.message.contains("'body'"), "\(error.message)")
     }
 
     @Test func emptyBodyStructsDecodeFromEmptyObject() throws {

@@ -155,19 +155,25 @@ final class ContentCatalog: Sendable {
         let libraryURL = libraryURL()
         let accepted = try await database.write { [node] db -> DistributeAccepted in
             var queued: [String] = []
-            var already: [String] = []
+            var installed: [String] = []
+            var inProgress: [String] = []
             for name in Self.unique(request.distributionPoints) {
                 guard let point = try DistributionPointRecord.fetchOne(db, key: name) else {
                     let known = try DistributionPointRecord.order(Column("name")).fetchAll(db).map(\.name)
                     throw WireError(code: .notFound, message: "no distribution point named '\(name)' (known: \(known.joined(separator: ", ")))")
                 }
                 let existing = try TargetRecord.fetchOne(db, key: ["contentName": record.name, "distributionPoint": name])
-                if let existing, existing.versionID == version.versionID, !request.redistribute,
-                   existing.state == DistributionState.installed.rawValue
-                    || existing.state == DistributionState.waiting.rawValue
-                    || existing.state == DistributionState.inProgress.rawValue {
-                    already.append(name)
-                    continue
+                if let existing, existing.versionID == version.versionID, !request.redistribute {
+                    switch DistributionState(rawValue: existing.state) {
+                    case .installed:
+                        installed.append(name)
+                        continue
+                    case .waiting, .inProgress:
+                        inProgress.append(name)
+                        continue
+                    case .failed, nil:
+                        break
+                    }
                 }
                 let jobID = UUID()
                 try TargetRecord(contentName: record.name, distributionPoint: name, version: version.number,
@@ -185,7 +191,7 @@ final class ContentCatalog: Sendable {
                 queued.append(name)
             }
             return DistributeAccepted(name: record.name, versionID: version.versionID, version: version.number,
-                                      queued: queued, alreadyInstalled: already)
+                                      queued: queued, alreadyInstalled: installed, alreadyInProgress: inProgress)
         }
         for name in accepted.queued {
             logger.info("queued transfer job", metadata: ["content": "\(record.name)", "version": "\(version.number)", "dp": "\(name)",
@@ -212,7 +218,7 @@ final class ContentCatalog: Sendable {
             target.state = DistributionState.inProgress.rawValue
             target.bytesDone = progress.bytesDone
             target.bytesTotal = progress.bytesTotal
-            target.attempts = progress.attempt
+            target.attempts = max(target.attempts, progress.attempt)
             target.reason = progress.lastError.map { error in
                 let retry = progress.nextAttemptAt.map { " (retry at \($0.formatted(date: .omitted, time: .standard)))" } ?? ""
                 return "attempt \(progress.attempt) failed: \(error)\(retry)"

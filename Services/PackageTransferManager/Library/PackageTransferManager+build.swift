@@ -31,7 +31,9 @@ public enum PackageTransferManager {
         let metrics = host.metrics
         let worker = TransferWorkerBox()
         let executor: @Sendable (TransferJob) -> TransferExecutor = { job in
-            TransferExecutor(http: HTTPClient.shared, transfersPerJob: settings.transfersPerJob ?? 5, logger: host.logger,
+            TransferExecutor(http: HTTPClient.shared, transfersPerJob: settings.transfersPerJob ?? 5,
+                             distributionPointTimeout: .milliseconds(Int((settings.distributionPointTimeoutSeconds ?? 60) * 1000)),
+                             logger: host.logger,
                              distributionPoint: { try connections.client(for: $0) },
                              reportProgress: { bytes in
                                  await progress(TransferProgress(jobID: job.jobID, distributionPoint: job.distributionPoint.name,

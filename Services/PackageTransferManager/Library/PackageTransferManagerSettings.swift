@@ -9,6 +9,9 @@ public struct PackageTransferManagerSettings: Codable, Sendable {
     /// Chunk pushes at once within one job (SPEC T4: transfers per content, default 5).
     public var transfersPerJob: Int?
     public var retry: RetrySettings?
+    /// How long to wait for a DP to answer a bus query before the attempt counts as failed
+    /// (default 60 s, for slow WAN links; the local cluster uses a few seconds).
+    public var distributionPointTimeoutSeconds: Double?
 }
 
 /// How failed transfers are retried (SPEC T4: 100 times, 30 minutes apart).

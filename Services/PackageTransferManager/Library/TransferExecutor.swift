@@ -19,6 +19,7 @@ struct TransferExecutor: Sendable {
 
     let http: HTTPClient
     let transfersPerJob: Int
+    let distributionPointTimeout: Duration
     let logger: Logger
     let distributionPoint: @Sendable (DistributionPointAddress) throws -> BusClient
     let reportProgress: @Sendable (_ bytesDone: Int64) async -> Void
@@ -41,7 +42,7 @@ struct TransferExecutor: Sendable {
             var lacking = Set<String>()
             for start in stride(from: 0, to: chunks.count, by: 4000) {
                 let batch = chunks[start..<min(chunks.count, start + 4000)].map(\.hash)
-                let reply = try await dp.request(MissingChunksQuery(hashes: batch), expecting: MissingChunksReply.self, timeout: .seconds(60))
+                let reply = try await dp.request(MissingChunksQuery(hashes: batch), expecting: MissingChunksReply.self, timeout: distributionPointTimeout)
                 lacking.formUnion(reply.missing)
             }
             missing = chunks.filter { lacking.contains($0.hash) }

@@ -58,12 +58,16 @@ final class TransferWorker: Service, Sendable {
             return db.changesCount
         }
         if resumed > 0 { logger.info("resuming \(resumed) job(s) interrupted by a restart") }
-        await withDiscardingTaskGroup { group in
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                for record in await claimDue() {
-                    group.addTask { await self.runAttempt(record) }
+        // On SIGTERM, running attempts are cancelled (their HTTP transfers abort) and left
+        // `running`, so the next start resumes them instead of waiting for them to finish.
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                while !Task.isCancelled {
+                    for record in await self.claimDue() {
+                        group.addTask { await self.runAttempt(record) }
+                    }
+                    await self.idle()
                 }
-                await idle()
             }
         }
     }

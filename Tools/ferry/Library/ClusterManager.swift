@@ -203,6 +203,7 @@ public struct ClusterManager: Sendable {
               publicKey: '\(site?.publicKey ?? "")'
             maximumConcurrentJobs: 3
             transfersPerJob: 5
+            distributionPointTimeoutSeconds: 5
             # Local test site: retries in seconds (a real site keeps the seed's 30 minutes).
             retry:
               maximumAttempts: 100

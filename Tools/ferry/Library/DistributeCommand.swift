@@ -37,7 +37,8 @@ struct DistributeCommand: AsyncParsableCommand {
         if global.json { return try Formatting.printJSON(reply) }
         print("\(reply.name) version \(reply.version) (\(reply.versionID.prefix(16))…)")
         if !reply.queued.isEmpty { print("  queued for: \(reply.queued.joined(separator: ", "))") }
-        if !reply.alreadyInstalled.isEmpty { print("  already installed or on its way: \(reply.alreadyInstalled.joined(separator: ", "))") }
+        if !reply.alreadyInstalled.isEmpty { print("  already installed on: \(reply.alreadyInstalled.joined(separator: ", "))") }
+        if !reply.alreadyInProgress.isEmpty { print("  already on its way to: \(reply.alreadyInProgress.joined(separator: ", "))") }
         print("follow it with: ferry status \(reply.name) --wait")
     }
 }
