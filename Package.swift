@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(name: "HTTPTransferTests", dependencies: ["HTTPTransfer"], swiftSettings: swiftSettings),
         .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit"], swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests",
-                    dependencies: ["FerryCLI", "ServiceKit", "ContentStore", "HTTPTransfer", "Bus", "Messages", "Yams"],
+                    dependencies: ["FerryCLI", "ServiceKit", "ContentStore", "HTTPTransfer", "Bus", "Messages", "CZeroMQ", "Yams"],
                     swiftSettings: swiftSettings),
     ]
 )

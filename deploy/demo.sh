@@ -54,7 +54,7 @@ awk -v a="$started" -v b="$finished" 'BEGIN { printf "first distribution to two 
 echo "bytes each DP received by push (from its /metrics):"
 for dp in dp1 dp2; do
   url=$(grep -A3 "node: $dp" "$data/cluster.yaml" | sed -n "s/.*httpURL: '\{0,1\}\([^']*\)'\{0,1\}/\1/p")
-  echo "  $dp: $(curl -s "$url/metrics" | awk '/^ferry_dp_pushed_bytes_total /{print $2}') bytes"
+  echo "  $dp: $(curl -s "$url/metrics" | awk '/^ferry_dp_received_chunk_bytes_total /{print $2}') bytes"
 done
 echo
 echo "the PTM's log ($data/ptm/pkgxfermgr.log), last lines:"

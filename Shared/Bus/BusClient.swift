@@ -66,10 +66,22 @@ public final class BusClient: @unchecked Sendable {
     public func send(frame: Data, id: UUID, timeout: Duration) async throws -> Envelope {
         try ensureStarted()
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        return try await withCheckedThrowingContinuation { continuation in
-            let refusal: BusError? = state.withLock { state in
-                if stopped.isSet { return .closed(peer: peer) }
-                if state.pending[id] != nil { return .duplicateRequest(peer: peer, id: id) }
+        // Cancelling the task (a service shutting down) fails the request at once instead of
+        // leaving it to its deadline.
+        return try await withTaskCancellationHandler {
+            try await register(frame: frame, id: id, seconds: seconds)
+        } onCancel: {
+            let waiting = state.withLock { $0.pending.removeValue(forKey: id) }
+            waiting?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    private func register(frame: Data, id: UUID, seconds: Double) async throws -> Envelope {
+        try await withCheckedThrowingContinuation { continuation in
+            let refusal: (any Error)? = state.withLock { state -> (any Error)? in
+                if Task.isCancelled { return CancellationError() }
+                if stopped.isSet { return BusError.closed(peer: peer) }
+                if state.pending[id] != nil { return BusError.duplicateRequest(peer: peer, id: id) }
                 state.pending[id] = Pending(continuation: continuation, deadline: Date().addingTimeInterval(seconds))
                 state.outgoing.append(frame)
                 return nil

@@ -37,6 +37,7 @@ public final class Journal: Sendable {
             line.append((try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8))
         }
         line.append(Data("}\n".utf8))
-        handle.withLock { $0.write(line) }
+        // A full disk must not take the service down with it.
+        handle.withLock { try? $0.write(contentsOf: line) }
     }
 }

@@ -395,6 +395,36 @@ private func xferInfoCallback(_ clientp: UnsafeMutableRawPointer?, _ dltotal: cu
     TransferContext.from(clientp).cancel.isCancelled ? 1 : 0
 }
 
+/// Idle easy handles. A reused handle keeps its live connections (curl_easy_reset clears
+/// options, not the connection cache), so the thousands of small chunk requests a transfer
+/// makes to one server do not each pay for a new TCP connection.
+private final class HandlePool: @unchecked Sendable {
+    // `idle` is only touched under `lock`.
+    static let shared = HandlePool()
+    private let lock = NSLock()
+    private var idle: [UnsafeMutableRawPointer] = []
+    private let capacity = 64
+
+    func take() -> UnsafeMutableRawPointer? {
+        lock.lock()
+        let reused = idle.popLast()
+        lock.unlock()
+        return reused ?? curl_easy_init()
+    }
+
+    func give(_ handle: UnsafeMutableRawPointer) {
+        curl_easy_reset(handle)
+        lock.lock()
+        if idle.count < capacity {
+            idle.append(handle)
+            lock.unlock()
+        } else {
+            lock.unlock()
+            curl_easy_cleanup(handle)
+        }
+    }
+}
+
 private enum Transfer {
     static func perform(_ spec: RequestSpec, cancel: CancelFlag) throws -> HTTPResponse {
         try validate(url: spec.url)
@@ -433,8 +463,8 @@ private enum Transfer {
             if !userHeaderNames.contains("content-type") { headerLines.append("Content-Type: application/octet-stream") }
         }
 
-        guard let handle = curl_easy_init() else { throw HTTPTransferError.io("curl_easy_init failed") }
-        defer { curl_easy_cleanup(handle) }
+        guard let handle = HandlePool.shared.take() else { throw HTTPTransferError.io("curl_easy_init failed") }
+        defer { HandlePool.shared.give(handle) }
         var slist: UnsafeMutablePointer<curl_slist>? = nil
         defer { curl_slist_free_all(slist) }
         for line in headerLines {

@@ -41,7 +41,15 @@ public struct SchemaEntry: Sendable, Codable {
     public var version: Int
     public var summary: String
     public var fields: [SchemaField]
+    /// The fields of the structured types the message's fields use, by type name.
+    public var nestedTypes: [SchemaNestedType]
     public var example: String
+}
+
+/// A structured type used inside messages, with its fields.
+public struct SchemaNestedType: Sendable, Codable, Equatable {
+    public var name: String
+    public var fields: [SchemaField]
 }
 
 extension MessageCatalog {
@@ -54,8 +62,32 @@ extension MessageCatalog {
                 return SchemaField(name: label, type: Self.typeName(of: child.value))
             }
             let exampleJSON = (try? EnvelopeCodec.json(example)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+            var nested: [SchemaNestedType] = []
+            Self.collectNested(example, into: &nested)
             return SchemaEntry(wireName: type.wireName, version: type.version, summary: type.summary,
-                               fields: fields, example: exampleJSON)
+                               fields: fields, nestedTypes: nested, example: exampleJSON)
+        }
+    }
+
+    /// Walks struct-typed field values (and the first element of arrays and optionals)
+    /// to document every structured type a message carries.
+    private static func collectNested(_ value: Any, into nested: inout [SchemaNestedType]) {
+        for child in Mirror(reflecting: value).children {
+            var candidate: Any = child.value
+            let mirror = Mirror(reflecting: candidate)
+            if mirror.displayStyle == .collection || mirror.displayStyle == .optional {
+                guard let first = mirror.children.first?.value else { continue }
+                candidate = first
+            }
+            let candidateMirror = Mirror(reflecting: candidate)
+            guard candidateMirror.displayStyle == .struct, !(candidate is Date), !(candidate is UUID), !(candidate is String) else { continue }
+            let name = typeName(of: candidate)
+            guard !nested.contains(where: { $0.name == name }) else { continue }
+            let fields = candidateMirror.children.compactMap { field -> SchemaField? in
+                field.label.map { SchemaField(name: $0, type: typeName(of: field.value)) }
+            }
+            nested.append(SchemaNestedType(name: name, fields: fields))
+            collectNested(candidate, into: &nested)
         }
     }
 

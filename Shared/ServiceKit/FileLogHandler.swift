@@ -57,8 +57,8 @@ public final class LogSink: Sendable {
 
     func write(_ line: String) {
         let data = Data(line.utf8)
-        file.withLock { $0?.write(data) }
-        if echo { FileHandle.standardOutput.write(data) }
+        file.withLock { try? $0?.write(contentsOf: data) }
+        if echo { try? FileHandle.standardOutput.write(contentsOf: data) }
     }
 
     static func timestamp() -> String {

@@ -44,8 +44,11 @@ public enum SiteTokenError: Error, CustomStringConvertible, Equatable, Sendable 
 public struct SiteTokenSigner: Sendable {
     // Crypto's key types are not Sendable; keep the raw bytes and rebuild the key per use.
     private let rawKey: Data
+    /// The folder holding the key, which must never be imported as content.
+    public let keyFolder: URL
 
     public init(privateKeyFile: URL) throws {
+        keyFolder = privateKeyFile.deletingLastPathComponent()
         let text = try String(contentsOf: privateKeyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let raw = Data(base64Encoded: text), (try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)) != nil else {
             throw ConfigurationError("\(privateKeyFile.path) is not a site signing key")

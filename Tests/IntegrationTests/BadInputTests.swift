@@ -20,10 +20,16 @@ extension ClusterTests {
                                security: BusClientSecurity(identity: identity, serverKey: site.publicKey), logger: Logger(label: "test"))
         defer { client.close() }
 
+        let dealer = try CurveDealer(endpoint: site.bus, serverKey: site.publicKey,
+                                     publicKey: identity.publicKey, secretKey: identity.secretKey)
         func send(_ frame: Data) async throws -> ErrorReply {
-            let reply = try await client.send(frame: frame, id: UUID(), timeout: .seconds(10))
-            #expect(reply.type == ErrorReply.wireName)
-            return try reply.decodeBody(ErrorReply.self)
+            try dealer.send(frame)
+            let reply = try #require(await dealer.receive(), "no reply to a bad frame")
+            let envelope = try EnvelopeCodec.decode(reply)
+            #expect(envelope.type == ErrorReply.wireName)
+            // A refusal names the request it answers whenever the frame's id could be read.
+            #expect(envelope.correlationID == EnvelopeCodec.peekID(frame))
+            return try envelope.decodeBody(ErrorReply.self)
         }
         func envelope(type: String, version: Int = 1, body: String) -> Data {
             Data("{\"id\":\"\(UUID().uuidString)\",\"type\":\"\(type)\",\"version\":\(version),\"sender\":\"test\",\"sentAt\":\"2026-11-22T10:00:00.000Z\",\"body\":\(body)}".utf8)
@@ -99,7 +105,7 @@ extension ClusterTests {
         #expect(try await put("/chunks/\(hash)", chunk, token: token) == 201)
         #expect(try cluster.storedChunks("dp1") == [hash: chunk.count])
         #expect(try await put("/chunks/\(hash)", chunk, token: token) == 200)
-        #expect(try await cluster.metric("dp1", "ferry_dp_pushed_chunks_total") == 1)
+        #expect(try await cluster.metric("dp1", "ferry_dp_stored_chunks_total") == 1)
     }
 
     @Test("a DP serves files with correct Range handling and HEAD")

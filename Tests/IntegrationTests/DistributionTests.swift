@@ -34,7 +34,7 @@ struct ClusterTests {
             #expect(Set(stored.keys) == expected, "\(dp) store differs from the manifest")
             #expect(stored.count == manifest.uniqueChunks.count)
         }
-        let firstPush = try await cluster.metric("dp1", "ferry_dp_pushed_bytes_total")
+        let firstPush = try await cluster.metric("dp1", "ferry_dp_received_chunk_bytes_total")
         #expect(Int64(firstPush) == manifest.uniqueChunks.reduce(0) { $0 + Int64($1.size) })
 
         // A changed byte range and a new file: only the new chunks travel.
@@ -51,7 +51,7 @@ struct ClusterTests {
         try cluster.ok(["distribute", "office", "--dp", "dp1", "--dp", "dp2"])
         let secondWait = try cluster.ferry(["status", "office", "--wait", "--timeout", "120"])
         #expect(secondWait.status == 0, "status --wait: \(secondWait.error)")
-        let secondPush = try await cluster.metric("dp1", "ferry_dp_pushed_bytes_total")
+        let secondPush = try await cluster.metric("dp1", "ferry_dp_received_chunk_bytes_total")
         #expect(Int64(secondPush - firstPush) == updated.newBytes, "the PTM must push exactly the new chunks")
 
         // The DP serves the new version's file byte for byte.
@@ -103,11 +103,26 @@ struct ClusterTests {
         let badSource = try cluster.ferry(["content", "create", "--name", "x", "--source", "/definitely/not/here"])
         #expect(badSource.status != 0)
         #expect(badSource.error.contains("does not exist"))
-        let badDP = try cluster.ferry(["distribute", "x", "--dp", "dp1"])
+        let unknownContent = try cluster.ferry(["distribute", "x", "--dp", "dp1"])
+        #expect(unknownContent.status != 0)
+        #expect(unknownContent.error.contains("no content named 'x'"))
+        let source = cluster.root.appendingPathComponent("tiny")
+        try SourceFolder.make(at: source, files: [("f", 10)])
+        try cluster.ok(["content", "create", "--name", "tiny", "--source", source.path])
+        let badDP = try cluster.ferry(["distribute", "tiny", "--dp", "nope"])
         #expect(badDP.status != 0)
+        #expect(badDP.error.contains("no distribution point named 'nope'"))
+        #expect(badDP.error.split(separator: "\n").count == 1, "one clear line: \(badDP.error)")
+        #expect(badDP.output.isEmpty)
         let noDP = try cluster.ferry(["distribute", "x"])
         #expect(noDP.status != 0)
         #expect(noDP.error.contains("--dp"))
+        // The site's own data and keys can never become content a DP would serve.
+        for unsafe in [cluster.root.path, cluster.data.path, cluster.data.appendingPathComponent("keys").path] {
+            let refused = try cluster.ferry(["content", "create", "--name", "leak", "--source", unsafe])
+            #expect(refused.status != 0, "importing \(unsafe) must be refused")
+            #expect(refused.error.contains("overlaps the site's own data or keys"), "\(refused.error)")
+        }
         let badType = try cluster.ferry(["content", "create", "--name", "x", "--source", "/tmp", "--type", "spaceship"])
         #expect(badType.status != 0)
         let listed = try cluster.json([String: [String]].self, ["cluster", "down"])

@@ -42,7 +42,7 @@ final class ContentCatalog: Sendable {
         let name = try Self.validName(request.name)
         let exists = try await database.read { db in try ContentRecord.exists(db, key: name) }
         guard !exists else { throw WireError(code: .conflict, message: "content '\(name)' already exists; use 'ferry content update \(name)'") }
-        let source = try Self.validSource(request.sourcePath)
+        let source = try validSource(request.sourcePath)
         logger.info("importing new content", metadata: ["content": "\(name)", "source": "\(source.path)"])
         let imported = try await importFolder(source)
         let now = Date().timeIntervalSince1970
@@ -67,7 +67,7 @@ final class ContentCatalog: Sendable {
 
     func update(_ request: UpdateContent) async throws -> ContentVersionReply {
         let (record, current) = try await content(named: request.name)
-        let source = try Self.validSource(request.sourcePath ?? record.sourcePath)
+        let source = try validSource(request.sourcePath ?? record.sourcePath)
         logger.info("importing content update", metadata: ["content": "\(record.name)", "source": "\(source.path)"])
         let imported = try await importFolder(source)
         if imported.versionID == current.versionID {
@@ -287,6 +287,23 @@ final class ContentCatalog: Sendable {
                             message: "invalid content name '\(name)': use 1-128 letters, digits, spaces, '.', '_' or '-'")
         }
         return trimmed
+    }
+
+    /// Folders a source may neither be, contain, nor lie inside: the site's own data and keys.
+    var protectedFolders: [URL] { [library.root.deletingLastPathComponent(), signer.keyFolder] }
+
+    func validSource(_ path: String) throws -> URL {
+        let source = try Self.validSource(path)
+        let sourcePath = source.resolvingSymlinksInPath().standardizedFileURL.path
+        for folder in protectedFolders {
+            let protected = folder.resolvingSymlinksInPath().standardizedFileURL.path
+            if protected == sourcePath || protected.hasPrefix(sourcePath == "/" ? "/" : sourcePath + "/")
+                || sourcePath.hasPrefix(protected + "/") {
+                throw WireError(code: .invalidArgument,
+                                message: "source folder '\(path)' overlaps the site's own data or keys (\(protected)); choose a folder of its own")
+            }
+        }
+        return source
     }
 
     static func validSource(_ path: String) throws -> URL {

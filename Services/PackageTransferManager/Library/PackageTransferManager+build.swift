@@ -24,10 +24,10 @@ public enum PackageTransferManager {
             peer == TransferWorker.distributionManagerPeer ? distributionManager : nil
         }
         let connections = DistributionPointConnections(host: host)
-        let progress: @Sendable (TransferProgress) async -> Void = { progress in
-            // Best effort: a lost progress report is replaced by the next one.
+        let progressSender = ProgressSender { progress in
             _ = try? await distributionManager.request(progress, expecting: Ack.self, timeout: .seconds(2))
         }
+        let progress: @Sendable (TransferProgress) async -> Void = { progressSender.submit($0) }
         let metrics = host.metrics
         let worker = TransferWorkerBox()
         let executor: @Sendable (TransferJob) -> TransferExecutor = { job in
@@ -91,5 +91,40 @@ final class DistributionPointConnections: Sendable {
 
     func closeAll() {
         clients.withLock { clients in clients.values.forEach { $0.close() } }
+    }
+}
+
+/// Sends progress reports without holding up the transfer: at most one report is in
+/// flight, and while it is, only the newest report per job is kept. Progress is best
+/// effort; a lost report is replaced by the next.
+final class ProgressSender: Sendable {
+    private let state = Mutex<(sending: Bool, pending: [UUID: TransferProgress])>((false, [:]))
+    private let send: @Sendable (TransferProgress) async -> Void
+
+    init(send: @escaping @Sendable (TransferProgress) async -> Void) {
+        self.send = send
+    }
+
+    func submit(_ progress: TransferProgress) {
+        let start = state.withLock { state -> Bool in
+            state.pending[progress.jobID] = progress
+            if state.sending { return false }
+            state.sending = true
+            return true
+        }
+        if start { Task { await drain() } }
+    }
+
+    private func drain() async {
+        while true {
+            let next = state.withLock { state -> [TransferProgress] in
+                let batch = Array(state.pending.values)
+                state.pending.removeAll()
+                if batch.isEmpty { state.sending = false }
+                return batch
+            }
+            if next.isEmpty { return }
+            for progress in next { await send(progress) }
+        }
     }
 }

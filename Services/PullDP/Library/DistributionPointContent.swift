@@ -23,6 +23,8 @@ struct DistributionPointContent: Sendable {
     /// Stores a pushed chunk after checking its hash; a stored chunk that no longer matches
     /// its hash is replaced. Returns true when bytes were written.
     func acceptChunk(_ data: Data, hash: String) throws -> Bool {
+        // Every authorised push counts here, stored or not: it is what crossed the network.
+        metrics.increment("ferry_dp_received_chunk_bytes_total", by: Double(data.count), help: "Chunk bytes received by push")
         if store.contains(hash) {
             if store.isIntact(hash) { return false }
             logger.warning("replacing a corrupt stored chunk", metadata: ["chunk": "\(hash)"])
@@ -30,8 +32,8 @@ struct DistributionPointContent: Sendable {
         }
         let stored = try store.write(data, expectedHash: hash)
         if stored {
-            metrics.increment("ferry_dp_pushed_bytes_total", by: Double(data.count), help: "Chunk bytes received by push and stored")
-            metrics.increment("ferry_dp_pushed_chunks_total")
+            metrics.increment("ferry_dp_stored_chunk_bytes_total", by: Double(data.count), help: "Pushed chunk bytes newly stored")
+            metrics.increment("ferry_dp_stored_chunks_total", help: "Pushed chunks newly stored")
         }
         return stored
     }

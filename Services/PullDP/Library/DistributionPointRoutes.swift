@@ -139,6 +139,9 @@ enum RangeResponder {
                 guard ContentHash.sha256Hex(chunk) == segment.chunkHash else {
                     throw ContentStoreError.hashMismatch(expected: segment.chunkHash, actual: ContentHash.sha256Hex(chunk))
                 }
+                guard segment.offsetInChunk >= 0, segment.offsetInChunk + segment.length <= chunk.count else {
+                    throw ContentStoreError.malformedManifest("chunk \(segment.chunkHash) is shorter than the manifest says")
+                }
                 try await writer.write(ByteBuffer(bytes: chunk[segment.offsetInChunk..<(segment.offsetInChunk + segment.length)]))
             }
         }

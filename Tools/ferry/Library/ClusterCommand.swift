@@ -13,6 +13,10 @@ struct ClusterCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(help: "Seconds to wait for the services to become healthy.") var timeout: Double = 90
 
+        func validate() throws {
+            guard timeout.isFinite, timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
+        }
+
         func run() async throws {
             let layout = try global.layout()
             let manager = ClusterManager(layout: layout, log: { message in if !global.json { print(message) } })
@@ -54,6 +58,10 @@ struct ClusterCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop every service of the local cluster (SIGTERM, then SIGKILL).")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Seconds each service gets to stop cleanly.") var grace: Double = 15
+
+        func validate() throws {
+            guard grace.isFinite, grace >= 0, grace <= 3600 else { throw ValidationError("--grace must be between 0 and 3600 seconds") }
+        }
 
         func run() async throws {
             let layout = try global.layout()

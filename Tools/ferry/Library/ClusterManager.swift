@@ -52,7 +52,7 @@ public struct ClusterManager: Sendable {
             let pid = try ProcessLauncher.spawn(
                 executable: binaries.appendingPathComponent(service.service),
                 arguments: ["--config", layout.configFile(of: service.node).path],
-                output: layout.outputFile(of: service.node))
+                output: layout.outputFile(of: service.node), removingEnvironmentPrefix: "FERRY_")
             try Data("\(pid)\n".utf8).write(to: layout.pidFile(of: service.node), options: .atomic)
             started.append(service.node)
         }
@@ -81,8 +81,9 @@ public struct ClusterManager: Sendable {
         var stopped: [String] = []
         for service in description.services.reversed() {
             guard let pid = processID(service.node) else { continue }
-            if ProcessLauncher.isRunning(pid, executableName: service.service) {
-                let killed = ProcessLauncher.stop(pid, executableName: service.service, grace: grace)
+            if ProcessLauncher.isRunning(pid, executableName: service.service, config: layout.configFile(of: service.node).path) {
+                let killed = ProcessLauncher.stop(pid, executableName: service.service,
+                                                  config: layout.configFile(of: service.node).path, grace: grace)
                 stopped.append(service.node)
                 if killed { log("\(service.node) did not stop within \(Int(grace)) s and was killed") }
             }
@@ -110,7 +111,7 @@ public struct ClusterManager: Sendable {
 
     func isRunning(_ service: ClusterService) -> Bool {
         guard let pid = processID(service.node) else { return false }
-        return ProcessLauncher.isRunning(pid, executableName: service.service)
+        return ProcessLauncher.isRunning(pid, executableName: service.service, config: layout.configFile(of: service.node).path)
     }
 
     func isHealthy(_ service: ClusterService) async -> Bool {
@@ -157,6 +158,8 @@ public struct ClusterManager: Sendable {
     }
 
     private func config(for service: ClusterService, in cluster: ClusterDescription, cliKey: String, ports: [Int]) -> String {
+        // Paths go inside single-quoted YAML scalars, where a quote is written twice.
+        func q(_ value: String) -> String { value.replacingOccurrences(of: "'", with: "''") }
         let key = { (node: String) in cluster.service(node)?.publicKey ?? "" }
         let clients: [String]
         switch service.service {
@@ -167,13 +170,13 @@ public struct ClusterManager: Sendable {
         }
         let httpPort = URL(string: service.httpURL)?.port ?? 0
         var text = """
-        # Ferry \(service.service) for the local cluster in \(layout.root.path).
+        # Ferry \(service.service) for the local cluster in \(q(layout.root.path)).
         node: \(service.node)
-        dataDirectory: '\(layout.folder(of: service.node).path)'
-        logFile: '\(service.logFile)'
+        dataDirectory: '\(q(layout.folder(of: service.node).path))'
+        logFile: '\(q(service.logFile))'
         bus:
-          bind: '\(service.busEndpoint)'
-          keyFile: '\(layout.keyFile(of: service.node).path)'
+          bind: '\(q(service.busEndpoint))'
+          keyFile: '\(q(layout.keyFile(of: service.node).path))'
           allowedClientKeys:
         \(clients.map { "    - '\($0)'" }.joined(separator: "\n"))
         http:
@@ -185,7 +188,7 @@ public struct ClusterManager: Sendable {
         case "distribution-manager":
             let ptm = cluster.service("ptm")
             text += """
-            siteSigningKeyFile: '\(layout.siteSigningKey.path)'
+            siteSigningKeyFile: '\(q(layout.siteSigningKey.path))'
             packageTransferManager:
               endpoint: '\(ptm?.busEndpoint ?? "")'
               publicKey: '\(ptm?.publicKey ?? "")'
@@ -212,7 +215,7 @@ public struct ClusterManager: Sendable {
 
             """
         case "pull-dp":
-            text += "sitePublicKeyFile: '\(layout.siteSigningPublicKey.path)'\n"
+            text += "sitePublicKeyFile: '\(q(layout.siteSigningPublicKey.path))'\n"
         default:
             break
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Bus
 import Foundation
 import Messages
 
@@ -52,15 +53,34 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Follow progress until every target has the current version.") var wait = false
     @Option(help: "With --wait: give up after this many seconds.") var timeout: Double = 3600
 
+    func validate() throws {
+        guard timeout.isFinite, timeout > 0, timeout <= 30 * 24 * 3600 else {
+            throw ValidationError("--timeout must be a number of seconds between 0 and 2592000")
+        }
+    }
+
     func run() async throws {
         let connection = try global.connection()
         let deadline = Date().addingTimeInterval(timeout)
         var lastPrinted = ""
         while true {
-            let reply = try await connection.request(DistributionStatusQuery(name: name), expecting: DistributionStatusReply.self)
+            let reply: DistributionStatusReply
+            do {
+                reply = try await connection.request(DistributionStatusQuery(name: name), expecting: DistributionStatusReply.self,
+                                                     timeout: .seconds(10))
+            } catch let error as BusError where wait && error.remoteCode == nil && Date() < deadline {
+                // The site may be restarting: keep waiting until the deadline.
+                FileHandle.standardError.write(Data("ferry: \(error); retrying\n".utf8))
+                try await Task.sleep(for: .seconds(1))
+                continue
+            }
             let current = reply.targets.filter { $0.versionID == reply.versionID }
             let failed = current.filter { $0.state == .failed }
             let done = !reply.targets.isEmpty && reply.targets.allSatisfy { $0.versionID == reply.versionID && $0.state == .installed }
+            if wait && current.isEmpty {
+                FileHandle.standardError.write(Data("ferry: \(name) version \(reply.version) is not being distributed to any DP; run 'ferry distribute \(name) --dp DP'\n".utf8))
+                throw ExitCode(1)
+            }
             if !wait || done || !failed.isEmpty || Date() > deadline {
                 if global.json {
                     try Formatting.printJSON(reply)
@@ -110,6 +130,10 @@ struct SchemaCommand: AsyncParsableCommand {
         for entry in entries {
             print("\(entry.wireName) v\(entry.version): \(entry.summary)")
             for field in entry.fields { print("    \(field.name): \(field.type)") }
+            for nested in entry.nestedTypes {
+                print("    \(nested.name):")
+                for field in nested.fields { print("        \(field.name): \(field.type)") }
+            }
             print("    example: \(entry.example)")
         }
     }

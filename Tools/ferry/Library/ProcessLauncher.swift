@@ -7,7 +7,10 @@ import Glibc
 enum ProcessLauncher {
     /// Spawns `executable` in its own session (so it survives the CLI and its terminal),
     /// with stdin from /dev/null and stdout/stderr appended to `output`.
-    static func spawn(executable: URL, arguments: [String], output: URL, environment: [String: String] = [:]) throws -> Int32 {
+    /// Variables starting with `removingEnvironmentPrefix` are not passed on: a service's
+    /// `FERRY_*` overrides belong to that service, not to whatever the admin's shell holds.
+    static func spawn(executable: URL, arguments: [String], output: URL, environment: [String: String] = [:],
+                      removingEnvironmentPrefix: String? = nil) throws -> Int32 {
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw LaunchError("cannot find the executable \(executable.path); build with 'swift build' or set FERRY_BIN_DIR")
         }
@@ -26,6 +29,7 @@ enum ProcessLauncher {
         let argv = ([executable.path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var merged = ProcessInfo.processInfo.environment
+        if let prefix = removingEnvironmentPrefix { merged = merged.filter { !$0.key.hasPrefix(prefix) } }
         merged.merge(environment) { $1 }
         let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { envp.forEach { free($0) } }
@@ -48,31 +52,36 @@ enum ProcessLauncher {
         }
     }
 
-    /// True when `pid` runs and is the named executable (a recycled pid is not mistaken for it).
-    static func isRunning(_ pid: Int32, executableName: String) -> Bool {
+    /// True when `pid` runs and is the named executable started with `config` (a recycled
+    /// pid, or the same service of another cluster, is not mistaken for it).
+    static func isRunning(_ pid: Int32, executableName: String, config: String) -> Bool {
         guard pid > 0, kill(pid, 0) == 0 else { return false }
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
         // A zombie child of ours has exited already.
         if let state = status.split(separator: ")").last?.split(separator: " ").first, state == "Z" { return false }
         guard let commandLine = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return true }
-        let first = commandLine.split(separator: 0).first.map { String(decoding: $0, as: UTF8.self) } ?? ""
-        return first.hasSuffix("/" + executableName) || first == executableName
+        let arguments = commandLine.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        let first = arguments.first ?? ""
+        return (first.hasSuffix("/" + executableName) || first == executableName) && arguments.contains(config)
     }
 
     /// Sends SIGTERM, waits up to `grace` seconds, then SIGKILL. Returns true if it had to kill.
-    static func stop(_ pid: Int32, executableName: String, grace: TimeInterval) -> Bool {
-        guard isRunning(pid, executableName: executableName) else { return false }
+    static func stop(_ pid: Int32, executableName: String, config: String, grace: TimeInterval) -> Bool {
+        guard isRunning(pid, executableName: executableName, config: config) else { return false }
         kill(pid, SIGTERM)
         let deadline = Date().addingTimeInterval(grace)
         while Date() < deadline {
             var status: Int32 = 0
             _ = waitpid(pid, &status, WNOHANG)
-            if !isRunning(pid, executableName: executableName) { return false }
+            if !isRunning(pid, executableName: executableName, config: config) { return false }
             usleep(50_000)
         }
         kill(pid, SIGKILL)
-        var status: Int32 = 0
-        _ = waitpid(pid, &status, WNOHANG)
+        for _ in 0..<100 where isRunning(pid, executableName: executableName, config: config) {
+            var status: Int32 = 0
+            _ = waitpid(pid, &status, WNOHANG)
+            usleep(20_000)
+        }
         return true
     }
 
