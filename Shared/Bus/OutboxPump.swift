@@ -8,10 +8,11 @@ import Store
 /// Delivers outbox commands until each is acknowledged.
 ///
 /// Each due message is sent to its peer; an ``Ack`` for its id deletes it, anything else
-/// (timeout, refusal) schedules another attempt with exponential backoff. Messages to one
-/// peer go in order: a failure holds back that peer's later messages until the next round.
-/// A message the peer refuses as malformed can never succeed and is parked (kept, logged)
-/// rather than retried forever.
+/// (timeout, refusal) schedules another attempt with exponential backoff. Within one round
+/// a failure holds back that peer's later messages (the peer is probably down), but order
+/// across rounds is not guaranteed: a backed-off message can be overtaken, so receivers
+/// must not depend on command order. A message the peer refuses as unreadable can never
+/// succeed and is parked (kept, logged) rather than retried forever.
 public final class OutboxPump: Service, Sendable {
     private let database: ServiceDatabase
     private let client: @Sendable (String) -> BusClient?
