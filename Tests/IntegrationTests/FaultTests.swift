@@ -9,7 +9,7 @@ extension ClusterTests {
         let cluster = try ClusterFixture()
         defer { cluster.tearDown() }
         let source = cluster.root.appendingPathComponent("source")
-        try SourceFolder.make(at: source, files: (0..<6).map { ("part\($0).bin", 12_000_000) })
+        try SourceFolder.make(at: source, files: (0..<8).map { ("part\($0).bin", 12_000_000) })
         try cluster.up()
         let created = try cluster.json(VersionJSON.self, ["content", "create", "--name", "big", "--source", source.path])
         try cluster.ok(["distribute", "big", "--dp", "dp1", "--dp", "dp2"])
