@@ -12,3 +12,29 @@ public struct FerryCommand: AsyncParsableCommand {
 
     public init() {}
 }
+
+import Foundation
+
+extension FerryCommand {
+    /// Runs the CLI: errors are one line on stderr (`ferry: …`) and a non-zero exit, without
+    /// the usage text ArgumentParser would append; `--help` still prints help.
+    public static func runMain(arguments: [String]? = nil) async -> Never {
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            Foundation.exit(0)
+        } catch {
+            let code = exitCode(for: error)
+            let message = self.message(for: error)
+            if code == .success || message.isEmpty || error is CleanExit {
+                exit(withError: error)
+            }
+            FileHandle.standardError.write(Data("ferry: \(message)\n".utf8))
+            Foundation.exit(code.rawValue)
+        }
+    }
+}

@@ -3,6 +3,6 @@ import FerryCLI
 @main
 enum FerryMain {
     static func main() async {
-        await FerryCommand.main()
+        await FerryCommand.runMain()
     }
 }
