@@ -26,6 +26,8 @@ public struct MessageCatalog: Sendable {
         TransferJob.self, TransferProgress.self, TransferReport.self,
         MissingChunksQuery.self, MissingChunksReply.self,
         VerifyVersion.self, VerifyVersionReply.self,
+        CreateBoundaryGroup.self, AddBoundaryGroupMember.self, ListBoundaryGroups.self, BoundaryGroupsReply.self,
+        SiteSnapshot.self, ContentLocationQuery.self, ContentLocationReply.self,
     ])
 }
 

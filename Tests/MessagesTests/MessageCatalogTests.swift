@@ -8,7 +8,7 @@ struct MessageCatalogTests {
 
     @Test func wireNamesAreUniqueAndResolvable() {
         let names = catalog.types.map { $0.wireName }
-        #expect(names.count == 24)
+        #expect(names.count >= 31, "every message type of the build is in the catalog")
         #expect(Set(names).count == names.count, "duplicate wire names would silently shadow each other")
         for name in names {
             #expect(catalog.type(named: name)?.wireName == name)

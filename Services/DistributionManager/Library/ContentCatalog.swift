@@ -23,9 +23,12 @@ final class ContentCatalog: Sendable {
     let tokenLifetime: TimeInterval
     let logger: Logger
     let libraryURL: @Sendable () -> String
+    let topology: SiteTopology
 
     init(database: ServiceDatabase, library: ChunkStore, chunking: ChunkingParameters, node: String,
-         signer: SiteTokenSigner, tokenLifetime: TimeInterval, logger: Logger, libraryURL: @escaping @Sendable () -> String) {
+         signer: SiteTokenSigner, tokenLifetime: TimeInterval, logger: Logger, topology: SiteTopology,
+         libraryURL: @escaping @Sendable () -> String) {
+        self.topology = topology
         self.database = database
         self.library = library
         self.chunking = chunking
@@ -52,9 +55,10 @@ final class ContentCatalog: Sendable {
                                     totalBytes: imported.totalBytes, fileCount: imported.manifest.fileCount,
                                     chunkCount: imported.manifest.uniqueChunks.count, createdAt: now)
         do {
-            try await database.write { db in
+            try await database.write { [topology] db in
                 try record.insert(db)
                 try version.insert(db)
+                try topology.enqueueSnapshot(db)
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             throw WireError(code: .conflict, message: "content '\(name)' already exists")
@@ -78,7 +82,7 @@ final class ContentCatalog: Sendable {
                                        newChunks: imported.newChunks, newBytes: imported.newBytes)
         }
         let now = Date().timeIntervalSince1970
-        let result = try await database.write { db -> (ContentRecord, VersionRecord) in
+        let result = try await database.write { [topology] db -> (ContentRecord, VersionRecord) in
             guard var latest = try ContentRecord.fetchOne(db, key: record.name) else {
                 throw WireError(code: .notFound, message: "content '\(record.name)' was deleted during the import")
             }
@@ -89,6 +93,7 @@ final class ContentCatalog: Sendable {
             latest.currentVersion = version.number
             latest.sourcePath = source.path
             try latest.update(db)
+            try topology.enqueueSnapshot(db)
             return (latest, version)
         }
         logger.info("new content version", metadata: ["content": "\(record.name)", "version": "\(result.1.number)",
@@ -234,6 +239,7 @@ final class ContentCatalog: Sendable {
         if report.outcome == .installed {
             try InstalledVersionRecord(distributionPoint: report.distributionPoint, versionID: report.versionID, installedAt: now)
                 .save(db)
+            try topology.enqueueSnapshot(db)
         }
         guard var target = try TargetRecord.filter(Column("jobID") == report.jobID.uuidString).fetchOne(db) else { return }
         target.state = report.outcome == .installed ? DistributionState.installed.rawValue : DistributionState.failed.rawValue

@@ -23,17 +23,46 @@ public enum DistributionManager {
         let signer = try SiteTokenSigner(privateKeyFile: URL(fileURLWithPath: settings.siteSigningKeyFile))
         let verifier = try SiteTokenVerifier(publicKeyFile: URL(fileURLWithPath: settings.siteSigningKeyFile + ".pub"))
         let fallbackURL = "http://\(common.http.host):\(common.http.port)"
+        let topology = SiteTopology(database: database, node: common.node, publishesSnapshots: settings.managementPoint != nil)
         let catalog = ContentCatalog(
             database: database, library: library, chunking: try (settings.chunking ?? .standard).validated(), node: common.node,
             signer: signer, tokenLifetime: settings.transferTokenLifetimeSeconds ?? 7 * 24 * 3600, logger: host.logger,
-            libraryURL: { host.httpURL ?? fallbackURL })
+            topology: topology, libraryURL: { host.httpURL ?? fallbackURL })
         try await catalog.registerDistributionPoints(settings.distributionPoints)
+        // A management point that lost its state (or is new) gets the whole picture at start.
+        try await database.write { db in try topology.enqueueSnapshot(db) }
 
         let transferManager = try host.client(peer: ContentCatalog.transferManagerPeer, settings: settings.packageTransferManager)
+        let managementPoint = try settings.managementPoint.map { try host.client(peer: SiteTopology.managementPointPeer, settings: $0) }
         let pump = OutboxPump(database: database, logger: host.logger) { peer in
-            peer == ContentCatalog.transferManagerPeer ? transferManager : nil
+            switch peer {
+            case ContentCatalog.transferManagerPeer: transferManager
+            case SiteTopology.managementPointPeer: managementPoint
+            default: nil
+            }
         }
-        let dispatcher = makeDispatcher(catalog: catalog, database: database, pump: pump, logger: host.logger)
+        var dispatcher = makeDispatcher(catalog: catalog, database: database, pump: pump, logger: host.logger)
+        dispatcher.on(CreateBoundaryGroup.self) { request, _ in
+            defer { pump.wake() }
+            return try await topology.createGroup(request)
+        }
+        dispatcher.on(AddBoundaryGroupMember.self) { request, _ in
+            defer { pump.wake() }
+            return try await topology.addMember(request)
+        }
+        dispatcher.on(ListBoundaryGroups.self) { _, _ in try await topology.list() }
+        dispatcher.on(ContentLocationQuery.self) { query, _ in
+            // The site stays the CLI's single entry point; the answer is the MP's own.
+            guard let managementPoint else {
+                throw WireError(code: .unavailable, message: "no management point is configured for this site")
+            }
+            do {
+                return try await managementPoint.request(query, expecting: ContentLocationReply.self, timeout: .seconds(10))
+            } catch let error as BusError {
+                if case .remote(_, let wire) = error { throw wire }
+                throw WireError(code: .unavailable, message: "\(error)")
+            }
+        }
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
         let router = Router()
@@ -41,12 +70,19 @@ public enum DistributionManager {
         let application = host.makeHTTPApplication(router: router, busServer: busServer)
         try await host.run([busServer, pump, application])
         transferManager.close()
+        managementPoint?.close()
     }
 
     static func makeDispatcher(catalog: ContentCatalog, database: ServiceDatabase, pump: OutboxPump, logger: Logger) -> BusDispatcher {
         var dispatcher = BusDispatcher(logger: logger)
-        dispatcher.on(CreateContent.self) { request, _ in try await catalog.create(request) }
-        dispatcher.on(UpdateContent.self) { request, _ in try await catalog.update(request) }
+        dispatcher.on(CreateContent.self) { request, _ in
+            defer { pump.wake() }
+            return try await catalog.create(request)
+        }
+        dispatcher.on(UpdateContent.self) { request, _ in
+            defer { pump.wake() }
+            return try await catalog.update(request)
+        }
         dispatcher.on(ListContents.self) { _, _ in try await catalog.list() }
         dispatcher.on(ShowContent.self) { request, _ in try await catalog.show(request.name) }
         dispatcher.on(ListDistributionPoints.self) { _, _ in try await catalog.distributionPoints() }
@@ -63,6 +99,7 @@ public enum DistributionManager {
         dispatcher.onCommand(TransferReport.self, database: database) { report, _, db in
             try catalog.applyReport(report, db)
         } afterCommit: { report in
+            pump.wake()
             logger.info("distribution \(report.outcome.rawValue)", metadata: [
                 "dp": "\(report.distributionPoint)", "version-id": "\(report.versionID)", "job": "\(report.jobID)",
                 "bytes-pushed": "\(report.bytesPushed)", "chunks-pushed": "\(report.chunksPushed)",

@@ -53,8 +53,53 @@ enum DistributionManagerDatabase {
                 table.primaryKey(["distributionPoint", "versionID"])
             }
         }
+        migrator.registerMigration("distribution-manager-v2-boundary-groups") { db in
+            try db.create(table: "boundaryGroup") { table in
+                table.primaryKey("name", .text)
+                table.column("createdAt", .double).notNull()
+            }
+            try db.create(table: "boundaryRange") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("groupName", .text).notNull().references("boundaryGroup", onDelete: .cascade)
+                table.column("subnet", .text)
+                table.column("firstAddress", .text)
+                table.column("lastAddress", .text)
+            }
+            try db.create(table: "boundaryMember") { table in
+                table.column("groupName", .text).notNull().references("boundaryGroup", onDelete: .cascade)
+                table.column("distributionPoint", .text).notNull()
+                table.column("slow", .boolean).notNull()
+                table.primaryKey(["groupName", "distributionPoint"])
+            }
+            try db.create(table: "snapshotSequence") { table in
+                table.primaryKey("id", .integer)
+                table.column("sequence", .integer).notNull()
+            }
+        }
         return migrator
     }
+}
+
+struct BoundaryGroupRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "boundaryGroup"
+    var name: String
+    var createdAt: Double
+}
+
+struct BoundaryRangeRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "boundaryRange"
+    var id: Int64?
+    var groupName: String
+    var subnet: String?
+    var firstAddress: String?
+    var lastAddress: String?
+}
+
+struct BoundaryMemberRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "boundaryMember"
+    var groupName: String
+    var distributionPoint: String
+    var slow: Bool
 }
 
 struct ContentRecord: Codable, FetchableRecord, PersistableRecord {

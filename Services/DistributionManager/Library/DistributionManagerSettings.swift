@@ -5,6 +5,8 @@ public import ContentStore
 /// The distribution manager's configuration file.
 public struct DistributionManagerSettings: Codable, Sendable {
     public var packageTransferManager: PeerSettings
+    /// The management point that answers clients; it receives the site's snapshots.
+    public var managementPoint: PeerSettings?
     /// The site's distribution points.
     public var distributionPoints: [DistributionPointSettings]
     /// The site's Ed25519 signing key (base64), written by `ferry cluster up`.

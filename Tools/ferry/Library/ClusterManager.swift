@@ -187,11 +187,15 @@ public struct ClusterManager: Sendable {
         switch service.service {
         case "distribution-manager":
             let ptm = cluster.service("ptm")
+            let mp = cluster.service("mp")
             text += """
             siteSigningKeyFile: '\(q(layout.siteSigningKey.path))'
             packageTransferManager:
               endpoint: '\(ptm?.busEndpoint ?? "")'
               publicKey: '\(ptm?.publicKey ?? "")'
+            managementPoint:
+              endpoint: '\(mp?.busEndpoint ?? "")'
+              publicKey: '\(mp?.publicKey ?? "")'
             distributionPoints:
             \(cluster.services.filter { $0.service == "pull-dp" }.map { dp in
                 "  - name: \(dp.node)\n    busEndpoint: '\(dp.busEndpoint)'\n    httpURL: '\(dp.httpURL)'\n    publicKey: '\(dp.publicKey)'"
@@ -216,6 +220,8 @@ public struct ClusterManager: Sendable {
             """
         case "pull-dp":
             text += "sitePublicKeyFile: '\(q(layout.siteSigningPublicKey.path))'\n"
+        case "management-point":
+            text += "siteSigningKeyFile: '\(q(layout.siteSigningKey.path))'\n"
         default:
             break
         }
