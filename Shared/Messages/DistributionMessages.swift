@@ -11,18 +11,23 @@ public struct ListDistributionPoints: Message {
 /// One distribution point as the site knows it.
 public struct DistributionPointSummary: Codable, Sendable, Equatable {
     public static let example = DistributionPointSummary(name: "dp1", busEndpoint: "tcp://127.0.0.1:7101",
-                                                         httpURL: "http://127.0.0.1:8101", installedVersions: 2, pendingVersions: 0)
+                                                         httpURL: "http://127.0.0.1:8101", installedVersions: 2, pendingVersions: 0,
+                                                         usage: .example)
     public var name: String
     public var busEndpoint: String
     public var httpURL: String
     public var installedVersions: Int
     public var pendingVersions: Int
-    public init(name: String, busEndpoint: String, httpURL: String, installedVersions: Int, pendingVersions: Int) {
+    /// The DP's own count of unique clients; nil when the DP did not answer in time.
+    public var usage: DistributionPointUsageReply?
+    public init(name: String, busEndpoint: String, httpURL: String, installedVersions: Int, pendingVersions: Int,
+                usage: DistributionPointUsageReply? = nil) {
         self.name = name
         self.busEndpoint = busEndpoint
         self.httpURL = httpURL
         self.installedVersions = installedVersions
         self.pendingVersions = pendingVersions
+        self.usage = usage
     }
 }
 
@@ -127,5 +132,37 @@ public struct DistributionStatusReply: Message {
         self.versionID = versionID
         self.version = version
         self.targets = targets
+    }
+}
+
+/// Asks a DP for its usage.
+public struct DistributionPointUsageQuery: Message {
+    public static let wireName = "dp.usage"
+    public static let summary = "Distribution manager to DP: unique clients per content; replies dp.usage.reply."
+    public static let example = DistributionPointUsageQuery()
+    public init() {}
+}
+
+/// Unique clients of one content on one DP.
+public struct ContentUsage: Codable, Sendable, Equatable {
+    public static let example = ContentUsage(content: "office", uniqueClients: 3)
+    public var content: String
+    public var uniqueClients: Int
+    public init(content: String, uniqueClients: Int) {
+        self.content = content
+        self.uniqueClients = uniqueClients
+    }
+}
+
+/// A DP's usage (SPEC P6): unique client hits, per content and in all.
+public struct DistributionPointUsageReply: Message, Equatable {
+    public static let wireName = "dp.usage.reply"
+    public static let summary = "Unique clients per content on the DP (by download token subject), and in all."
+    public static let example = DistributionPointUsageReply(contents: [.example], uniqueClients: 3)
+    public var contents: [ContentUsage]
+    public var uniqueClients: Int
+    public init(contents: [ContentUsage], uniqueClients: Int) {
+        self.contents = contents
+        self.uniqueClients = uniqueClients
     }
 }

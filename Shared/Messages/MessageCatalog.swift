@@ -28,6 +28,7 @@ public struct MessageCatalog: Sendable {
         VerifyVersion.self, VerifyVersionReply.self,
         CreateBoundaryGroup.self, AddBoundaryGroupMember.self, ListBoundaryGroups.self, BoundaryGroupsReply.self,
         SiteSnapshot.self, ContentLocationQuery.self, ContentLocationReply.self,
+        DistributionPointUsageQuery.self, DistributionPointUsageReply.self,
     ])
 }
 

@@ -121,38 +121,44 @@ extension ClusterTests {
         #expect(try cluster.ferry(["status", "tool", "--wait", "--timeout", "60"]).status == 0)
         let url = try cluster.service("dp1").http + "/content/\(created.version.versionID)/files/setup.exe"
         let length = bytes.count
+        let token = try cluster.download(created.version.versionID)
+        func ranged(_ range: String) -> HTTPRequestOptions {
+            var options = token
+            options.headers["Range"] = range
+            return options
+        }
 
-        let whole = try await HTTPClient.shared.get(url)
+        let whole = try await HTTPClient.shared.get(url, options: token)
         #expect(whole.status == 200)
         #expect(whole.body == bytes)
-        let first = try await HTTPClient.shared.get(url, range: "bytes=0-99")
+        let first = try await HTTPClient.shared.get(url, options: ranged("bytes=0-99"))
         #expect(first.status == 206)
         #expect(first.body == bytes[0..<100])
         #expect(first.headers["content-range"] == "bytes 0-99/\(length)")
-        let middle = try await HTTPClient.shared.get(url, range: "bytes=70000-200000")
+        let middle = try await HTTPClient.shared.get(url, options: ranged("bytes=70000-200000"))
         #expect(middle.body == bytes[70_000...200_000])
-        let open = try await HTTPClient.shared.get(url, range: "bytes=1234000-")
+        let open = try await HTTPClient.shared.get(url, options: ranged("bytes=1234000-"))
         #expect(open.status == 206)
         #expect(open.body == bytes[1_234_000...])
-        let suffix = try await HTTPClient.shared.get(url, range: "bytes=-500")
+        let suffix = try await HTTPClient.shared.get(url, options: ranged("bytes=-500"))
         #expect(suffix.status == 206)
         #expect(suffix.body == bytes[(length - 500)...])
         #expect(suffix.headers["content-range"] == "bytes \(length - 500)-\(length - 1)/\(length)")
-        let past = try await HTTPClient.shared.get(url, range: "bytes=\(length)-")
+        let past = try await HTTPClient.shared.get(url, options: ranged("bytes=\(length)-"))
         #expect(past.status == 416)
         #expect(past.headers["content-range"] == "bytes */\(length)")
-        let head = try await HTTPClient.shared.head(url)
+        let head = try await HTTPClient.shared.head(url, options: token)
         #expect(head.status == 200)
         #expect(head.body.isEmpty)
         #expect(head.headers["content-length"] == "\(length)")
         #expect(head.headers["accept-ranges"] == "bytes")
         let resumed = cluster.root.appendingPathComponent("download.part")
         try bytes.prefix(600_000).write(to: resumed)
-        _ = try await HTTPClient.shared.download(url, to: resumed, resume: true)
+        _ = try await HTTPClient.shared.download(url, to: resumed, resume: true, options: token)
         #expect(try Data(contentsOf: resumed) == bytes)
-        let missingFile = try await HTTPClient.shared.get(try cluster.service("dp1").http + "/content/\(created.version.versionID)/files/nope.exe")
+        let missingFile = try await HTTPClient.shared.get(try cluster.service("dp1").http + "/content/\(created.version.versionID)/files/nope.exe", options: token)
         #expect(missingFile.status == 404)
-        let escape = try await HTTPClient.shared.get(try cluster.service("dp1").http + "/content/\(created.version.versionID)/files/..%2F..%2Fetc%2Fpasswd")
+        let escape = try await HTTPClient.shared.get(try cluster.service("dp1").http + "/content/\(created.version.versionID)/files/..%2F..%2Fetc%2Fpasswd", options: token)
         #expect(escape.status == 400 || escape.status == 404)
     }
 }

@@ -2,6 +2,7 @@ import ContentStore
 import FerryCLI
 import Foundation
 import HTTPTransfer
+import ServiceKit
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -123,6 +124,25 @@ final class ClusterFixture: @unchecked Sendable {
             throw FixtureError("\(node) is not in cluster.yaml")
         }
         return (service.busEndpoint, service.httpURL, service.publicKey)
+    }
+
+    /// A site-signed token, as the management point (download) or the site (transfer) signs it.
+    func token(scope: String = "download", versionID: String? = nil, client: String = "127.0.0.1",
+               expiresIn: TimeInterval = 600) throws -> String {
+        let signer = try SiteTokenSigner(privateKeyFile: data.appendingPathComponent("keys/site-signing.key"))
+        return try signer.sign(SiteTokenClaims(scope: scope, subject: client, versionID: versionID,
+                                               issuedAt: Date().addingTimeInterval(min(0, expiresIn) - 1),
+                                               expiresAt: Date().addingTimeInterval(expiresIn)))
+    }
+
+    /// Request options carrying a download token for `versionID`.
+    func download(_ versionID: String, client: String = "127.0.0.1") throws -> HTTPRequestOptions {
+        HTTPRequestOptions(headers: ["Authorization": "Bearer \(try token(versionID: versionID, client: client))"])
+    }
+
+    /// Request options carrying a site transfer token (site-internal reads by hash).
+    func transfer() throws -> HTTPRequestOptions {
+        HTTPRequestOptions(headers: ["Authorization": "Bearer \(try token(scope: "transfer"))"])
     }
 
     /// The chunk files in a DP's store: name → size.

@@ -25,7 +25,8 @@ struct ClusterTests {
         #expect(status.targets.map(\.state) == ["installed", "installed"])
 
         // Every DP holds every chunk of the version, each exactly once and intact.
-        let manifestResponse = try await HTTPClient.shared.get(try cluster.service("dp1").http + "/manifests/\(created.version.versionID)")
+        let manifestResponse = try await HTTPClient.shared.get(try cluster.service("dp1").http + "/manifests/\(created.version.versionID)",
+                                                             options: try cluster.transfer())
         #expect(manifestResponse.status == 200)
         let manifest = try Manifest.decode(manifestResponse.body)
         let expected = Set(manifest.uniqueChunks.map(\.hash))
@@ -55,11 +56,12 @@ struct ClusterTests {
         #expect(Int64(secondPush - firstPush) == updated.newBytes, "the PTM must push exactly the new chunks")
 
         // The DP serves the new version's file byte for byte.
-        let served = try await HTTPClient.shared.get(try cluster.service("dp2").http + "/content/\(updated.version.versionID)/files/a.bin")
+        let served = try await HTTPClient.shared.get(try cluster.service("dp2").http + "/content/\(updated.version.versionID)/files/a.bin",
+                                                     options: try cluster.download(updated.version.versionID))
         #expect(served.status == 200)
         #expect(served.body == (try Data(contentsOf: source.appendingPathComponent("a.bin"))))
         let unicode = try await HTTPClient.shared.get(try cluster.service("dp2").http
-            + "/content/\(updated.version.versionID)/files/nested/deeper/c%20d%20%C3%BC.txt")
+            + "/content/\(updated.version.versionID)/files/nested/deeper/c%20d%20%C3%BC.txt", options: try cluster.download(updated.version.versionID))
         #expect(unicode.status == 200)
         #expect(unicode.body.count == 70_000)
 

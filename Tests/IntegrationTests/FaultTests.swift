@@ -34,7 +34,7 @@ extension ClusterTests {
         let waited = try cluster.ferry(["status", "big", "--wait", "--timeout", "180"])
         #expect(waited.status == 0, "status --wait after the PTM restart: \(waited.error)")
         let manifest = try Manifest.decode(try await HTTPClient.shared.get(try cluster.service("dp1").http
-            + "/manifests/\(created.version.versionID)").body)
+            + "/manifests/\(created.version.versionID)", options: try cluster.transfer()).body)
         let uniqueBytes = manifest.uniqueChunks.reduce(Int64(0)) { $0 + Int64($1.size) }
         let largestChunk = Int64(manifest.uniqueChunks.map(\.size).max() ?? 0)
         for dp in ["dp1", "dp2"] {

@@ -51,6 +51,29 @@ public enum DistributionManager {
             return try await topology.addMember(request)
         }
         dispatcher.on(ListBoundaryGroups.self) { _, _ in try await topology.list() }
+        let distributionPointClients = Mutex([String: BusClient]())
+        dispatcher.on(ListDistributionPoints.self) { _, _ in
+            var list = try await catalog.distributionPoints()
+            // Usage lives on each DP (SPEC P6): ask them all at once, briefly.
+            await withTaskGroup(of: (Int, DistributionPointUsageReply?).self) { group in
+                for (index, point) in list.points.enumerated() {
+                    let configured = settings.distributionPoints.first { $0.name == point.name }
+                    let client = distributionPointClients.withLock { clients -> BusClient? in
+                        if let existing = clients[point.name] { return existing }
+                        let created = try? host.client(peer: point.name, settings: PeerSettings(endpoint: point.busEndpoint,
+                                                                                                publicKey: configured?.publicKey))
+                        clients[point.name] = created
+                        return created
+                    }
+                    group.addTask {
+                        (index, try? await client?.request(DistributionPointUsageQuery(), expecting: DistributionPointUsageReply.self,
+                                                           timeout: .seconds(2)))
+                    }
+                }
+                for await (index, usage) in group { list.points[index].usage = usage }
+            }
+            return list
+        }
         dispatcher.on(ContentLocationQuery.self) { query, _ in
             // The site stays the CLI's single entry point; the answer is the MP's own.
             guard let managementPoint else {

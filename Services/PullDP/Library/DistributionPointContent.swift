@@ -4,6 +4,7 @@ import Logging
 import Messages
 import ServiceKit
 import Store
+import GRDB
 
 /// The DP's content logic: which chunks it lacks, accepting pushed chunks and manifests,
 /// and verifying whole versions. No sockets here; the bus and HTTP layers call it.
@@ -12,6 +13,47 @@ struct DistributionPointContent: Sendable {
     let database: ServiceDatabase
     let logger: Logger
     let metrics: MetricsRegistry
+    let caches = DistributionPointCaches()
+
+    /// True when `chunk` belongs to `version` (so a download token opens only its version).
+    func versionContains(_ version: String, chunk: String) -> Bool {
+        if let known = caches.chunks(of: version) { return known.contains(chunk) }
+        guard let manifest = try? store.manifest(version) else { return false }
+        let chunks = Set(manifest.uniqueChunks.map(\.hash))
+        caches.remember(chunks, of: version)
+        return chunks.contains(chunk)
+    }
+
+    /// Counts a client of a version once (SPEC P6); repeated requests cost no write.
+    func recordClient(_ client: String, version: String) {
+        guard caches.firstSighting(of: client, version: version) else { return }
+        let database = database
+        Task {
+            do {
+                try await database.write { db in
+                    try db.execute(sql: "INSERT OR IGNORE INTO clientHit (versionID, client, firstSeenAt) VALUES (?, ?, ?)",
+                                   arguments: [version, client, Date().timeIntervalSince1970])
+                }
+            } catch {
+                logger.error("cannot record a client hit", metadata: ["error": "\(error)"])
+            }
+        }
+        metrics.increment("ferry_dp_client_hits_total", help: "First requests of a client for a version")
+    }
+
+    /// Unique clients per content on this DP, pull DPs counted as clients (SPEC P6).
+    func usage() async throws -> DistributionPointUsageReply {
+        try await database.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT COALESCE(installedVersion.contentName, '(unknown)') AS content, COUNT(DISTINCT clientHit.client) AS clients
+                FROM clientHit LEFT JOIN installedVersion ON installedVersion.versionID = clientHit.versionID
+                GROUP BY content ORDER BY content
+                """)
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT client) FROM clientHit") ?? 0
+            return DistributionPointUsageReply(contents: rows.map { ContentUsage(content: $0["content"], uniqueClients: $0["clients"]) },
+                                               uniqueClients: total)
+        }
+    }
 
     func missing(_ query: MissingChunksQuery) throws -> MissingChunksReply {
         if let bad = query.hashes.first(where: { !ContentHash.isValid($0) }) {
@@ -63,5 +105,24 @@ struct DistributionPointContent: Sendable {
                                                             "missing": "\(report.missing.count)", "corrupt": "\(report.corrupt.count)"])
         }
         return VerifyVersionReply(versionID: request.versionID, complete: report.isComplete, missing: report.missing, corrupt: report.corrupt)
+    }
+}
+
+/// In-memory memos of the DP: chunk sets of versions, and clients already counted.
+final class DistributionPointCaches: Sendable {
+    private let versionChunks = Mutex([String: Set<String>]())
+    private let seenClients = Mutex(Set<String>())
+
+    func chunks(of version: String) -> Set<String>? { versionChunks.withLock { $0[version] } }
+
+    func remember(_ chunks: Set<String>, of version: String) {
+        versionChunks.withLock { cache in
+            if cache.count > 256 { cache.removeAll() }
+            cache[version] = chunks
+        }
+    }
+
+    func firstSighting(of client: String, version: String) -> Bool {
+        seenClients.withLock { $0.insert(version + "|" + client).inserted }
     }
 }

@@ -12,6 +12,14 @@ enum DistributionPointDatabase {
                 table.column("verifiedAt", .double).notNull()
             }
         }
+        migrator.registerMigration("pull-dp-v2-client-hits") { db in
+            try db.create(table: "clientHit") { table in
+                table.column("versionID", .text).notNull()
+                table.column("client", .text).notNull()
+                table.column("firstSeenAt", .double).notNull()
+                table.primaryKey(["versionID", "client"])
+            }
+        }
         return migrator
     }
 }

@@ -54,21 +54,46 @@ struct DistributionPointRoutes: Sendable {
             }
         }
         for method in [HTTPRequest.Method.get, .head] {
+            // Site-internal reads by hash (the PTM, pull DPs): transfer token only.
             router.on("/chunks/:hash", method: method) { request, context -> Response in
+                if let refusal = authorize(request) { return refusal }
                 let hash = context.parameters.get("hash") ?? ""
                 guard ContentHash.isValid(hash) else { return HTTPResponses.error(.badRequest, "invalid chunk hash") }
                 guard let data = try? store.read(hash) else { return HTTPResponses.error(.notFound, "no chunk \(hash)") }
                 return RangeResponder.data(data, request: request)
             }
             router.on("/manifests/:version", method: method) { request, context -> Response in
+                if let refusal = authorize(request) { return refusal }
                 let version = context.parameters.get("version") ?? ""
                 guard ContentHash.isValid(version) else { return HTTPResponses.error(.badRequest, "invalid version id") }
                 guard let data = try? store.manifestData(version) else { return HTTPResponses.error(.notFound, "no manifest \(version)") }
                 return RangeResponder.data(data, request: request, contentType: "application/json")
             }
+            // Client reads of one version: a download token for that version (or a transfer token).
+            router.on("/content/:version/manifest", method: method) { request, context -> Response in
+                let version = context.parameters.get("version") ?? ""
+                guard ContentHash.isValid(version) else { return HTTPResponses.error(.badRequest, "invalid version id") }
+                if let refusal = authorizeDownload(request, version: version) { return refusal }
+                guard let data = try? store.manifestData(version) else { return HTTPResponses.error(.notFound, "no version \(version)") }
+                return RangeResponder.data(data, request: request, contentType: "application/json")
+            }
+            router.on("/content/:version/chunks/:hash", method: method) { request, context -> Response in
+                let version = context.parameters.get("version") ?? ""
+                let hash = context.parameters.get("hash") ?? ""
+                guard ContentHash.isValid(version), ContentHash.isValid(hash) else {
+                    return HTTPResponses.error(.badRequest, "invalid version id or chunk hash")
+                }
+                if let refusal = authorizeDownload(request, version: version) { return refusal }
+                guard content.versionContains(version, chunk: hash) else {
+                    return HTTPResponses.error(.notFound, "chunk \(hash) is not part of version \(version)")
+                }
+                guard let data = try? store.read(hash) else { return HTTPResponses.error(.notFound, "no chunk \(hash)") }
+                return RangeResponder.data(data, request: request)
+            }
             router.on("/content/:version/files/**", method: method) { request, context -> Response in
                 let version = context.parameters.get("version") ?? ""
                 guard ContentHash.isValid(version) else { return HTTPResponses.error(.badRequest, "invalid version id") }
+                if let refusal = authorizeDownload(request, version: version) { return refusal }
                 let segments = context.parameters.getCatchAll().map { String($0).removingPercentEncoding ?? String($0) }
                 let path: String
                 do {
@@ -82,6 +107,25 @@ struct DistributionPointRoutes: Sendable {
                 }
                 return RangeResponder.file(entry, store: store, request: request)
             }
+        }
+    }
+
+    /// A download token for `version` (its subject is counted as a client of the content),
+    /// or a transfer token; 401 without a token, 403 with a wrong, forged or expired one.
+    private func authorizeDownload(_ request: Request, version: String) -> Response? {
+        guard let token = SiteTokenVerifier.bearer(request.headers[.authorization]) else {
+            content.metrics.increment("ferry_dp_download_refused_total", labels: ["reason": "no-token"])
+            return HTTPResponses.error(.unauthorized, "a download token from the management point is required")
+        }
+        if (try? verifier.verify(token, scope: "transfer")) != nil { return nil }
+        do {
+            let claims = try verifier.verify(token, scope: "download", versionID: version)
+            guard claims.versionID == version else { throw SiteTokenError.wrongVersion }
+            content.recordClient(claims.subject, version: version)
+            return nil
+        } catch {
+            content.metrics.increment("ferry_dp_download_refused_total", labels: ["reason": "bad-token"])
+            return HTTPResponses.error(.forbidden, "\(error)")
         }
     }
 

@@ -25,6 +25,7 @@ public enum PullDP {
         var dispatcher = BusDispatcher(logger: host.logger)
         dispatcher.on(MissingChunksQuery.self) { query, _ in try content.missing(query) }
         dispatcher.on(VerifyVersion.self) { request, _ in try await content.verify(request) }
+        dispatcher.on(DistributionPointUsageQuery.self) { _, _ in try await content.usage() }
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
         let router = Router()

@@ -14,8 +14,12 @@ struct DistributionPointCommand: AsyncParsableCommand {
         func run() async throws {
             let reply = try await global.connection().request(ListDistributionPoints(), expecting: DistributionPointList.self)
             if global.json { return try Formatting.printJSON(reply) }
-            print(Formatting.table(["NAME", "INSTALLED", "PENDING", "HTTP", "BUS"], reply.points.map {
-                [$0.name, "\($0.installedVersions)", "\($0.pendingVersions)", $0.httpURL, $0.busEndpoint]
+            print(Formatting.table(["NAME", "INSTALLED", "PENDING", "UNIQUE CLIENTS", "HTTP", "BUS"], reply.points.map {
+                [$0.name, "\($0.installedVersions)", "\($0.pendingVersions)",
+                 $0.usage.map { usage in
+                     "\(usage.uniqueClients)" + (usage.contents.isEmpty ? "" : " (" + usage.contents.map { "\($0.content): \($0.uniqueClients)" }.joined(separator: ", ") + ")")
+                 } ?? "? (no answer)",
+                 $0.httpURL, $0.busEndpoint]
             }))
         }
     }
