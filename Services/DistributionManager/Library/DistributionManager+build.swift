@@ -51,20 +51,15 @@ public enum DistributionManager {
             return try await topology.addMember(request)
         }
         dispatcher.on(ListBoundaryGroups.self) { _, _ in try await topology.list() }
-        let distributionPointClients = Mutex([String: BusClient]())
+        let distributionPoints = PeerConnections(host: host)
         dispatcher.on(ListDistributionPoints.self) { _, _ in
             var list = try await catalog.distributionPoints()
             // Usage lives on each DP (SPEC P6): ask them all at once, briefly.
             await withTaskGroup(of: (Int, DistributionPointUsageReply?).self) { group in
                 for (index, point) in list.points.enumerated() {
                     let configured = settings.distributionPoints.first { $0.name == point.name }
-                    let client = distributionPointClients.withLock { clients -> BusClient? in
-                        if let existing = clients[point.name] { return existing }
-                        let created = try? host.client(peer: point.name, settings: PeerSettings(endpoint: point.busEndpoint,
-                                                                                                publicKey: configured?.publicKey))
-                        clients[point.name] = created
-                        return created
-                    }
+                    let client = try? distributionPoints.client(name: point.name, endpoint: point.busEndpoint,
+                                                                publicKey: configured?.publicKey)
                     group.addTask {
                         (index, try? await client?.request(DistributionPointUsageQuery(), expecting: DistributionPointUsageReply.self,
                                                            timeout: .seconds(2)))
@@ -94,6 +89,7 @@ public enum DistributionManager {
         try await host.run([busServer, pump, application])
         transferManager.close()
         managementPoint?.close()
+        distributionPoints.closeAll()
     }
 
     static func makeDispatcher(catalog: ContentCatalog, database: ServiceDatabase, pump: OutboxPump, logger: Logger) -> BusDispatcher {

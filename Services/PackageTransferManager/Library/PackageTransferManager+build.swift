@@ -23,7 +23,7 @@ public enum PackageTransferManager {
         let pump = OutboxPump(database: database, logger: host.logger) { peer in
             peer == TransferWorker.distributionManagerPeer ? distributionManager : nil
         }
-        let connections = DistributionPointConnections(host: host)
+        let connections = PeerConnections(host: host)
         let progressSender = ProgressSender { progress in
             _ = try? await distributionManager.request(progress, expecting: Ack.self, timeout: .seconds(2))
         }
@@ -34,7 +34,10 @@ public enum PackageTransferManager {
             TransferExecutor(http: HTTPClient.shared, transfersPerJob: settings.transfersPerJob ?? 5,
                              distributionPointTimeout: .milliseconds(Int((settings.distributionPointTimeoutSeconds ?? 60) * 1000)),
                              logger: host.logger,
-                             distributionPoint: { try connections.client(for: $0) },
+                             distributionPoint: { address in
+                                 try connections.client(name: address.name, endpoint: address.busEndpoint,
+                                                        publicKey: address.publicKey.isEmpty ? nil : address.publicKey)
+                             },
                              reportProgress: { bytes in
                                  await progress(TransferProgress(jobID: job.jobID, distributionPoint: job.distributionPoint.name,
                                                                  versionID: job.versionID, bytesDone: bytes, bytesTotal: job.totalBytes,
@@ -68,30 +71,6 @@ final class TransferWorkerBox: Sendable {
     private let worker = Mutex<TransferWorker?>(nil)
     func set(_ value: TransferWorker) { worker.withLock { $0 = value } }
     func wake() { worker.withLock { $0 }?.wake() }
-}
-
-/// One bus connection per DP, made on first use from the address in a job.
-final class DistributionPointConnections: Sendable {
-    private let host: ServiceHost
-    private let clients = Mutex([String: BusClient]())
-
-    init(host: ServiceHost) { self.host = host }
-
-    func client(for address: DistributionPointAddress) throws -> BusClient {
-        let key = "\(address.name)|\(address.busEndpoint)|\(address.publicKey)"
-        if let existing = clients.withLock({ $0[key] }) { return existing }
-        let peer = PeerSettings(endpoint: address.busEndpoint, publicKey: address.publicKey.isEmpty ? nil : address.publicKey)
-        let client = try host.client(peer: address.name, settings: peer)
-        return clients.withLock { clients in
-            if let existing = clients[key] { return existing }
-            clients[key] = client
-            return client
-        }
-    }
-
-    func closeAll() {
-        clients.withLock { clients in clients.values.forEach { $0.close() } }
-    }
 }
 
 /// Sends progress reports without holding up the transfer: at most one report is in
