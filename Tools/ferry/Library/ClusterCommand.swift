@@ -12,6 +12,8 @@ struct ClusterCommand: AsyncParsableCommand {
             abstract: "Start the local cluster (creating it on first use); returns once every service is healthy.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Seconds to wait for the services to become healthy.") var timeout: Double = 90
+        @Flag(help: "When creating the cluster: every service journals each bus envelope to DIR/NODE/journal.jsonl (for ferry replay).")
+        var journal = false
 
         func validate() throws {
             guard timeout.isFinite, timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
@@ -19,7 +21,7 @@ struct ClusterCommand: AsyncParsableCommand {
 
         func run() async throws {
             let layout = try global.layout()
-            let manager = ClusterManager(layout: layout, log: { message in if !global.json { print(message) } })
+            let manager = ClusterManager(layout: layout, journal: journal, log: { message in if !global.json { print(message) } })
             let result = try await manager.up(timeout: timeout)
             try? FileManager.default.createDirectory(at: GlobalOptions.currentClusterFile.deletingLastPathComponent(),
                                                      withIntermediateDirectories: true)

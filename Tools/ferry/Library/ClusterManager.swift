@@ -8,6 +8,7 @@ import ServiceKit
 public struct ClusterManager: Sendable {
     public let layout: ClusterLayout
     let binaries: URL
+    let journal: Bool
     let log: @Sendable (String) -> Void
 
     /// The services of the local cluster, in start order.
@@ -19,8 +20,9 @@ public struct ClusterManager: Sendable {
         ("dp2", "pull-dp", "pulldp.log"),
     ]
 
-    public init(layout: ClusterLayout, binaries: URL? = nil, log: @escaping @Sendable (String) -> Void = { print($0) }) {
+    public init(layout: ClusterLayout, binaries: URL? = nil, journal: Bool = false, log: @escaping @Sendable (String) -> Void = { print($0) }) {
         self.layout = layout
+        self.journal = journal
         self.binaries = binaries ?? ProcessLauncher.binaryFolder()
         self.log = log
     }
@@ -184,6 +186,9 @@ public struct ClusterManager: Sendable {
           port: \(httpPort)
 
         """
+        if journal {
+            text += "journal: '\(q(layout.folder(of: service.node).appendingPathComponent("journal.jsonl").path))'\n"
+        }
         switch service.service {
         case "distribution-manager":
             let ptm = cluster.service("ptm")
