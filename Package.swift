@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "package-transfer-manager", targets: ["PackageTransferManagerMain"]),
         .executable(name: "management-point", targets: ["ManagementPointMain"]),
         .executable(name: "pull-dp", targets: ["PullDPMain"]),
+        .executable(name: "multicast-agent", targets: ["MulticastAgentMain"]),
         .executable(name: "ferry", targets: ["FerryMain"]),
     ],
     dependencies: [
@@ -81,6 +82,12 @@ let package = Package(
                 path: "Services/PullDP/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "PullDPMain", dependencies: ["PullDP"],
                           path: "Services/PullDP/Main", swiftSettings: swiftSettings),
+
+        .target(name: "MulticastAgent",
+                dependencies: ["ServiceKit", "ContentStore", "HTTPTransfer"],
+                path: "Services/MulticastAgent/Library", swiftSettings: swiftSettings),
+        .executableTarget(name: "MulticastAgentMain", dependencies: ["MulticastAgent"],
+                          path: "Services/MulticastAgent/Main", swiftSettings: swiftSettings),
 
         // The administrator's CLI.
         .target(name: "FerryCLI",

@@ -113,16 +113,21 @@ public struct LocatableContent: Codable, Sendable, Equatable {
 public struct SiteSnapshot: Message {
     public static let wireName = "site.snapshot"
     public static let summary = "Distribution manager to MP: boundary groups, DPs with their installed versions, contents (command, acked)."
-    public static let example = SiteSnapshot(sequence: 7, boundaryGroups: [.example], distributionPoints: [.example], contents: [.example])
+    public static let example = SiteSnapshot(sequence: 7, boundaryGroups: [.example], distributionPoints: [.example], contents: [.example],
+                                             deployments: [.example])
     public var sequence: Int64
     public var boundaryGroups: [BoundaryGroup]
     public var distributionPoints: [LocatableDistributionPoint]
     public var contents: [LocatableContent]
-    public init(sequence: Int64, boundaryGroups: [BoundaryGroup], distributionPoints: [LocatableDistributionPoint], contents: [LocatableContent]) {
+    /// Every active deployment (the newest per content).
+    public var deployments: [DeploymentPolicy]
+    public init(sequence: Int64, boundaryGroups: [BoundaryGroup], distributionPoints: [LocatableDistributionPoint], contents: [LocatableContent],
+                deployments: [DeploymentPolicy]) {
         self.sequence = sequence
         self.boundaryGroups = boundaryGroups
         self.distributionPoints = distributionPoints
         self.contents = contents
+        self.deployments = deployments
     }
 }
 

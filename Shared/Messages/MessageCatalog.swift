@@ -29,6 +29,9 @@ public struct MessageCatalog: Sendable {
         CreateBoundaryGroup.self, AddBoundaryGroupMember.self, ListBoundaryGroups.self, BoundaryGroupsReply.self,
         SiteSnapshot.self, ContentLocationQuery.self, ContentLocationReply.self,
         DistributionPointUsageQuery.self, DistributionPointUsageReply.self,
+        Deploy.self, DeploymentReply.self,
+        DeploymentStatusQuery.self, AgentRegistration.self, PolicyQuery.self, PolicyReply.self,
+        AgentStatusReport.self, ListAgents.self, AgentList.self,
     ])
 }
 

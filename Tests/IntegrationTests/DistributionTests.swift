@@ -76,12 +76,12 @@ struct ClusterTests {
         let cluster = try ClusterFixture()
         defer { cluster.tearDown() }
         try cluster.up()
-        let before = ["site", "ptm", "mp", "dp1", "dp2"].map { cluster.pid($0) }
+        let before = ["site", "ptm", "mp", "dp1", "dp2", "agent1", "agent2", "agent3"].map { cluster.pid($0) }
         #expect(before.allSatisfy { $0 != nil })
         let again = try cluster.ferry(["cluster", "up"])
         #expect(again.status == 0)
         #expect(again.output.contains("already running"))
-        #expect(["site", "ptm", "mp", "dp1", "dp2"].map { cluster.pid($0) } == before)
+        #expect(["site", "ptm", "mp", "dp1", "dp2", "agent1", "agent2", "agent3"].map { cluster.pid($0) } == before)
         #expect(try cluster.ferry(["cluster", "status"]).status == 0)
         let down = try cluster.ferry(["cluster", "down"])
         #expect(down.status == 0)
@@ -128,7 +128,7 @@ struct ClusterTests {
         let badType = try cluster.ferry(["content", "create", "--name", "x", "--source", "/tmp", "--type", "spaceship"])
         #expect(badType.status != 0)
         let listed = try cluster.json([String: [String]].self, ["cluster", "down"])
-        #expect(listed["stopped"]?.count == 5)
+        #expect(listed["stopped"]?.count == 8)
     }
 
     static func isZombie(_ pid: Int32) -> Bool {

@@ -51,6 +51,21 @@ public enum DistributionManager {
             return try await topology.addMember(request)
         }
         dispatcher.on(ListBoundaryGroups.self) { _, _ in try await topology.list() }
+        let deployments = Deployments(database: database, topology: topology)
+        dispatcher.on(Deploy.self) { request, _ in
+            defer { pump.wake() }
+            return try await deployments.deploy(request)
+        }
+        dispatcher.on(DeploymentStatusQuery.self) { request, _ in try await deployments.status(request.content) }
+        dispatcher.onCommand(AgentStatusReport.self, database: database) { report, _, db in
+            try deployments.apply(report, db)
+        }
+        dispatcher.on(ListAgents.self) { request, _ in
+            guard let managementPoint else {
+                throw WireError(code: .unavailable, message: "no management point is configured for this site")
+            }
+            return try await managementPoint.request(request, expecting: AgentList.self, timeout: .seconds(10))
+        }
         let distributionPoints = PeerConnections(host: host)
         dispatcher.on(ListDistributionPoints.self) { _, _ in
             var list = try await catalog.distributionPoints()

@@ -76,6 +76,24 @@ enum DistributionManagerDatabase {
                 table.column("sequence", .integer).notNull()
             }
         }
+        migrator.registerMigration("distribution-manager-v3-deployments") { db in
+            try db.create(table: "deployment") { table in
+                table.primaryKey("id", .text)
+                table.column("content", .text).notNull()
+                table.column("versionID", .text).notNull()
+                table.column("collection", .text).notNull()
+                table.column("command", .text)
+                table.column("cacheOnly", .boolean).notNull()
+                table.column("createdAt", .double).notNull()
+            }
+            try db.create(table: "agentDeploymentStatus") { table in
+                table.column("agent", .text).notNull()
+                table.column("deploymentID", .text).notNull()
+                table.column("status", .blob).notNull()
+                table.column("updatedAt", .double).notNull()
+                table.primaryKey(["agent", "deploymentID"])
+            }
+        }
         return migrator
     }
 }

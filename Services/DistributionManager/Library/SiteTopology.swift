@@ -73,7 +73,8 @@ struct SiteTopology: Sendable {
             JOIN contentVersion ON contentVersion.contentName = content.name AND contentVersion.number = content.currentVersion
             ORDER BY content.name
             """).map { LocatableContent(name: $0["name"], currentVersionID: $0["versionID"]) }
-        let snapshot = SiteSnapshot(sequence: sequence, boundaryGroups: try Self.groups(db), distributionPoints: points, contents: contents)
+        let snapshot = SiteSnapshot(sequence: sequence, boundaryGroups: try Self.groups(db), distributionPoints: points, contents: contents,
+                                    deployments: try Deployments.active(db))
         try Outbox.enqueue(db, snapshot, to: Self.managementPointPeer, sender: node)
     }
 

@@ -52,9 +52,14 @@ public enum ManagementPoint {
             return ContentLocationReply(content: query.content, versionID: versionID, distributionPoints: points,
                                         downloadToken: token, tokenExpiresAt: expiresAt)
         }
+        let distributionManager = try settings.distributionManager.map { try host.client(peer: "distribution-manager", settings: $0) }
+        let pump = OutboxPump(database: database, logger: logger) { peer in peer == "distribution-manager" ? distributionManager : nil }
+        AgentInventory(database: database, node: common.node, relays: distributionManager != nil, logger: logger, pump: pump)
+            .register(on: &dispatcher)
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
         let application = host.makeHTTPApplication(router: Router(), busServer: busServer)
-        try await host.run([busServer, application])
+        try await host.run([busServer, pump, application])
+        distributionManager?.close()
     }
 }

@@ -1,4 +1,5 @@
 public import Foundation
+public import ServiceKit
 
 /// The management point's configuration file.
 public struct ManagementPointSettings: Codable, Sendable {
@@ -7,4 +8,6 @@ public struct ManagementPointSettings: Codable, Sendable {
     /// How long a download token stays valid (default 15 minutes: enough to start a
     /// download, which then resumes with a fresh location answer).
     public var downloadTokenLifetimeSeconds: Double?
+    /// Where agent status is relayed to.
+    public var distributionManager: PeerSettings?
 }

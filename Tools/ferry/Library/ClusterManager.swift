@@ -18,7 +18,14 @@ public struct ClusterManager: Sendable {
         ("mp", "management-point", "mp.log"),
         ("dp1", "pull-dp", "pulldp.log"),
         ("dp2", "pull-dp", "pulldp.log"),
+        ("agent1", "multicast-agent", "agent.log"),
+        ("agent2", "multicast-agent", "agent.log"),
+        ("agent3", "multicast-agent", "agent.log"),
     ]
+
+    /// Each agent's own loopback address, in two subnets (boundary groups can tell them apart).
+    static let agentAddresses = ["agent1": ("127.0.1.10", "127.0.1.0/24"), "agent2": ("127.0.2.10", "127.0.2.0/24"),
+                                 "agent3": ("127.0.2.11", "127.0.2.0/24")]
 
     public init(layout: ClusterLayout, binaries: URL? = nil, journal: Bool = false, log: @escaping @Sendable (String) -> Void = { print($0) }) {
         self.layout = layout
@@ -155,7 +162,7 @@ public struct ClusterManager: Sendable {
             try Data(text.utf8).write(to: layout.configFile(of: service.node), options: .atomic)
         }
         try layout.write(description)
-        log("created a local cluster in \(layout.root.path) (keys, one config per service; short timers for a local test site)")
+        log("created a local cluster in \(layout.root.path) (keys, one config per service; short timers for a local test site: agents poll policy every 2 s and retry after 5 s, the PTM retries after 1-5 s)")
         return description
     }
 
@@ -167,7 +174,8 @@ public struct ClusterManager: Sendable {
         switch service.service {
         case "distribution-manager": clients = [cliKey, key("ptm"), key("mp")]
         case "package-transfer-manager": clients = [cliKey, key("site")]
-        case "management-point": clients = [cliKey, key("site")]
+        case "management-point": clients = [cliKey, key("site")] + Self.agentAddresses.keys.sorted().map(key)
+        case "multicast-agent": clients = [cliKey]
         default: clients = [cliKey, key("site"), key("ptm")]
         }
         let httpPort = URL(string: service.httpURL)?.port ?? 0
@@ -226,7 +234,28 @@ public struct ClusterManager: Sendable {
         case "pull-dp":
             text += "sitePublicKeyFile: '\(q(layout.siteSigningPublicKey.path))'\n"
         case "management-point":
-            text += "siteSigningKeyFile: '\(q(layout.siteSigningKey.path))'\n"
+            let site = cluster.site
+            text += """
+            siteSigningKeyFile: '\(q(layout.siteSigningKey.path))'
+            distributionManager:
+              endpoint: '\(site?.busEndpoint ?? "")'
+              publicKey: '\(site?.publicKey ?? "")'
+
+            """
+        case "multicast-agent":
+            let mp = cluster.service("mp")
+            let (address, subnet) = Self.agentAddresses[service.node] ?? ("127.0.0.1", "127.0.0.0/8")
+            text += """
+            address: '\(address)'
+            subnet: '\(subnet)'
+            managementPoint:
+              endpoint: '\(mp?.busEndpoint ?? "")'
+              publicKey: '\(mp?.publicKey ?? "")'
+            # Local test site: policy every 2 s, retries after 5 s (a real site keeps the seed's 60 minutes and 1 hour).
+            policyIntervalSeconds: 2
+            retryIntervalSeconds: 5
+
+            """
         default:
             break
         }

@@ -1,0 +1,76 @@
+import Bus
+import Foundation
+import GRDB
+import Messages
+import Store
+
+/// Deployments of content to collections, and the agents' state on them.
+///
+/// Only the "All Systems" collection exists so far; it holds every agent. A deployment
+/// targets the content's current version; deploying again after an update replaces it.
+struct Deployments: Sendable {
+    static let allSystems = "All Systems"
+
+    let database: ServiceDatabase
+    let topology: SiteTopology
+
+    func deploy(_ request: Deploy) async throws -> DeploymentReply {
+        guard request.collection.caseInsensitiveCompare(Self.allSystems) == .orderedSame else {
+            throw WireError(code: .notFound, message: "no collection named '\(request.collection)' (only '\(Self.allSystems)' exists so far)")
+        }
+        if request.cacheOnly, request.command != nil {
+            throw WireError(code: .invalidArgument, message: "--cache-only runs nothing: leave out --run")
+        }
+        let policy = try await database.write { [topology] db -> DeploymentPolicy in
+            guard let content = try ContentRecord.fetchOne(db, key: request.content),
+                  let version = try VersionRecord.fetchOne(db, key: ["contentName": content.name, "number": content.currentVersion]) else {
+                throw WireError(code: .notFound, message: "no content named '\(request.content)'")
+            }
+            let policy = DeploymentPolicy(id: "\(content.name)-v\(version.number)", content: content.name, versionID: version.versionID,
+                                          collection: Self.allSystems, command: request.command, cacheOnly: request.cacheOnly)
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO deployment (id, content, versionID, collection, command, cacheOnly, createdAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [policy.id, policy.content, policy.versionID, policy.collection, policy.command, policy.cacheOnly,
+                                 Date().timeIntervalSince1970])
+            try topology.enqueueSnapshot(db)
+            return policy
+        }
+        return DeploymentReply(deployment: policy, agents: [])
+    }
+
+    func status(_ content: String) async throws -> DeploymentReply {
+        try await database.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM deployment WHERE content = ? ORDER BY createdAt DESC LIMIT 1",
+                                             arguments: [content]) else {
+                throw WireError(code: .notFound, message: "'\(content)' has not been deployed")
+            }
+            let policy = Self.policy(row)
+            let agents = try Data.fetchAll(db, sql: "SELECT status FROM agentDeploymentStatus WHERE deploymentID = ? ORDER BY agent",
+                                           arguments: [policy.id]).compactMap { try? EnvelopeCodec.value(AgentDeploymentState.self, from: $0) }
+            return DeploymentReply(deployment: policy, agents: agents)
+        }
+    }
+
+    /// Applies an agent's state relayed by the MP; an older report never replaces a newer one.
+    func apply(_ report: AgentStatusReport, _ db: Database) throws {
+        let status = report.status
+        let current = try Double.fetchOne(db, sql: "SELECT updatedAt FROM agentDeploymentStatus WHERE agent = ? AND deploymentID = ?",
+                                          arguments: [status.agent, status.deploymentID]) ?? 0
+        guard status.updatedAt.timeIntervalSince1970 >= current else { return }
+        try db.execute(sql: "INSERT OR REPLACE INTO agentDeploymentStatus (agent, deploymentID, status, updatedAt) VALUES (?, ?, ?, ?)",
+                       arguments: [status.agent, status.deploymentID, try EnvelopeCodec.json(status), status.updatedAt.timeIntervalSince1970])
+    }
+
+    /// The newest deployment of every content.
+    static func active(_ db: Database) throws -> [DeploymentPolicy] {
+        try Row.fetchAll(db, sql: """
+            SELECT * FROM deployment d WHERE createdAt = (SELECT MAX(createdAt) FROM deployment WHERE content = d.content) ORDER BY content
+            """).map(policy)
+    }
+
+    static func policy(_ row: Row) -> DeploymentPolicy {
+        DeploymentPolicy(id: row["id"], content: row["content"], versionID: row["versionID"], collection: row["collection"],
+                         command: row["command"], cacheOnly: row["cacheOnly"])
+    }
+}

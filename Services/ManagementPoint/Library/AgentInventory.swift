@@ -1,0 +1,73 @@
+import Bus
+import Foundation
+import GRDB
+import Logging
+import Messages
+import ServiceKit
+import Store
+
+/// The agents the MP serves: their registrations and heartbeats (SPEC S5), the policy it
+/// hands them, and their deployment status, relayed to the site effectively once.
+struct AgentInventory: Sendable {
+    let database: ServiceDatabase
+    let node: String
+    let relays: Bool
+    let logger: Logger
+    let pump: OutboxPump
+
+    func register(on dispatcher: inout BusDispatcher) {
+        dispatcher.onCommand(AgentRegistration.self, database: database) { registration, _, db in
+            try Self.validate(registration)
+            try db.execute(sql: "INSERT OR REPLACE INTO agent (name, address, subnet, lastSeen, cachedVersions) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [registration.agent, registration.address, registration.subnet, Date().timeIntervalSince1970,
+                                       registration.cachedVersions.joined(separator: ",")])
+        }
+        dispatcher.on(PolicyQuery.self) { query, _ in
+            try await database.read { db in
+                guard try Row.fetchOne(db, sql: "SELECT name FROM agent WHERE name = ?", arguments: [query.agent]) != nil else {
+                    throw WireError(code: .notFound, message: "agent '\(query.agent)' has not registered")
+                }
+                guard let stored = try Data.fetchOne(db, sql: "SELECT snapshot FROM siteSnapshot WHERE id = 1") else {
+                    return PolicyReply(deployments: [])
+                }
+                // Every deployment targets "All Systems", which holds every registered agent.
+                return PolicyReply(deployments: try EnvelopeCodec.value(SiteSnapshot.self, from: stored).deployments)
+            }
+        }
+        dispatcher.onCommand(AgentStatusReport.self, database: database) { [node, relays] report, _, db in
+            let status = report.status
+            let current = try Double.fetchOne(db, sql: "SELECT updatedAt FROM agentStatus WHERE agent = ? AND deploymentID = ?",
+                                              arguments: [status.agent, status.deploymentID]) ?? 0
+            guard status.updatedAt.timeIntervalSince1970 >= current else { return }
+            try db.execute(sql: "INSERT OR REPLACE INTO agentStatus (agent, deploymentID, status, updatedAt) VALUES (?, ?, ?, ?)",
+                           arguments: [status.agent, status.deploymentID, try EnvelopeCodec.json(status), status.updatedAt.timeIntervalSince1970])
+            if relays { try Outbox.enqueue(db, report, to: "distribution-manager", sender: node) }
+        } afterCommit: { report in
+            logger.info("agent status", metadata: ["agent": "\(report.status.agent)", "deployment": "\(report.status.deploymentID)",
+                                                   "state": "\(report.status.state)", "detail": "\(report.status.detail ?? "-")"])
+            pump.wake()
+        }
+        dispatcher.on(ListAgents.self) { _, _ in
+            try await database.read { db in
+                AgentList(agents: try Row.fetchAll(db, sql: "SELECT * FROM agent ORDER BY name").map { row in
+                    let cached: String = row["cachedVersions"]
+                    return AgentSummary(name: row["name"], address: row["address"], subnet: row["subnet"],
+                                        lastSeen: Date(timeIntervalSince1970: row["lastSeen"]),
+                                        cachedVersions: cached.split(separator: ",").map(String.init))
+                })
+            }
+        }
+    }
+
+    static func validate(_ registration: AgentRegistration) throws {
+        guard !registration.agent.isEmpty, registration.agent.count <= 128 else {
+            throw WireError(code: .invalidArgument, message: "an agent needs a name of 1-128 characters")
+        }
+        guard AddressRange.parse(registration.address) != nil else {
+            throw WireError(code: .invalidArgument, message: "agent '\(registration.agent)': '\(registration.address.prefix(64))' is not an IPv4 address")
+        }
+        guard (try? AddressRange(subnet: registration.subnet)) != nil else {
+            throw WireError(code: .invalidArgument, message: "agent '\(registration.agent)': '\(registration.subnet.prefix(64))' is not an IPv4 subnet")
+        }
+    }
+}

@@ -1,0 +1,225 @@
+import Bus
+import ContentStore
+import Foundation
+import GRDB
+import HTTPTransfer
+import Logging
+import Messages
+import ServiceKit
+import ServiceLifecycle
+import Store
+
+/// The agent's loop: register, poll policy, and carry each deployment through locate,
+/// download, cache and (once per version) run, reporting every step to the MP.
+///
+/// Final reports go through the outbox in the transaction that records the state, so a
+/// crash loses none and repeats none; progress reports are best effort.
+final class AgentWorker: Service, Sendable {
+    static let managementPointPeer = "management-point"
+
+    let name: String
+    let settings: MulticastAgentSettings
+    let database: ServiceDatabase
+    let store: ChunkStore
+    let cacheFolder: URL
+    let managementPoint: BusClient
+    let pump: OutboxPump
+    let downloader: ContentDownloader
+    let logger: Logger
+
+    init(name: String, settings: MulticastAgentSettings, database: ServiceDatabase, store: ChunkStore, cacheFolder: URL,
+         managementPoint: BusClient, pump: OutboxPump, logger: Logger) {
+        self.name = name
+        self.settings = settings
+        self.database = database
+        self.store = store
+        self.cacheFolder = cacheFolder
+        self.managementPoint = managementPoint
+        self.pump = pump
+        self.logger = logger
+        downloader = ContentDownloader(store: store, http: HTTPClient.shared, localAddress: settings.address, logger: logger)
+    }
+
+    var policyInterval: Double { settings.policyIntervalSeconds ?? 3600 }
+    var retryInterval: Double { settings.retryIntervalSeconds ?? 3600 }
+
+    func run() async throws {
+        try await recoverInterruptedRuns()
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await self.cycle()
+                try? await Task.sleep(for: .milliseconds(Int(min(self.policyInterval, self.retryInterval) * 1000)))
+            }
+        }
+    }
+
+    /// A command that was started but has no recorded result was cut off by a crash: it is
+    /// not run again (effectively once); the administrator sees why.
+    private func recoverInterruptedRuns() async throws {
+        try await database.write { [self] db in
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM deploymentState WHERE state = 'running'") {
+                let id: String = row["id"]
+                try record(db, id: id, content: row["content"], versionID: row["versionID"], state: "failed",
+                           detail: "the agent stopped while the command ran; it is not run twice", exitCode: nil, nextAttempt: .infinity)
+            }
+        }
+        pump.wake()
+    }
+
+    func cycle() async {
+        do {
+            try await database.write { [self] db in
+                try Outbox.enqueue(db, AgentRegistration(agent: name, address: settings.address, subnet: settings.subnet,
+                                                         cachedVersions: try cachedVersions(db)),
+                                   to: Self.managementPointPeer, sender: name)
+            }
+            pump.wake()
+            let policy = try await managementPoint.request(PolicyQuery(agent: name), expecting: PolicyReply.self, timeout: .seconds(10))
+            for deployment in policy.deployments {
+                guard try await isDue(deployment) else { continue }
+                await carryOut(deployment)
+            }
+        } catch {
+            logger.warning("policy cycle failed; will try again", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func isDue(_ deployment: DeploymentPolicy) async throws -> Bool {
+        try await database.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT state, nextAttemptAt FROM deploymentState WHERE id = ?", arguments: [deployment.id]) else {
+                return true
+            }
+            let state: String = row["state"]
+            let next: Double = row["nextAttemptAt"]
+            return !["cached", "installed", "failed-final", "running"].contains(state) && next <= Date().timeIntervalSince1970
+        }
+    }
+
+    private func carryOut(_ deployment: DeploymentPolicy) async {
+        let log = logger.with(deployment: deployment)
+        await progress(deployment, state: "locating", done: 0, total: 0, source: nil)
+        let location: ContentLocationReply
+        do {
+            location = try await managementPoint.request(
+                ContentLocationQuery(content: deployment.content, versionID: deployment.versionID, clientAddress: settings.address,
+                                     allowFallback: false),
+                expecting: ContentLocationReply.self, timeout: .seconds(10))
+        } catch {
+            await finish(deployment, state: "failed", detail: "content location failed: \(error)", retry: true)
+            return
+        }
+        guard let token = location.downloadToken, !location.distributionPoints.isEmpty else {
+            let next = Date().addingTimeInterval(retryInterval)
+            log.info("content not available", metadata: ["retry-at": "\(next)"])
+            await finish(deployment, state: "content-not-available",
+                         detail: "no preferred DP holds the content; next try at \(next.formatted(date: .omitted, time: .standard))", retry: true)
+            return
+        }
+        var failures: [String] = []
+        for point in location.distributionPoints {
+            do {
+                let result = try await downloader.download(versionID: deployment.versionID, from: point, token: token) { done, total in
+                    await self.progress(deployment, state: "downloading", done: done, total: total, source: point.name)
+                }
+                log.info("downloaded", metadata: ["dp": "\(point.name)", "bytes-fetched": "\(result.bytesFetched)"])
+                let folder = cacheFolder.appendingPathComponent(deployment.content).appendingPathComponent(deployment.versionID)
+                if !FileManager.default.fileExists(atPath: folder.path) {
+                    let staging = cacheFolder.appendingPathComponent(".staging-\(UUID().uuidString)")
+                    try FolderRebuilder(store: store).rebuild(result.manifest, into: staging)
+                    try FileManager.default.createDirectory(at: folder.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    try FileManager.default.moveItem(at: staging, to: folder)
+                }
+                await complete(deployment, folder: folder, source: point.name, total: result.manifest.totalSize)
+                return
+            } catch {
+                log.warning("download failed; trying the next DP", metadata: ["dp": "\(point.name)", "error": "\(error)"])
+                failures.append("\(point.name): \(error)")
+            }
+        }
+        await finish(deployment, state: "failed", detail: "every DP failed (\(failures.joined(separator: "; "))); will try again", retry: true)
+    }
+
+    private func complete(_ deployment: DeploymentPolicy, folder: URL, source: String, total: Int64) async {
+        guard let command = deployment.command, !deployment.cacheOnly else {
+            await finish(deployment, state: "cached", detail: "in \(folder.path)", retry: false, source: source, total: total)
+            return
+        }
+        // Record the start before running, so a crash during the command never runs it twice.
+        do {
+            try await database.write { [self] db in
+                try record(db, id: deployment.id, content: deployment.content, versionID: deployment.versionID, state: "running",
+                           detail: command, exitCode: nil, nextAttempt: .infinity, report: false)
+            }
+        } catch {
+            logger.error("cannot record the command start; not running it", metadata: ["error": "\(error)"])
+            return
+        }
+        let exitCode = Self.run(command, in: folder)
+        logger.with(deployment: deployment).info("command finished", metadata: ["exit-code": "\(exitCode)"])
+        await finish(deployment, state: exitCode == 0 ? "installed" : "failed", detail: "command exited \(exitCode)", retry: false,
+                     source: source, total: total, exitCode: exitCode)
+    }
+
+    static func run(_ command: String, in folder: URL) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        process.currentDirectoryURL = folder
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            return 127
+        }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    private func finish(_ deployment: DeploymentPolicy, state: String, detail: String, retry: Bool, source: String? = nil,
+                        total: Int64 = 0, exitCode: Int32? = nil) async {
+        let next = retry ? Date().timeIntervalSince1970 + retryInterval : Double.infinity
+        do {
+            try await database.write { [self] db in
+                try record(db, id: deployment.id, content: deployment.content, versionID: deployment.versionID,
+                           state: state == "failed" && !retry ? "failed-final" : state, detail: detail, exitCode: exitCode,
+                           nextAttempt: next, reportState: state, source: source, total: total)
+            }
+            pump.wake()
+        } catch {
+            logger.error("cannot record a deployment state", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Writes the local state and, in the same transaction, the report to the MP.
+    private func record(_ db: Database, id: String, content: String, versionID: String, state: String, detail: String?,
+                        exitCode: Int32?, nextAttempt: Double, report: Bool = true, reportState: String? = nil,
+                        source: String? = nil, total: Int64 = 0) throws {
+        let now = Date()
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO deploymentState (id, content, versionID, state, detail, exitCode, nextAttemptAt, updatedAt)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [id, content, versionID, state, detail, exitCode, nextAttempt.isFinite ? nextAttempt : 1e15, now.timeIntervalSince1970])
+        guard report else { return }
+        let status = AgentDeploymentState(agent: name, deploymentID: id, state: reportState ?? state, bytesDone: total, bytesTotal: total,
+                                          source: source, exitCode: exitCode, detail: detail, updatedAt: now)
+        try Outbox.enqueue(db, AgentStatusReport(status: status), to: Self.managementPointPeer, sender: name)
+    }
+
+    private func progress(_ deployment: DeploymentPolicy, state: String, done: Int64, total: Int64, source: String?) async {
+        let status = AgentDeploymentState(agent: name, deploymentID: deployment.id, state: state, bytesDone: done, bytesTotal: total,
+                                          source: source, exitCode: nil, detail: nil, updatedAt: Date())
+        _ = try? await managementPoint.request(AgentStatusReport(status: status), expecting: Ack.self, timeout: .seconds(2))
+    }
+
+    private func cachedVersions(_ db: Database) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT versionID FROM deploymentState WHERE state IN ('cached', 'installed') ORDER BY versionID")
+    }
+}
+
+extension Logger {
+    func with(deployment: DeploymentPolicy) -> Logger {
+        var logger = self
+        logger[metadataKey: "deployment"] = "\(deployment.id)"
+        return logger
+    }
+}

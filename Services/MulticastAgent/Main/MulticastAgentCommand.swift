@@ -1,0 +1,16 @@
+import ArgumentParser
+import MulticastAgent
+import ServiceKit
+
+@main
+struct MulticastAgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "multicast-agent",
+        abstract: "Ferry's endpoint agent: fetches deployed content from the nearest DP and installs it.")
+
+    @OptionGroup var options: ServiceOptions
+
+    func run() async throws {
+        try await MulticastAgent.run(configuration: try options.configurationFile(), journal: options.journal)
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+
+/// Deploys a content's current version to a collection (SPEC S7 for cache-only).
+public struct Deploy: Message {
+    public static let wireName = "deploy"
+    public static let summary = "Deploy a content's current version to a collection; replies deployment.reply."
+    public static let example = Deploy(content: "office", collection: "All Systems", command: "./setup.sh", cacheOnly: false)
+    public var content: String
+    public var collection: String
+    /// Run in the cached folder once per version; nil with cacheOnly.
+    public var command: String?
+    /// Pre-download into the agent's cache and run nothing.
+    public var cacheOnly: Bool
+    public init(content: String, collection: String, command: String?, cacheOnly: Bool) {
+        self.content = content
+        self.collection = collection
+        self.command = command
+        self.cacheOnly = cacheOnly
+    }
+}
+
+/// What an agent must do for one deployment.
+public struct DeploymentPolicy: Codable, Sendable, Equatable {
+    public static let example = DeploymentPolicy(id: "office-1", content: "office", versionID: String(repeating: "ab", count: 32),
+                                                 collection: "All Systems", command: "./setup.sh", cacheOnly: false)
+    /// Stable id: content name and version number.
+    public var id: String
+    public var content: String
+    public var versionID: String
+    public var collection: String
+    public var command: String?
+    public var cacheOnly: Bool
+    public init(id: String, content: String, versionID: String, collection: String, command: String?, cacheOnly: Bool) {
+        self.id = id
+        self.content = content
+        self.versionID = versionID
+        self.collection = collection
+        self.command = command
+        self.cacheOnly = cacheOnly
+    }
+}
+
+/// Where one agent stands on one deployment.
+public struct AgentDeploymentState: Codable, Sendable, Equatable {
+    public static let example = AgentDeploymentState(agent: "agent1", deploymentID: "office-1", state: "downloading", bytesDone: 1000,
+                                                     bytesTotal: 2000, source: "dp1", exitCode: nil, detail: nil,
+                                                     updatedAt: Date(timeIntervalSince1970: 0))
+    public var agent: String
+    public var deploymentID: String
+    /// waiting, locating, downloading, cached, installed, content-not-available, failed.
+    public var state: String
+    public var bytesDone: Int64
+    public var bytesTotal: Int64
+    /// The DP it downloads from.
+    public var source: String?
+    public var exitCode: Int32?
+    /// Why it failed, or when it retries.
+    public var detail: String?
+    public var updatedAt: Date
+    public init(agent: String, deploymentID: String, state: String, bytesDone: Int64, bytesTotal: Int64, source: String?,
+                exitCode: Int32?, detail: String?, updatedAt: Date) {
+        self.agent = agent
+        self.deploymentID = deploymentID
+        self.state = state
+        self.bytesDone = bytesDone
+        self.bytesTotal = bytesTotal
+        self.source = source
+        self.exitCode = exitCode
+        self.detail = detail
+        self.updatedAt = updatedAt
+    }
+}
+
+/// The answer to deploy and deployment status.
+public struct DeploymentReply: Message {
+    public static let wireName = "deployment.reply"
+    public static let summary = "A deployment and every agent's state for it."
+    public static let example = DeploymentReply(deployment: .example, agents: [.example])
+    public var deployment: DeploymentPolicy
+    public var agents: [AgentDeploymentState]
+    public init(deployment: DeploymentPolicy, agents: [AgentDeploymentState]) {
+        self.deployment = deployment
+        self.agents = agents
+    }
+}
+
+/// Asks for a content's newest deployment and its per-agent state.
+public struct DeploymentStatusQuery: Message {
+    public static let wireName = "deployment.status"
+    public static let summary = "A content's newest deployment and every agent's state; replies deployment.reply."
+    public static let example = DeploymentStatusQuery(content: "office")
+    public var content: String
+    public init(content: String) { self.content = content }
+}
+
+/// An agent tells the MP who and where it is (SPEC S5).
+public struct AgentRegistration: Message {
+    public static let wireName = "agent.register"
+    public static let summary = "Agent to MP: name, address and subnet, sent at start and as heartbeat (command, acked)."
+    public static let example = AgentRegistration(agent: "agent1", address: "127.0.1.10", subnet: "127.0.1.0/24", cachedVersions: [])
+    public var agent: String
+    public var address: String
+    public var subnet: String
+    public var cachedVersions: [String]
+    public init(agent: String, address: String, subnet: String, cachedVersions: [String]) {
+        self.agent = agent
+        self.address = address
+        self.subnet = subnet
+        self.cachedVersions = cachedVersions
+    }
+}
+
+/// An agent asks what to do.
+public struct PolicyQuery: Message {
+    public static let wireName = "policy.query"
+    public static let summary = "Agent to MP: the deployments this agent must carry out; replies policy.reply."
+    public static let example = PolicyQuery(agent: "agent1")
+    public var agent: String
+    public init(agent: String) { self.agent = agent }
+}
+
+/// The deployments an agent must carry out.
+public struct PolicyReply: Message {
+    public static let wireName = "policy.reply"
+    public static let summary = "The deployments that target this agent."
+    public static let example = PolicyReply(deployments: [.example])
+    public var deployments: [DeploymentPolicy]
+    public init(deployments: [DeploymentPolicy]) { self.deployments = deployments }
+}
+
+/// An agent's state on a deployment; the MP keeps it and relays it to the site.
+public struct AgentStatusReport: Message {
+    public static let wireName = "agent.status"
+    public static let summary = "Agent to MP, and MP to distribution manager: an agent's state on a deployment (command, acked)."
+    public static let example = AgentStatusReport(status: .example)
+    public var status: AgentDeploymentState
+    public init(status: AgentDeploymentState) { self.status = status }
+}
+
+/// Lists agents.
+public struct ListAgents: Message {
+    public static let wireName = "agent.list"
+    public static let summary = "List the agents the MP knows; replies agent.list.reply."
+    public static let example = ListAgents()
+    public init() {}
+}
+
+/// One agent as the MP knows it.
+public struct AgentSummary: Codable, Sendable, Equatable {
+    public static let example = AgentSummary(name: "agent1", address: "127.0.1.10", subnet: "127.0.1.0/24", lastSeen: Date(timeIntervalSince1970: 0),
+                                             cachedVersions: [])
+    public var name: String
+    public var address: String
+    public var subnet: String
+    public var lastSeen: Date
+    public var cachedVersions: [String]
+    public init(name: String, address: String, subnet: String, lastSeen: Date, cachedVersions: [String]) {
+        self.name = name
+        self.address = address
+        self.subnet = subnet
+        self.lastSeen = lastSeen
+        self.cachedVersions = cachedVersions
+    }
+}
+
+/// The agents the MP knows.
+public struct AgentList: Message {
+    public static let wireName = "agent.list.reply"
+    public static let summary = "Every agent with its address, subnet, last heartbeat and cached versions."
+    public static let example = AgentList(agents: [.example])
+    public var agents: [AgentSummary]
+    public init(agents: [AgentSummary]) { self.agents = agents }
+}

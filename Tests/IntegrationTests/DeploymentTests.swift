@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+
+/// The subset of `ferry deployment status --json` the tests read.
+struct DeploymentJSON: Decodable {
+    struct Deployment: Decodable {
+        var id: String
+        var versionID: String
+    }
+    struct Agent: Decodable {
+        var agent: String
+        var state: String
+        var source: String?
+        var exitCode: Int32?
+        var detail: String?
+    }
+    var deployment: Deployment
+    var agents: [Agent]
+}
+
+extension ClusterTests {
+    @Test("three agents in two subnets get a deployment from their own boundary group's DP, byte for byte, and run it once")
+    func deployToAllSystems() async throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.tearDown() }
+        let source = cluster.root.appendingPathComponent("source")
+        try SourceFolder.make(at: source, files: [("setup.bin", 3_000_000), ("data/cab 1.cab", 700_000)])
+        try FileManager.default.createDirectory(at: source.appendingPathComponent("empty"), withIntermediateDirectories: true)
+        try cluster.up()
+        try cluster.ok(["content", "create", "--name", "suite", "--source", source.path])
+        try cluster.ok(["boundary-group", "create", "hq", "--subnet", "127.0.1.0/24"])
+        try cluster.ok(["boundary-group", "create", "branch", "--subnet", "127.0.2.0/24"])
+        try cluster.ok(["boundary-group", "add-dp", "hq", "dp1"])
+        try cluster.ok(["boundary-group", "add-dp", "branch", "dp2"])
+        try cluster.ok(["distribute", "suite", "--dp", "dp1", "--dp", "dp2"])
+        #expect(try cluster.ferry(["status", "suite", "--wait", "--timeout", "120"]).status == 0)
+        try cluster.ok(["deploy", "suite", "--collection", "All Systems", "--run", "echo run >> runs.log"])
+        let waited = try cluster.ferry(["deployment", "status", "suite", "--wait", "--timeout", "120"])
+        #expect(waited.status == 0, "\(waited.error)\n\(waited.output)")
+
+        let status = try cluster.json(DeploymentJSON.self, ["deployment", "status", "suite"])
+        let byAgent = Dictionary(status.agents.map { ($0.agent, $0) }, uniquingKeysWith: { first, _ in first })
+        #expect(byAgent["agent1"]?.source == "dp1", "agent1 is in 127.0.1.0/24: its DP is dp1")
+        #expect(byAgent["agent2"]?.source == "dp2")
+        #expect(byAgent["agent3"]?.source == "dp2")
+        #expect(status.agents.allSatisfy { $0.state == "installed" && $0.exitCode == 0 })
+        let usage = try cluster.json(DistributionPointListJSON.self, ["dp", "list"])
+        #expect(usage.points.first { $0.name == "dp1" }?.usage?.uniqueClients == 1)
+        #expect(usage.points.first { $0.name == "dp2" }?.usage?.uniqueClients == 2)
+
+        for agent in ["agent1", "agent2", "agent3"] {
+            let folder = cluster.data.appendingPathComponent("\(agent)/cache/suite/\(status.deployment.versionID)")
+            #expect(try Data(contentsOf: folder.appendingPathComponent("setup.bin")) == Data(contentsOf: source.appendingPathComponent("setup.bin")))
+            #expect(try Data(contentsOf: folder.appendingPathComponent("data/cab 1.cab")) == Data(contentsOf: source.appendingPathComponent("data/cab 1.cab")))
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("empty").path))
+            // The command ran exactly once, even across further policy cycles.
+            try await Task.sleep(for: .milliseconds(agent == "agent1" ? 2500 : 0))
+            #expect(try String(contentsOf: folder.appendingPathComponent("runs.log"), encoding: .utf8) == "run\n")
+        }
+        let agents = try cluster.ferry(["agent", "list"])
+        #expect(agents.output.contains("127.0.2.11"))
+    }
+
+    @Test("cache-only deployments run nothing; without a DP holding the content agents report content not available, then get it")
+    func cacheOnlyAndContentNotAvailable() async throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.tearDown() }
+        let source = cluster.root.appendingPathComponent("source")
+        try SourceFolder.make(at: source, files: [("driver.inf", 50_000)])
+        try cluster.up()
+        try cluster.ok(["content", "create", "--name", "driver", "--source", source.path])
+        try cluster.ok(["boundary-group", "create", "everyone", "--subnet", "127.0.0.0/8"])
+        try cluster.ok(["boundary-group", "add-dp", "everyone", "dp1"])
+        try cluster.ok(["deploy", "driver", "--collection", "All Systems", "--cache-only"])
+
+        var notAvailable = false
+        for _ in 0..<100 {
+            let status = try cluster.json(DeploymentJSON.self, ["deployment", "status", "driver"])
+            if status.agents.count == 3 && status.agents.allSatisfy({ $0.state == "content-not-available" }) {
+                notAvailable = true
+                #expect(status.agents.allSatisfy { $0.detail?.contains("next try") == true })
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(notAvailable, "with no DP holding the content every agent says so")
+
+        try cluster.ok(["distribute", "driver", "--dp", "dp1"])
+        let waited = try cluster.ferry(["deployment", "status", "driver", "--wait", "--timeout", "120"])
+        #expect(waited.status == 0, "\(waited.error)")
+        let status = try cluster.json(DeploymentJSON.self, ["deployment", "status", "driver"])
+        #expect(status.agents.allSatisfy { $0.state == "cached" && $0.exitCode == nil })
+        let folder = cluster.data.appendingPathComponent("agent2/cache/driver/\(status.deployment.versionID)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["driver.inf"], "cache only: the files and nothing else")
+
+        let bad = try cluster.ferry(["deploy", "driver", "--collection", "Nowhere"])
+        #expect(bad.error.contains("no collection named 'Nowhere'"))
+        let both = try cluster.ferry(["deploy", "driver", "--collection", "All Systems", "--cache-only", "--run", "x"])
+        #expect(both.status != 0)
+    }
+}

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import Messages
+
+struct DeployCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deploy", abstract: "Deploy a content's current version to a collection of agents.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The content's name.") var name: String
+    @Option(help: "The collection (\"All Systems\" holds every agent).") var collection: String
+    @Option(help: "A command run once per version in the cached folder.") var run: String?
+    @Flag(help: "Only download into the agents' caches; run nothing (SPEC S7).") var cacheOnly = false
+
+    func validate() throws {
+        if cacheOnly && run != nil { throw ValidationError("--cache-only runs nothing: leave out --run") }
+    }
+
+    func run() async throws {
+        let reply = try await global.connection().request(
+            Deploy(content: name, collection: collection, command: run, cacheOnly: cacheOnly), expecting: DeploymentReply.self)
+        if global.json { return try Formatting.printJSON(reply) }
+        let deployment = reply.deployment
+        print("deployed \(deployment.content) (\(deployment.versionID.prefix(16))…) to \(deployment.collection) as \(deployment.id)"
+              + (deployment.cacheOnly ? ", cache only" : deployment.command.map { ", then run: \($0)" } ?? ""))
+        print("follow it with: ferry deployment status \(deployment.content) --wait")
+    }
+}
+
+struct DeploymentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deployment", abstract: "Deployments.", subcommands: [Status.self])
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Every agent's state on a content's newest deployment.",
+            discussion: "With --wait: exits 0 once every registered agent has it cached or installed, 1 when one failed, 2 on timeout.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The content's name.") var name: String
+        @Flag(help: "Follow progress until every agent is done.") var wait = false
+        @Option(help: "With --wait: give up after this many seconds.") var timeout: Double = 3600
+
+        func validate() throws {
+            guard timeout.isFinite, timeout > 0, timeout <= 30 * 24 * 3600 else { throw ValidationError("--timeout must be between 0 and 2592000 seconds") }
+        }
+
+        func run() async throws {
+            let connection = try global.connection()
+            let deadline = Date().addingTimeInterval(timeout)
+            var last = ""
+            while true {
+                let reply = try await connection.request(DeploymentStatusQuery(content: name), expecting: DeploymentReply.self)
+                let agents = wait ? try await connection.request(ListAgents(), expecting: AgentList.self).agents.map(\.name) : []
+                let states = Dictionary(reply.agents.map { ($0.agent, $0.state) }, uniquingKeysWith: { first, _ in first })
+                let done = !agents.isEmpty && agents.allSatisfy { ["cached", "installed"].contains(states[$0] ?? "") }
+                let failed = reply.agents.filter { $0.state == "failed" && $0.exitCode != nil }
+                let text = render(reply)
+                if !wait || done || !failed.isEmpty || Date() > deadline {
+                    if global.json { try Formatting.printJSON(reply) } else { print(text) }
+                    guard wait else { return }
+                    if done { return }
+                    if !failed.isEmpty {
+                        FileHandle.standardError.write(Data("ferry: the command failed on \(failed.map(\.agent).joined(separator: ", "))\n".utf8))
+                        throw ExitCode(1)
+                    }
+                    FileHandle.standardError.write(Data("ferry: timed out after \(Int(timeout)) s\n".utf8))
+                    throw ExitCode(2)
+                }
+                if !global.json && text != last {
+                    print(text + "\n")
+                    last = text
+                }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+
+        private func render(_ reply: DeploymentReply) -> String {
+            "\(reply.deployment.id) to \(reply.deployment.collection)\n" + Formatting.table(["AGENT", "STATE", "FROM", "DETAIL"], reply.agents.map {
+                let state: String
+                switch $0.state {
+                case "downloading": state = "downloading \(Formatting.bytes($0.bytesDone))/\(Formatting.bytes($0.bytesTotal)) \(Formatting.percent($0.bytesDone, $0.bytesTotal))"
+                case "installed": state = "installed (exit \($0.exitCode ?? 0))"
+                default: state = $0.state
+                }
+                return [$0.agent, state, $0.source ?? "-", $0.detail ?? ""]
+            })
+        }
+    }
+}
+
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "agent", abstract: "Endpoint agents.", subcommands: [List.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List agents: addresses, subnet, last seen, cached versions.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let reply = try await global.connection().request(ListAgents(), expecting: AgentList.self)
+            if global.json { return try Formatting.printJSON(reply) }
+            print(Formatting.table(["AGENT", "ADDRESS", "SUBNET", "LAST SEEN", "CACHED"], reply.agents.map {
+                [$0.name, $0.address, $0.subnet, $0.lastSeen.formatted(date: .omitted, time: .standard),
+                 $0.cachedVersions.isEmpty ? "-" : $0.cachedVersions.map { String($0.prefix(12)) }.joined(separator: ", ")]
+            }))
+        }
+    }
+}
