@@ -45,10 +45,22 @@ head -c 4000000 /dev/urandom > "$source/data/locales/de.pak"
 "$ferry" status --data "$data" office-suite --wait --timeout 600 | tail -4
 
 echo
+echo "== deploying to All Systems: three agents in two subnets, each fetching from its own boundary group's DP"
+"$ferry" boundary-group create --data "$data" hq --subnet 127.0.1.0/24 > /dev/null
+"$ferry" boundary-group create --data "$data" branch --subnet 127.0.2.0/24 > /dev/null
+"$ferry" boundary-group add-dp --data "$data" hq dp1 > /dev/null
+"$ferry" boundary-group add-dp --data "$data" branch dp2 > /dev/null
+"$ferry" boundary-group list --data "$data"
+"$ferry" deploy --data "$data" office-suite --collection "All Systems" --run 'ls -R > installed-files.txt'
+"$ferry" deployment status --data "$data" office-suite --wait --timeout 600
+
+echo
 echo "== summary"
 "$ferry" content show --data "$data" office-suite
 echo
 "$ferry" dp list --data "$data"
+echo
+"$ferry" agent list --data "$data"
 echo
 awk -v a="$started" -v b="$finished" 'BEGIN { printf "first distribution to two DPs took %.1f s\n", b - a }'
 echo "bytes each DP received by push (from its /metrics):"
