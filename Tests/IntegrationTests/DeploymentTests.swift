@@ -1,4 +1,8 @@
+import Bus
 import Foundation
+import Logging
+import Messages
+import ServiceKit
 import Testing
 
 /// The subset of `ferry deployment status --json` the tests read.
@@ -97,5 +101,31 @@ extension ClusterTests {
         #expect(bad.error.contains("no collection named 'Nowhere'"))
         let both = try cluster.ferry(["deploy", "driver", "--collection", "All Systems", "--cache-only", "--run", "x"])
         #expect(both.status != 0)
+    }
+}
+
+
+extension ClusterTests {
+    @Test("an agent registering with a malformed address or subnet is refused and changes nothing")
+    func malformedAgentRegistration() async throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.tearDown() }
+        try cluster.up()
+        let mp = try cluster.service("mp")
+        let identity = try CurveKeyPair.load(from: cluster.data.appendingPathComponent("keys/cli.key").path)
+        let client = BusClient(node: "test", peer: "management-point", endpoint: mp.bus,
+                               security: BusClientSecurity(identity: identity, serverKey: mp.publicKey), logger: Logger(label: "test"))
+        defer { client.close() }
+        for (address, subnet) in [("127.0.2.300", "127.0.2.0/24"), ("not-an-ip", "127.0.2.0/24"), ("127.0.2.20", "127.0.2.0/99")] {
+            let error = await #expect(throws: BusError.self) {
+                _ = try await client.request(AgentRegistration(agent: "rogue", address: address, subnet: subnet, cachedVersions: []),
+                                             expecting: Ack.self)
+            }
+            #expect(error?.remoteCode == .invalidArgument, "\(address) \(subnet): \(String(describing: error))")
+        }
+        let agents = try cluster.ferry(["agent", "list"])
+        #expect(agents.status == 0)
+        #expect(!agents.output.contains("rogue"))
+        #expect(agents.output.contains("agent1"))
     }
 }

@@ -88,6 +88,9 @@ struct DistributionPointRoutes: Sendable {
                     return HTTPResponses.error(.notFound, "chunk \(hash) is not part of version \(version)")
                 }
                 guard let data = try? store.read(hash) else { return HTTPResponses.error(.notFound, "no chunk \(hash)") }
+                if request.method == .get {
+                    content.metrics.increment("ferry_dp_served_chunk_bytes_total", by: Double(data.count), help: "Chunk bytes served to clients")
+                }
                 return RangeResponder.data(data, request: request)
             }
             router.on("/content/:version/files/**", method: method) { request, context -> Response in

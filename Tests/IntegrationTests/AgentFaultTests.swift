@@ -1,0 +1,87 @@
+import ContentStore
+import Foundation
+import HTTPTransfer
+import Testing
+
+extension ClusterTests {
+    @Test("a corrupt chunk on a DP is never cached: agents finish from the next DP in their answer")
+    func corruptChunkFailover() async throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.tearDown() }
+        let source = cluster.root.appendingPathComponent("source")
+        try SourceFolder.make(at: source, files: [("app.bin", 2_000_000)])
+        try cluster.up()
+        let created = try cluster.json(VersionJSON.self, ["content", "create", "--name", "app", "--source", source.path])
+        try cluster.ok(["boundary-group", "create", "all", "--subnet", "127.0.0.0/8"])
+        try cluster.ok(["boundary-group", "add-dp", "all", "dp1"])
+        try cluster.ok(["boundary-group", "add-dp", "all", "dp2", "--slow"])
+        try cluster.ok(["distribute", "app", "--dp", "dp1", "--dp", "dp2"])
+        #expect(try cluster.ferry(["status", "app", "--wait", "--timeout", "60"]).status == 0)
+        // Flip bytes in the middle of one of dp1's chunk files.
+        let manifest = try Manifest.decode(try await HTTPClient.shared.get(try cluster.service("dp1").http + "/manifests/\(created.version.versionID)",
+                                                                            options: try cluster.transfer()).body)
+        let victim = try #require(manifest.uniqueChunks.dropFirst(2).first)
+        let chunkFile = cluster.data.appendingPathComponent("dp1/store/chunks/\(victim.hash.prefix(2))/\(victim.hash)")
+        var bytes = try Data(contentsOf: chunkFile)
+        bytes[bytes.count / 2] ^= 0xFF
+        try bytes.write(to: chunkFile)
+
+        try cluster.ok(["deploy", "app", "--collection", "All Systems", "--cache-only"])
+        let waited = try cluster.ferry(["deployment", "status", "app", "--wait", "--timeout", "120"])
+        #expect(waited.status == 0, "\(waited.error)")
+        let status = try cluster.json(DeploymentJSON.self, ["deployment", "status", "app"])
+        #expect(status.agents.count == 3)
+        #expect(status.agents.allSatisfy { $0.state == "cached" && $0.source == "dp2" }, "every agent finished from dp2")
+        for agent in ["agent1", "agent2", "agent3"] {
+            let cached = cluster.data.appendingPathComponent("\(agent)/cache/app/\(created.version.versionID)/app.bin")
+            #expect(try Data(contentsOf: cached) == Data(contentsOf: source.appendingPathComponent("app.bin")))
+            let stored = cluster.data.appendingPathComponent("\(agent)/store/chunks/\(victim.hash.prefix(2))/\(victim.hash)")
+            #expect(ContentHash.sha256Hex(try Data(contentsOf: stored)) == victim.hash, "the agent's copy of the chunk is the good one")
+        }
+        let log = try String(contentsOf: cluster.data.appendingPathComponent("agent1/agent.log"), encoding: .utf8)
+        #expect(log.contains("corrupt chunk"))
+    }
+
+    @Test("kill -9 an agent mid-download: after restart it resumes without fetching verified chunks again, and runs once")
+    func agentCrashResumes() async throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.tearDown() }
+        let source = cluster.root.appendingPathComponent("source")
+        try SourceFolder.make(at: source, files: (0..<4).map { ("disk\($0).img", 15_000_000) })
+        try cluster.up()
+        let created = try cluster.json(VersionJSON.self, ["content", "create", "--name", "image", "--source", source.path])
+        // Only agent1 (127.0.1.10) uses dp1, so dp1's served bytes are agent1's downloads.
+        try cluster.ok(["boundary-group", "create", "hq", "--subnet", "127.0.1.0/24"])
+        try cluster.ok(["boundary-group", "create", "branch", "--subnet", "127.0.2.0/24"])
+        try cluster.ok(["boundary-group", "add-dp", "hq", "dp1"])
+        try cluster.ok(["boundary-group", "add-dp", "branch", "dp2"])
+        try cluster.ok(["distribute", "image", "--dp", "dp1", "--dp", "dp2"])
+        #expect(try cluster.ferry(["status", "image", "--wait", "--timeout", "120"]).status == 0)
+        try cluster.ok(["deploy", "image", "--collection", "All Systems", "--run", "echo ran >> runs.log"])
+
+        var killedMidway = false
+        for _ in 0..<600 {
+            let served = try await cluster.metric("dp1", "ferry_dp_served_chunk_bytes_total")
+            if served > 5_000_000 {
+                try cluster.kill9("agent1")
+                killedMidway = served < 55_000_000
+                break
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(killedMidway, "agent1 must be killed in the middle of its download")
+        try cluster.up()
+        let waited = try cluster.ferry(["deployment", "status", "image", "--wait", "--timeout", "180"])
+        #expect(waited.status == 0, "\(waited.error)")
+        let served = Int64(try await cluster.metric("dp1", "ferry_dp_served_chunk_bytes_total"))
+        let manifest = try Manifest.decode(try await HTTPClient.shared.get(try cluster.service("dp1").http + "/manifests/\(created.version.versionID)",
+                                                                            options: try cluster.transfer()).body)
+        let unique = manifest.uniqueChunks.reduce(Int64(0)) { $0 + Int64($1.size) }
+        let largest = Int64(manifest.uniqueChunks.map(\.size).max() ?? 0)
+        #expect(served >= unique)
+        #expect(served - unique <= largest, "only the chunk in flight at the kill may travel twice; \(served - unique) bytes did")
+        let folder = cluster.data.appendingPathComponent("agent1/cache/image/\(created.version.versionID)")
+        #expect(try Data(contentsOf: folder.appendingPathComponent("disk3.img")) == Data(contentsOf: source.appendingPathComponent("disk3.img")))
+        #expect(try String(contentsOf: folder.appendingPathComponent("runs.log"), encoding: .utf8) == "ran\n")
+    }
+}
