@@ -85,3 +85,73 @@ extension ClusterTests {
         #expect(try String(contentsOf: folder.appendingPathComponent("runs.log"), encoding: .utf8) == "ran\n")
     }
 }
+
+extension ClusterTests {
+    @Test("kill -9 the DP an agent downloads from: it finishes from the next DP in its answer")
+    func distributionPointDiesMidDownload() async throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.tearDown() }
+        let source = cluster.root.appendingPathComponent("source")
+        try SourceFolder.make(at: source, files: (0..<4).map { ("part\($0).bin", 15_000_000) })
+        try cluster.up()
+        let created = try cluster.json(VersionJSON.self, ["content", "create", "--name", "os", "--source", source.path, "--type", "os-image"])
+        try cluster.ok(["boundary-group", "create", "all", "--subnet", "127.0.0.0/8"])
+        try cluster.ok(["boundary-group", "add-dp", "all", "dp1"])
+        try cluster.ok(["boundary-group", "add-dp", "all", "dp2", "--slow"])
+        try cluster.ok(["distribute", "os", "--dp", "dp1", "--dp", "dp2"])
+        #expect(try cluster.ferry(["status", "os", "--wait", "--timeout", "180"]).status == 0)
+        try cluster.ok(["deploy", "os", "--collection", "All Systems", "--cache-only"])
+        var killedMidway = false
+        for _ in 0..<600 {
+            let served = try await cluster.metric("dp1", "ferry_dp_served_chunk_bytes_total")
+            if served > 5_000_000 {
+                try cluster.kill9("dp1")
+                killedMidway = served < 150_000_000
+                break
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(killedMidway, "dp1 must die while the agents download from it")
+        let waited = try cluster.ferry(["deployment", "status", "os", "--wait", "--timeout", "180"])
+        #expect(waited.status == 0, "\(waited.error)")
+        let status = try cluster.json(DeploymentJSON.self, ["deployment", "status", "os"])
+        #expect(status.agents.count == 3)
+        #expect(status.agents.allSatisfy { $0.state == "cached" && $0.source == "dp2" })
+        let cached = cluster.data.appendingPathComponent("agent3/cache/os/\(created.version.versionID)/part2.bin")
+        #expect(try Data(contentsOf: cached) == Data(contentsOf: source.appendingPathComponent("part2.bin")))
+    }
+
+    @Test("an updated version reaches agents with only the changed chunks downloaded")
+    func updatedVersionFetchesOnlyChanges() async throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.tearDown() }
+        let source = cluster.root.appendingPathComponent("source")
+        try SourceFolder.make(at: source, files: [("base.bin", 4_000_000), ("conf.bin", 100_000)])
+        try cluster.up()
+        try cluster.ok(["content", "create", "--name", "app", "--source", source.path])
+        try cluster.ok(["boundary-group", "create", "hq", "--subnet", "127.0.1.0/24"])
+        try cluster.ok(["boundary-group", "create", "branch", "--subnet", "127.0.2.0/24"])
+        try cluster.ok(["boundary-group", "add-dp", "hq", "dp1"])
+        try cluster.ok(["boundary-group", "add-dp", "branch", "dp2"])
+        try cluster.ok(["distribute", "app", "--dp", "dp1", "--dp", "dp2"])
+        #expect(try cluster.ferry(["status", "app", "--wait", "--timeout", "60"]).status == 0)
+        try cluster.ok(["deploy", "app", "--collection", "All Systems", "--cache-only"])
+        #expect(try cluster.ferry(["deployment", "status", "app", "--wait", "--timeout", "120"]).status == 0)
+        let before = try await cluster.metric("dp1", "ferry_dp_served_chunk_bytes_total")
+
+        try SourceFolder.make(at: source, files: [("conf.bin", 100_000)], seed: 42)
+        let updated = try cluster.json(VersionJSON.self, ["content", "update", "app"])
+        #expect(updated.isNewVersion)
+        try cluster.ok(["distribute", "app", "--dp", "dp1", "--dp", "dp2"])
+        #expect(try cluster.ferry(["status", "app", "--wait", "--timeout", "60"]).status == 0)
+        try cluster.ok(["deploy", "app", "--collection", "All Systems", "--cache-only"])
+        #expect(try cluster.ferry(["deployment", "status", "app", "--wait", "--timeout", "120"]).status == 0)
+        let status = try cluster.json(DeploymentJSON.self, ["deployment", "status", "app"])
+        #expect(status.deployment.versionID == updated.version.versionID)
+        // agent1 alone uses dp1: what dp1 served it for version 2 is exactly the new chunks.
+        let fetched = Int64(try await cluster.metric("dp1", "ferry_dp_served_chunk_bytes_total") - before)
+        #expect(fetched == updated.newBytes, "agent1 fetched \(fetched) bytes; the new chunks are \(updated.newBytes)")
+        let cached = cluster.data.appendingPathComponent("agent1/cache/app/\(updated.version.versionID)/conf.bin")
+        #expect(try Data(contentsOf: cached) == Data(contentsOf: source.appendingPathComponent("conf.bin")))
+    }
+}
