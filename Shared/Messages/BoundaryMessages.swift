@@ -114,15 +114,18 @@ public struct SiteSnapshot: Message {
     public static let wireName = "site.snapshot"
     public static let summary = "Distribution manager to MP: boundary groups, DPs with their installed versions, contents (command, acked)."
     public static let example = SiteSnapshot(sequence: 7, boundaryGroups: [.example], distributionPoints: [.example], contents: [.example],
-                                             deployments: [.example])
+                                             deployments: [.example], collections: [.example])
     public var sequence: Int64
     public var boundaryGroups: [BoundaryGroup]
     public var distributionPoints: [LocatableDistributionPoint]
     public var contents: [LocatableContent]
     /// Every active deployment (the newest per content).
     public var deployments: [DeploymentPolicy]
+    /// Collections other than All Systems, which holds every agent.
+    public var collections: [CollectionDefinition]
     public init(sequence: Int64, boundaryGroups: [BoundaryGroup], distributionPoints: [LocatableDistributionPoint], contents: [LocatableContent],
-                deployments: [DeploymentPolicy]) {
+                deployments: [DeploymentPolicy], collections: [CollectionDefinition]) {
+        self.collections = collections
         self.sequence = sequence
         self.boundaryGroups = boundaryGroups
         self.distributionPoints = distributionPoints

@@ -171,3 +171,42 @@ public struct AgentList: Message {
     public var agents: [AgentSummary]
     public init(agents: [AgentSummary]) { self.agents = agents }
 }
+
+/// A collection: the agents a deployment targets, by name or by subnet.
+public struct CollectionDefinition: Codable, Sendable, Equatable {
+    public static let example = CollectionDefinition(name: "Branch 2", agents: ["agent2"], subnets: ["127.0.2.0/24"])
+    public var name: String
+    public var agents: [String]
+    public var subnets: [String]
+    public init(name: String, agents: [String], subnets: [String]) {
+        self.name = name
+        self.agents = agents
+        self.subnets = subnets
+    }
+}
+
+/// Creates a collection of agents named, or of every agent in some subnets.
+public struct CreateCollection: Message {
+    public static let wireName = "collection.create"
+    public static let summary = "Create a collection from agent names or subnets; replies collection.list.reply."
+    public static let example = CreateCollection(collection: .example)
+    public var collection: CollectionDefinition
+    public init(collection: CollectionDefinition) { self.collection = collection }
+}
+
+/// Lists collections.
+public struct ListCollections: Message {
+    public static let wireName = "collection.list"
+    public static let summary = "List collections (All Systems always exists); replies collection.list.reply."
+    public static let example = ListCollections()
+    public init() {}
+}
+
+/// Collections with their definitions.
+public struct CollectionList: Message {
+    public static let wireName = "collection.list.reply"
+    public static let summary = "Every collection; All Systems holds every agent."
+    public static let example = CollectionList(collections: [.example])
+    public var collections: [CollectionDefinition]
+    public init(collections: [CollectionDefinition]) { self.collections = collections }
+}

@@ -32,6 +32,7 @@ public struct MessageCatalog: Sendable {
         Deploy.self, DeploymentReply.self,
         DeploymentStatusQuery.self, AgentRegistration.self, PolicyQuery.self, PolicyReply.self,
         AgentStatusReport.self, ListAgents.self, AgentList.self,
+        CreateCollection.self, ListCollections.self, CollectionList.self,
     ])
 }
 

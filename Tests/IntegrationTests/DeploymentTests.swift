@@ -129,3 +129,41 @@ extension ClusterTests {
         #expect(agents.output.contains("agent1"))
     }
 }
+
+struct CollectionListJSON: Decodable {
+    struct Collection: Decodable {
+        var name: String
+    }
+    var collections: [Collection]
+}
+
+extension ClusterTests {
+    @Test("a collection by subnet gets the deployment; agents outside it do not")
+    func collectionsTargetTheirAgents() async throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.tearDown() }
+        let source = cluster.root.appendingPathComponent("source")
+        try SourceFolder.make(at: source, files: [("branch-tool.exe", 80_000)])
+        try cluster.up()
+        try cluster.ok(["content", "create", "--name", "branch-tool", "--source", source.path])
+        try cluster.ok(["boundary-group", "create", "everyone", "--subnet", "127.0.0.0/8"])
+        try cluster.ok(["boundary-group", "add-dp", "everyone", "dp2"])
+        try cluster.ok(["distribute", "branch-tool", "--dp", "dp2"])
+        #expect(try cluster.ferry(["status", "branch-tool", "--wait", "--timeout", "60"]).status == 0)
+        let collections = try cluster.json(CollectionListJSON.self, ["collection", "list"])
+        #expect(collections.collections.map(\.name) == ["All Systems"])
+        try cluster.ok(["collection", "create", "Branch", "--subnet", "127.0.2.0/24"])
+        try cluster.ok(["collection", "create", "HQ desk", "--agent", "agent1"])
+        #expect(try cluster.ferry(["collection", "create", "Branch", "--agent", "agent1"]).error.contains("already exists"))
+        #expect(try cluster.ferry(["collection", "create", "bad", "--subnet", "1.2.3.4/40"]).status != 0)
+
+        try cluster.ok(["deploy", "branch-tool", "--collection", "Branch", "--cache-only"])
+        let waited = try cluster.ferry(["deployment", "status", "branch-tool", "--wait", "--timeout", "120"])
+        #expect(waited.status == 0, "\(waited.error)")
+        // Give agent1 a few policy cycles in which it must not pick the deployment up.
+        try await Task.sleep(for: .seconds(5))
+        let status = try cluster.json(DeploymentJSON.self, ["deployment", "status", "branch-tool"])
+        #expect(Set(status.agents.map(\.agent)) == ["agent2", "agent3"])
+        #expect(!FileManager.default.fileExists(atPath: cluster.data.appendingPathComponent("agent1/cache/branch-tool").path))
+    }
+}

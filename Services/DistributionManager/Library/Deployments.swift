@@ -2,11 +2,13 @@ import Bus
 import Foundation
 import GRDB
 import Messages
+import ServiceKit
 import Store
 
 /// Deployments of content to collections, and the agents' state on them.
 ///
-/// Only the "All Systems" collection exists so far; it holds every agent. A deployment
+/// "All Systems" always exists and holds every agent; other collections name agents or
+/// subnets. A deployment
 /// targets the content's current version; deploying again after an update replaces it.
 struct Deployments: Sendable {
     static let allSystems = "All Systems"
@@ -15,9 +17,6 @@ struct Deployments: Sendable {
     let topology: SiteTopology
 
     func deploy(_ request: Deploy) async throws -> DeploymentReply {
-        guard request.collection.caseInsensitiveCompare(Self.allSystems) == .orderedSame else {
-            throw WireError(code: .notFound, message: "no collection named '\(request.collection)' (only '\(Self.allSystems)' exists so far)")
-        }
         if request.cacheOnly, request.command != nil {
             throw WireError(code: .invalidArgument, message: "--cache-only runs nothing: leave out --run")
         }
@@ -26,8 +25,17 @@ struct Deployments: Sendable {
                   let version = try VersionRecord.fetchOne(db, key: ["contentName": content.name, "number": content.currentVersion]) else {
                 throw WireError(code: .notFound, message: "no content named '\(request.content)'")
             }
+            let collection: String
+            if request.collection.caseInsensitiveCompare(Self.allSystems) == .orderedSame {
+                collection = Self.allSystems
+            } else if try Row.fetchOne(db, sql: "SELECT name FROM collection WHERE name = ?", arguments: [request.collection]) != nil {
+                collection = request.collection
+            } else {
+                let known = [Self.allSystems] + (try Self.collections(db).map(\.name))
+                throw WireError(code: .notFound, message: "no collection named '\(request.collection)' (known: \(known.joined(separator: ", ")))")
+            }
             let policy = DeploymentPolicy(id: "\(content.name)-v\(version.number)", content: content.name, versionID: version.versionID,
-                                          collection: Self.allSystems, command: request.command, cacheOnly: request.cacheOnly)
+                                          collection: collection, command: request.command, cacheOnly: request.cacheOnly)
             try db.execute(sql: """
                 INSERT OR REPLACE INTO deployment (id, content, versionID, collection, command, cacheOnly, createdAt)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -60,6 +68,41 @@ struct Deployments: Sendable {
         guard status.updatedAt.timeIntervalSince1970 >= current else { return }
         try db.execute(sql: "INSERT OR REPLACE INTO agentDeploymentStatus (agent, deploymentID, status, updatedAt) VALUES (?, ?, ?, ?)",
                        arguments: [status.agent, status.deploymentID, try EnvelopeCodec.json(status), status.updatedAt.timeIntervalSince1970])
+    }
+
+    func createCollection(_ request: CreateCollection) async throws -> CollectionList {
+        let definition = request.collection
+        let name = try ContentCatalog.validName(definition.name)
+        guard name.caseInsensitiveCompare(Self.allSystems) != .orderedSame else {
+            throw WireError(code: .conflict, message: "'\(Self.allSystems)' always exists and holds every agent")
+        }
+        guard !definition.agents.isEmpty || !definition.subnets.isEmpty else {
+            throw WireError(code: .invalidArgument, message: "a collection needs at least one --agent or --subnet")
+        }
+        for subnet in definition.subnets {
+            guard (try? AddressRange(subnet: subnet)) != nil else {
+                throw WireError(code: .invalidArgument, message: "'\(subnet)' is not an IPv4 subnet like 10.1.2.0/24")
+            }
+        }
+        try await database.write { [topology] db in
+            guard try Row.fetchOne(db, sql: "SELECT name FROM collection WHERE name = ?", arguments: [name]) == nil else {
+                throw WireError(code: .conflict, message: "collection '\(name)' already exists")
+            }
+            let stored = CollectionDefinition(name: name, agents: definition.agents, subnets: definition.subnets)
+            try db.execute(sql: "INSERT INTO collection (name, definition) VALUES (?, ?)", arguments: [name, try EnvelopeCodec.json(stored)])
+            try topology.enqueueSnapshot(db)
+        }
+        return try await listCollections()
+    }
+
+    func listCollections() async throws -> CollectionList {
+        try await database.read { db in
+            CollectionList(collections: [CollectionDefinition(name: Self.allSystems, agents: [], subnets: ["0.0.0.0/0"])] + (try Self.collections(db)))
+        }
+    }
+
+    static func collections(_ db: Database) throws -> [CollectionDefinition] {
+        try Data.fetchAll(db, sql: "SELECT definition FROM collection ORDER BY name").map { try EnvelopeCodec.value(CollectionDefinition.self, from: $0) }
     }
 
     /// The newest deployment of every content.

@@ -57,6 +57,11 @@ public enum DistributionManager {
             return try await deployments.deploy(request)
         }
         dispatcher.on(DeploymentStatusQuery.self) { request, _ in try await deployments.status(request.content) }
+        dispatcher.on(CreateCollection.self) { request, _ in
+            defer { pump.wake() }
+            return try await deployments.createCollection(request)
+        }
+        dispatcher.on(ListCollections.self) { _, _ in try await deployments.listCollections() }
         dispatcher.onCommand(AgentStatusReport.self, database: database) { report, _, db in
             try deployments.apply(report, db)
         }

@@ -94,6 +94,12 @@ enum DistributionManagerDatabase {
                 table.primaryKey(["agent", "deploymentID"])
             }
         }
+        migrator.registerMigration("distribution-manager-v4-collections") { db in
+            try db.create(table: "collection") { table in
+                table.primaryKey("name", .text)
+                table.column("definition", .blob).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -74,7 +74,7 @@ struct SiteTopology: Sendable {
             ORDER BY content.name
             """).map { LocatableContent(name: $0["name"], currentVersionID: $0["versionID"]) }
         let snapshot = SiteSnapshot(sequence: sequence, boundaryGroups: try Self.groups(db), distributionPoints: points, contents: contents,
-                                    deployments: try Deployments.active(db))
+                                    deployments: try Deployments.active(db), collections: try Deployments.collections(db))
         try Outbox.enqueue(db, snapshot, to: Self.managementPointPeer, sender: node)
     }
 

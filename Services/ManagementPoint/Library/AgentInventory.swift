@@ -24,14 +24,17 @@ struct AgentInventory: Sendable {
         }
         dispatcher.on(PolicyQuery.self) { query, _ in
             try await database.read { db in
-                guard try Row.fetchOne(db, sql: "SELECT name FROM agent WHERE name = ?", arguments: [query.agent]) != nil else {
+                guard let agent = try Row.fetchOne(db, sql: "SELECT address FROM agent WHERE name = ?", arguments: [query.agent]) else {
                     throw WireError(code: .notFound, message: "agent '\(query.agent)' has not registered")
                 }
                 guard let stored = try Data.fetchOne(db, sql: "SELECT snapshot FROM siteSnapshot WHERE id = 1") else {
                     return PolicyReply(deployments: [])
                 }
-                // Every deployment targets "All Systems", which holds every registered agent.
-                return PolicyReply(deployments: try EnvelopeCodec.value(SiteSnapshot.self, from: stored).deployments)
+                let snapshot = try EnvelopeCodec.value(SiteSnapshot.self, from: stored)
+                let address = AddressRange.parse(agent["address"]) ?? 0
+                return PolicyReply(deployments: snapshot.deployments.filter { deployment in
+                    Self.isMember(agent: query.agent, address: address, of: deployment.collection, in: snapshot.collections)
+                })
             }
         }
         dispatcher.onCommand(AgentStatusReport.self, database: database) { [node, relays] report, _, db in
@@ -57,6 +60,15 @@ struct AgentInventory: Sendable {
                 })
             }
         }
+    }
+
+    /// "All Systems" holds every agent; other collections hold the agents they name and
+    /// every agent whose address lies in one of their subnets.
+    static func isMember(agent: String, address: UInt32, of collection: String, in collections: [CollectionDefinition]) -> Bool {
+        if collection == "All Systems" { return true }
+        guard let definition = collections.first(where: { $0.name == collection }) else { return false }
+        return definition.agents.contains(agent)
+            || definition.subnets.contains { (try? AddressRange(subnet: $0))?.contains(address) ?? false }
     }
 
     static func validate(_ registration: AgentRegistration) throws {

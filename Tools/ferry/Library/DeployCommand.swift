@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Messages
+import ServiceKit
 
 struct DeployCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,7 +50,7 @@ struct DeploymentCommand: AsyncParsableCommand {
             var last = ""
             while true {
                 let reply = try await connection.request(DeploymentStatusQuery(content: name), expecting: DeploymentReply.self)
-                let agents = wait ? try await connection.request(ListAgents(), expecting: AgentList.self).agents.map(\.name) : []
+                let agents = wait ? try await targets(of: reply.deployment, connection: connection) : []
                 let states = Dictionary(reply.agents.map { ($0.agent, $0.state) }, uniquingKeysWith: { first, _ in first })
                 let done = !agents.isEmpty && agents.allSatisfy { ["cached", "installed"].contains(states[$0] ?? "") }
                 let failed = reply.agents.filter { $0.state == "failed" && $0.exitCode != nil }
@@ -71,6 +72,21 @@ struct DeploymentCommand: AsyncParsableCommand {
                 }
                 try await Task.sleep(for: .milliseconds(500))
             }
+        }
+
+        /// The registered agents the deployment's collection holds (the MP's rule, see AgentInventory).
+        private func targets(of deployment: DeploymentPolicy, connection: SiteConnection) async throws -> [String] {
+            let agents = try await connection.request(ListAgents(), expecting: AgentList.self).agents
+            let collections = try await connection.request(ListCollections(), expecting: CollectionList.self).collections
+            guard deployment.collection != "All Systems",
+                  let definition = collections.first(where: { $0.name == deployment.collection }) else {
+                return agents.map(\.name)
+            }
+            let ranges = definition.subnets.compactMap { try? AddressRange(subnet: $0) }
+            return agents.filter { agent in
+                definition.agents.contains(agent.name)
+                    || ranges.contains { range in AddressRange.parse(agent.address).map(range.contains) ?? false }
+            }.map(\.name)
         }
 
         private func render(_ reply: DeploymentReply) -> String {
@@ -102,5 +118,46 @@ struct AgentCommand: AsyncParsableCommand {
                  $0.cachedVersions.isEmpty ? "-" : $0.cachedVersions.map { String($0.prefix(12)) }.joined(separator: ", ")]
             }))
         }
+    }
+}
+
+struct CollectionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "collection", abstract: "Collections of agents that deployments target.", subcommands: [List.self, Create.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List collections (\"All Systems\" always exists and holds every agent).")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let reply = try await global.connection().request(ListCollections(), expecting: CollectionList.self)
+            try CollectionCommand.show(reply, json: global.json)
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a collection of named agents or of every agent in some subnets.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The collection's name.") var name: String
+        @Option(help: "An agent (repeatable).") var agent: [String] = []
+        @Option(help: "An IPv4 subnet whose agents belong to it (repeatable).") var subnet: [String] = []
+
+        func validate() throws {
+            if agent.isEmpty && subnet.isEmpty { throw ValidationError("give at least one --agent or --subnet") }
+        }
+
+        func run() async throws {
+            let request = CreateCollection(collection: CollectionDefinition(name: name, agents: agent, subnets: subnet))
+            let reply = try await global.connection().request(request, expecting: CollectionList.self)
+            try CollectionCommand.show(reply, json: global.json)
+        }
+    }
+
+    static func show(_ reply: CollectionList, json: Bool) throws {
+        if json { return try Formatting.printJSON(reply) }
+        print(Formatting.table(["COLLECTION", "AGENTS", "SUBNETS"], reply.collections.map {
+            [$0.name, $0.name == "All Systems" ? "every agent" : ($0.agents.isEmpty ? "-" : $0.agents.joined(separator: ", ")),
+             $0.name == "All Systems" ? "-" : ($0.subnets.isEmpty ? "-" : $0.subnets.joined(separator: ", "))]
+        }))
     }
 }
