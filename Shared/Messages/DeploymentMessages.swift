@@ -4,14 +4,18 @@ import Foundation
 public struct Deploy: Message {
     public static let wireName = "deploy"
     public static let summary = "Deploy a content's current version to a collection; replies deployment.reply."
-    public static let example = Deploy(content: "office", collection: "All Systems", command: "./setup.sh", cacheOnly: false)
+    public static let example = Deploy(content: "office", collection: "All Systems", command: "./setup.sh", cacheOnly: false,
+                                       deadline: Date(timeIntervalSince1970: 0))
     public var content: String
     public var collection: String
     /// Run in the cached folder once per version; nil with cacheOnly.
     public var command: String?
     /// Pre-download into the agent's cache and run nothing.
     public var cacheOnly: Bool
-    public init(content: String, collection: String, command: String?, cacheOnly: Bool) {
+    /// Agents download at once but run the command only from this time on.
+    public var deadline: Date?
+    public init(content: String, collection: String, command: String?, cacheOnly: Bool, deadline: Date? = nil) {
+        self.deadline = deadline
         self.content = content
         self.collection = collection
         self.command = command
@@ -22,7 +26,8 @@ public struct Deploy: Message {
 /// What an agent must do for one deployment.
 public struct DeploymentPolicy: Codable, Sendable, Equatable {
     public static let example = DeploymentPolicy(id: "office-1", content: "office", versionID: String(repeating: "ab", count: 32),
-                                                 collection: "All Systems", command: "./setup.sh", cacheOnly: false)
+                                                 collection: "All Systems", command: "./setup.sh", cacheOnly: false,
+                                                 deadline: Date(timeIntervalSince1970: 0))
     /// Stable id: content name and version number.
     public var id: String
     public var content: String
@@ -30,7 +35,11 @@ public struct DeploymentPolicy: Codable, Sendable, Equatable {
     public var collection: String
     public var command: String?
     public var cacheOnly: Bool
-    public init(id: String, content: String, versionID: String, collection: String, command: String?, cacheOnly: Bool) {
+    /// The command runs from this time on; the content is downloaded before it.
+    public var deadline: Date?
+    public init(id: String, content: String, versionID: String, collection: String, command: String?, cacheOnly: Bool,
+                deadline: Date? = nil) {
+        self.deadline = deadline
         self.id = id
         self.content = content
         self.versionID = versionID

@@ -167,3 +167,45 @@ extension ClusterTests {
         #expect(!FileManager.default.fileExists(atPath: cluster.data.appendingPathComponent("agent1/cache/branch-tool").path))
     }
 }
+
+extension ClusterTests {
+    @Test("a deadline: content arrives at once, the command runs at the deadline, once, even across an agent restart")
+    func deadlineAndRunOnce() async throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.tearDown() }
+        let source = cluster.root.appendingPathComponent("source")
+        try SourceFolder.make(at: source, files: [("patch.msp", 60_000)])
+        try cluster.up()
+        let created = try cluster.json(VersionJSON.self, ["content", "create", "--name", "patch", "--source", source.path])
+        try cluster.ok(["boundary-group", "create", "everyone", "--subnet", "127.0.0.0/8"])
+        try cluster.ok(["boundary-group", "add-dp", "everyone", "dp1"])
+        try cluster.ok(["distribute", "patch", "--dp", "dp1"])
+        #expect(try cluster.ferry(["status", "patch", "--wait", "--timeout", "60"]).status == 0)
+        #expect(try cluster.ferry(["deploy", "patch", "--collection", "All Systems", "--deadline", "soon"]).status != 0)
+        try cluster.ok(["deploy", "patch", "--collection", "All Systems", "--run", "echo ran >> runs.log", "--deadline", "+8s"])
+        let runs = cluster.data.appendingPathComponent("agent2/cache/patch/\(created.version.versionID)/runs.log")
+
+        var waitingSeen = false
+        for _ in 0..<60 {
+            let status = try cluster.json(DeploymentJSON.self, ["deployment", "status", "patch"])
+            if status.agents.contains(where: { $0.state == "waiting-deadline" }) {
+                waitingSeen = true
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(waitingSeen, "before the deadline agents hold the content and wait")
+        #expect(!FileManager.default.fileExists(atPath: runs.path), "nothing runs before the deadline")
+        let waited = try cluster.ferry(["deployment", "status", "patch", "--wait", "--timeout", "120"])
+        #expect(waited.status == 0, "\(waited.error)")
+        #expect(try String(contentsOf: runs, encoding: .utf8) == "ran\n")
+
+        // After the run, a crash and restart of the agent runs nothing again.
+        try cluster.kill9("agent2")
+        try cluster.up()
+        try await Task.sleep(for: .seconds(5))
+        #expect(try String(contentsOf: runs, encoding: .utf8) == "ran\n")
+        let status = try cluster.json(DeploymentJSON.self, ["deployment", "status", "patch"])
+        #expect(status.agents.first { $0.agent == "agent2" }?.state == "installed")
+    }
+}

@@ -17,6 +17,9 @@ struct Deployments: Sendable {
     let topology: SiteTopology
 
     func deploy(_ request: Deploy) async throws -> DeploymentReply {
+        if request.deadline != nil, request.command == nil {
+            throw WireError(code: .invalidArgument, message: "a deadline says when the command runs: give --run too")
+        }
         if request.cacheOnly, request.command != nil {
             throw WireError(code: .invalidArgument, message: "--cache-only runs nothing: leave out --run")
         }
@@ -35,12 +38,13 @@ struct Deployments: Sendable {
                 throw WireError(code: .notFound, message: "no collection named '\(request.collection)' (known: \(known.joined(separator: ", ")))")
             }
             let policy = DeploymentPolicy(id: "\(content.name)-v\(version.number)", content: content.name, versionID: version.versionID,
-                                          collection: collection, command: request.command, cacheOnly: request.cacheOnly)
+                                          collection: collection, command: request.command, cacheOnly: request.cacheOnly,
+                                          deadline: request.deadline)
             try db.execute(sql: """
-                INSERT OR REPLACE INTO deployment (id, content, versionID, collection, command, cacheOnly, createdAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO deployment (id, content, versionID, collection, command, cacheOnly, createdAt, deadline)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [policy.id, policy.content, policy.versionID, policy.collection, policy.command, policy.cacheOnly,
-                                 Date().timeIntervalSince1970])
+                                 Date().timeIntervalSince1970, policy.deadline?.timeIntervalSince1970])
             try topology.enqueueSnapshot(db)
             return policy
         }
@@ -114,6 +118,7 @@ struct Deployments: Sendable {
 
     static func policy(_ row: Row) -> DeploymentPolicy {
         DeploymentPolicy(id: row["id"], content: row["content"], versionID: row["versionID"], collection: row["collection"],
-                         command: row["command"], cacheOnly: row["cacheOnly"])
+                         command: row["command"], cacheOnly: row["cacheOnly"],
+                         deadline: (row["deadline"] as Double?).map { Date(timeIntervalSince1970: $0) })
     }
 }

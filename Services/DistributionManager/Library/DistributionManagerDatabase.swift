@@ -100,6 +100,9 @@ enum DistributionManagerDatabase {
                 table.column("definition", .blob).notNull()
             }
         }
+        migrator.registerMigration("distribution-manager-v5-deadlines") { db in
+            try db.alter(table: "deployment") { table in table.add(column: "deadline", .double) }
+        }
         return migrator
     }
 }

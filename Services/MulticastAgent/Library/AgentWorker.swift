@@ -144,6 +144,12 @@ final class AgentWorker: Service, Sendable {
             await finish(deployment, state: "cached", detail: "in \(folder.path)", retry: false, source: source, total: total)
             return
         }
+        if let deadline = deployment.deadline, deadline > Date() {
+            // Content is ready before the deadline; the command waits for it.
+            await finish(deployment, state: "waiting-deadline", detail: "cached; runs at \(deadline.formatted(date: .abbreviated, time: .standard))",
+                         retry: false, source: source, total: total, nextAttempt: deadline.timeIntervalSince1970)
+            return
+        }
         // Record the start before running, so a crash during the command never runs it twice.
         do {
             try await database.write { [self] db in
@@ -176,8 +182,8 @@ final class AgentWorker: Service, Sendable {
     }
 
     private func finish(_ deployment: DeploymentPolicy, state: String, detail: String, retry: Bool, source: String? = nil,
-                        total: Int64 = 0, exitCode: Int32? = nil) async {
-        let next = retry ? Date().timeIntervalSince1970 + retryInterval : Double.infinity
+                        total: Int64 = 0, exitCode: Int32? = nil, nextAttempt: Double? = nil) async {
+        let next = nextAttempt ?? (retry ? Date().timeIntervalSince1970 + retryInterval : Double.infinity)
         do {
             try await database.write { [self] db in
                 try record(db, id: deployment.id, content: deployment.content, versionID: deployment.versionID,

@@ -11,18 +11,37 @@ struct DeployCommand: AsyncParsableCommand {
     @Option(help: "The collection (\"All Systems\" holds every agent).") var collection: String
     @Option(help: "A command run once per version in the cached folder.") var run: String?
     @Flag(help: "Only download into the agents' caches; run nothing (SPEC S7).") var cacheOnly = false
+    @Option(help: "When the command runs: an ISO 8601 time (2026-12-01T22:00:00Z) or from now (+90s, +15m, +2h). Content downloads at once.")
+    var deadline: String?
 
     func validate() throws {
         if cacheOnly && run != nil { throw ValidationError("--cache-only runs nothing: leave out --run") }
+        if let deadline, Self.parse(deadline) == nil {
+            throw ValidationError("--deadline takes an ISO 8601 time like 2026-12-01T22:00:00Z or +90s / +15m / +2h; got '\(deadline)'")
+        }
+    }
+
+    static func parse(_ text: String) -> Date? {
+        if text.hasPrefix("+"), let unit = text.last, let amount = Double(text.dropFirst().dropLast()), amount.isFinite, amount >= 0 {
+            switch unit {
+            case "s": return Date().addingTimeInterval(amount)
+            case "m": return Date().addingTimeInterval(amount * 60)
+            case "h": return Date().addingTimeInterval(amount * 3600)
+            default: return nil
+            }
+        }
+        return try? Date.ISO8601FormatStyle().parse(text)
     }
 
     func run() async throws {
         let reply = try await global.connection().request(
-            Deploy(content: name, collection: collection, command: run, cacheOnly: cacheOnly), expecting: DeploymentReply.self)
+            Deploy(content: name, collection: collection, command: run, cacheOnly: cacheOnly, deadline: deadline.flatMap(Self.parse)),
+            expecting: DeploymentReply.self)
         if global.json { return try Formatting.printJSON(reply) }
         let deployment = reply.deployment
         print("deployed \(deployment.content) (\(deployment.versionID.prefix(16))…) to \(deployment.collection) as \(deployment.id)"
-              + (deployment.cacheOnly ? ", cache only" : deployment.command.map { ", then run: \($0)" } ?? ""))
+              + (deployment.cacheOnly ? ", cache only" : deployment.command.map { ", then run: \($0)" } ?? "")
+            + (deployment.deadline.map { " at \($0.formatted(date: .abbreviated, time: .standard))" } ?? ""))
         print("follow it with: ferry deployment status \(deployment.content) --wait")
     }
 }
