@@ -68,7 +68,7 @@ public final class ServiceHost: Sendable {
 
     /// Adds `/health` and `/metrics` to `router` and wraps it in an HTTP application on the
     /// configured address. When the server is up, the endpoints file is written.
-    public func makeHTTPApplication(router: Router<BasicRequestContext>, busServer: BusServer) -> some ApplicationProtocol {
+    public func makeHTTPApplication(router: Router<ServiceRequestContext>, busServer: BusServer) -> some ApplicationProtocol {
         router.get("/health") { [self] _, _ -> Response in
             let endpoints = bound.withLock { $0 }
             let body = "{\"service\":\"\(service)\",\"node\":\"\(settings.node)\",\"status\":\"ok\",\"bus\":\"\(endpoints.bus ?? "")\"}\n"

@@ -135,9 +135,10 @@ final class ClusterFixture: @unchecked Sendable {
                                                expiresAt: Date().addingTimeInterval(expiresIn)))
     }
 
-    /// Request options carrying a download token for `versionID`.
+    /// Request options carrying a download token for `versionID`, sent from the client's own
+    /// loopback address (DPs count clients by the address that connects).
     func download(_ versionID: String, client: String = "127.0.0.1") throws -> HTTPRequestOptions {
-        HTTPRequestOptions(headers: ["Authorization": "Bearer \(try token(versionID: versionID, client: client))"])
+        HTTPRequestOptions(headers: ["Authorization": "Bearer \(try token(versionID: versionID, client: client))"], localAddress: client)
     }
 
     /// Request options carrying a site transfer token (site-internal reads by hash).

@@ -103,7 +103,7 @@ public enum DistributionManager {
         }
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
-        let router = Router()
+        let router = Router(context: ServiceRequestContext.self)
         LibraryRoutes(library: library, verifier: verifier, metrics: host.metrics).register(on: router)
         let application = host.makeHTTPApplication(router: router, busServer: busServer)
         try await host.run([busServer, pump, application])

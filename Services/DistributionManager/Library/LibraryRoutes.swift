@@ -10,7 +10,7 @@ struct LibraryRoutes: Sendable {
     let verifier: SiteTokenVerifier
     let metrics: MetricsRegistry
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<ServiceRequestContext>) {
         router.get("/library/chunks/:hash") { request, context -> Response in
             if let refusal = authorize(request) { return refusal }
             let hash = context.parameters.get("hash") ?? ""

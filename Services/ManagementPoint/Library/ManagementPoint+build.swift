@@ -58,7 +58,7 @@ public enum ManagementPoint {
             .register(on: &dispatcher)
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
-        let application = host.makeHTTPApplication(router: Router(), busServer: busServer)
+        let application = host.makeHTTPApplication(router: Router(context: ServiceRequestContext.self), busServer: busServer)
         try await host.run([busServer, pump, application])
         distributionManager?.close()
     }

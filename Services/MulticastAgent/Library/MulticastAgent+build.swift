@@ -30,7 +30,7 @@ public enum MulticastAgent {
                                  managementPoint: managementPoint, pump: pump, logger: host.logger)
         let busServer = host.makeBusServer(dispatcher: BusDispatcher(logger: host.logger))
         try busServer.start()
-        let application = host.makeHTTPApplication(router: Router(), busServer: busServer)
+        let application = host.makeHTTPApplication(router: Router(context: ServiceRequestContext.self), busServer: busServer)
         try await host.run([busServer, pump, worker, application])
         managementPoint.close()
     }

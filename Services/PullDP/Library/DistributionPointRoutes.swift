@@ -14,7 +14,7 @@ struct DistributionPointRoutes: Sendable {
 
     var store: ChunkStore { content.store }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<ServiceRequestContext>) {
         router.put("/chunks/:hash") { request, context -> Response in
             if let refusal = authorize(request) { return refusal }
             let hash = context.parameters.get("hash") ?? ""
@@ -73,7 +73,7 @@ struct DistributionPointRoutes: Sendable {
             router.on("/content/:version/manifest", method: method) { request, context -> Response in
                 let version = context.parameters.get("version") ?? ""
                 guard ContentHash.isValid(version) else { return HTTPResponses.error(.badRequest, "invalid version id") }
-                if let refusal = authorizeDownload(request, version: version) { return refusal }
+                if let refusal = authorizeDownload(request, context: context, version: version) { return refusal }
                 guard let data = try? store.manifestData(version) else { return HTTPResponses.error(.notFound, "no version \(version)") }
                 return RangeResponder.data(data, request: request, contentType: "application/json")
             }
@@ -83,7 +83,7 @@ struct DistributionPointRoutes: Sendable {
                 guard ContentHash.isValid(version), ContentHash.isValid(hash) else {
                     return HTTPResponses.error(.badRequest, "invalid version id or chunk hash")
                 }
-                if let refusal = authorizeDownload(request, version: version) { return refusal }
+                if let refusal = authorizeDownload(request, context: context, version: version) { return refusal }
                 guard content.versionContains(version, chunk: hash) else {
                     return HTTPResponses.error(.notFound, "chunk \(hash) is not part of version \(version)")
                 }
@@ -96,7 +96,7 @@ struct DistributionPointRoutes: Sendable {
             router.on("/content/:version/files/**", method: method) { request, context -> Response in
                 let version = context.parameters.get("version") ?? ""
                 guard ContentHash.isValid(version) else { return HTTPResponses.error(.badRequest, "invalid version id") }
-                if let refusal = authorizeDownload(request, version: version) { return refusal }
+                if let refusal = authorizeDownload(request, context: context, version: version) { return refusal }
                 let segments = context.parameters.getCatchAll().map { String($0).removingPercentEncoding ?? String($0) }
                 let path: String
                 do {
@@ -115,7 +115,7 @@ struct DistributionPointRoutes: Sendable {
 
     /// A download token for `version` (its subject is counted as a client of the content),
     /// or a transfer token; 401 without a token, 403 with a wrong, forged or expired one.
-    private func authorizeDownload(_ request: Request, version: String) -> Response? {
+    private func authorizeDownload(_ request: Request, context: ServiceRequestContext, version: String) -> Response? {
         guard let token = SiteTokenVerifier.bearer(request.headers[.authorization]) else {
             content.metrics.increment("ferry_dp_download_refused_total", labels: ["reason": "no-token"])
             return HTTPResponses.error(.unauthorized, "a download token from the management point is required")
@@ -124,7 +124,8 @@ struct DistributionPointRoutes: Sendable {
         do {
             let claims = try verifier.verify(token, scope: "download", versionID: version)
             guard claims.versionID == version else { throw SiteTokenError.wrongVersion }
-            content.recordClient(claims.subject, version: version)
+            // The client is who connected; the token's subject (the address the MP saw) is the fallback.
+            content.recordClient(context.remoteAddress?.ipAddress ?? claims.subject, version: version)
             return nil
         } catch {
             content.metrics.increment("ferry_dp_download_refused_total", labels: ["reason": "bad-token"])
