@@ -12,7 +12,7 @@ struct ComposeFileTests {
         let compose = try String(contentsOf: Self.root.appendingPathComponent("compose.yaml"), encoding: .utf8)
         let package = try String(contentsOf: Self.root.appendingPathComponent("Package.swift"), encoding: .utf8)
         let products = Set(package.matches(of: /\.executable\(name: "([^"]+)"/).map { String($0.output.1) })
-        #expect(products.isSuperset(of: ["distribution-manager", "package-transfer-manager", "management-point", "pull-dp", "ferry"]))
+        #expect(products.isSuperset(of: ["distribution-manager", "package-transfer-manager", "management-point", "pull-dp", "multicast-agent", "ferry"]))
         let document = try #require(try Yams.load(yaml: compose) as? [String: Any])
         let services = try #require(document["services"] as? [String: Any])
         #expect(services.count >= 5)
@@ -42,7 +42,7 @@ struct ComposeFileTests {
                 Issue.record("\(name) names no --config file")
             }
         }
-        #expect(seen.isSuperset(of: ["distribution-manager", "package-transfer-manager", "management-point", "pull-dp"]))
+        #expect(seen.isSuperset(of: ["distribution-manager", "package-transfer-manager", "management-point", "pull-dp", "multicast-agent"]))
         #expect(FileManager.default.fileExists(atPath: Self.root.appendingPathComponent("deploy/Dockerfile").path))
     }
 }
