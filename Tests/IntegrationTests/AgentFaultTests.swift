@@ -155,3 +155,45 @@ extension ClusterTests {
         #expect(try Data(contentsOf: cached) == Data(contentsOf: source.appendingPathComponent("conf.bin")))
     }
 }
+
+extension ClusterTests {
+    @Test("kill -9 an agent while its command runs: after restart the command is not run a second time")
+    func agentCrashDuringCommand() async throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.tearDown() }
+        let source = cluster.root.appendingPathComponent("source")
+        try SourceFolder.make(at: source, files: [("setup.sh", 1_000)])
+        try cluster.up()
+        let created = try cluster.json(VersionJSON.self, ["content", "create", "--name", "slow", "--source", source.path])
+        try cluster.ok(["boundary-group", "create", "hq", "--subnet", "127.0.1.0/24"])
+        try cluster.ok(["boundary-group", "add-dp", "hq", "dp1"])
+        try cluster.ok(["collection", "create", "HQ", "--agent", "agent1"])
+        try cluster.ok(["distribute", "slow", "--dp", "dp1"])
+        #expect(try cluster.ferry(["status", "slow", "--wait", "--timeout", "60"]).status == 0)
+        try cluster.ok(["deploy", "slow", "--collection", "HQ", "--run", "echo started >> runs.log; sleep 3; echo finished >> runs.log"])
+        let folder = cluster.data.appendingPathComponent("agent1/cache/slow/\(created.version.versionID)")
+        var started = false
+        for _ in 0..<300 {
+            if (try? String(contentsOf: folder.appendingPathComponent("runs.log"), encoding: .utf8))?.contains("started") == true {
+                started = true
+                break
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(started, "the command must be running when the agent is killed")
+        try cluster.kill9("agent1")
+        try cluster.up()
+        var final: DeploymentJSON.Agent?
+        for _ in 0..<100 {
+            final = try cluster.json(DeploymentJSON.self, ["deployment", "status", "slow"]).agents.first { $0.agent == "agent1" }
+            if final?.state == "failed" { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(final?.state == "failed")
+        #expect(final?.detail?.contains("not run twice") == true, "\(final?.detail ?? "nil")")
+        // Several policy cycles later the command has still started exactly once.
+        try await Task.sleep(for: .seconds(5))
+        let log = try String(contentsOf: folder.appendingPathComponent("runs.log"), encoding: .utf8)
+        #expect(log.components(separatedBy: "started").count - 1 == 1, "\(log)")
+    }
+}

@@ -68,8 +68,15 @@ struct DeploymentCommand: AsyncParsableCommand {
             let deadline = Date().addingTimeInterval(timeout)
             var last = ""
             while true {
-                let reply = try await connection.request(DeploymentStatusQuery(content: name), expecting: DeploymentReply.self)
-                let agents = wait ? try await targets(of: reply.deployment, connection: connection) : []
+                var reply = try await connection.request(DeploymentStatusQuery(content: name), expecting: DeploymentReply.self)
+                let agents = try await targets(of: reply.deployment, connection: connection)
+                // Target agents that have not reported yet are waiting.
+                let reported = Set(reply.agents.map(\.agent))
+                reply.agents += agents.filter { !reported.contains($0) }.map {
+                    AgentDeploymentState(agent: $0, deploymentID: reply.deployment.id, state: "waiting", bytesDone: 0, bytesTotal: 0,
+                                         source: nil, exitCode: nil, detail: nil, updatedAt: Date())
+                }
+                reply.agents.sort { $0.agent < $1.agent }
                 let states = Dictionary(reply.agents.map { ($0.agent, $0.state) }, uniquingKeysWith: { first, _ in first })
                 let done = !agents.isEmpty && agents.allSatisfy { ["cached", "installed"].contains(states[$0] ?? "") }
                 let failed = reply.agents.filter { $0.state == "failed" && $0.exitCode != nil }
