@@ -74,7 +74,7 @@ public final class OutboxPump: Service, Sendable {
         var blockedPeers = Set<String>()
         var delivered = 0
         for message in due where !blockedPeers.contains(message.peer) {
-            switch await deliver(message) {
+            switch await deliver(message, now: now) {
             case .delivered: delivered += 1
             case .parked: break
             case .failed: blockedPeers.insert(message.peer)
@@ -85,10 +85,10 @@ public final class OutboxPump: Service, Sendable {
 
     enum Delivery { case delivered, parked, failed }
 
-    private func deliver(_ message: OutboxMessage) async -> Delivery {
+    private func deliver(_ message: OutboxMessage, now: Date) async -> Delivery {
         guard let id = UUID(uuidString: message.id) else { return .failed }
         guard let connection = client(message.peer) else {
-            await reschedule(message, error: "unknown peer '\(message.peer)'")
+            await reschedule(message, error: "unknown peer '\(message.peer)'", now: now)
             return .failed
         }
         do {
@@ -102,7 +102,7 @@ public final class OutboxPump: Service, Sendable {
             await park(message, error: "\(error)")
             return .parked
         } catch {
-            await reschedule(message, error: "\(error)")
+            await reschedule(message, error: "\(error)", now: now)
             return .failed
         }
     }
@@ -128,7 +128,8 @@ public final class OutboxPump: Service, Sendable {
         }
     }
 
-    private func reschedule(_ message: OutboxMessage, error: String) async {
+    /// The next attempt is counted from `now`, the time this delivery round started.
+    private func reschedule(_ message: OutboxMessage, error: String, now: Date) async {
         let attempts = message.attempts + 1
         let delay = min(maximumBackoff, 0.25 * pow(2, Double(min(attempts, 16))))
         if attempts == 1 || attempts % 10 == 0 {
@@ -139,7 +140,7 @@ public final class OutboxPump: Service, Sendable {
             try await database.write { db in
                 var updated = message
                 updated.attempts = attempts
-                updated.nextAttemptAt = Date().timeIntervalSince1970 + delay
+                updated.nextAttemptAt = now.timeIntervalSince1970 + delay
                 updated.lastError = error
                 try updated.update(db)
             }

@@ -110,6 +110,7 @@ public struct AgentRegistration: Message {
     public var agent: String
     public var address: String
     public var subnet: String
+    /// What the agent's cache holds, as "content@versionID".
     public var cachedVersions: [String]
     public init(agent: String, address: String, subnet: String, cachedVersions: [String]) {
         self.agent = agent

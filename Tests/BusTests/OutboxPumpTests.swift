@@ -199,13 +199,15 @@ struct OutboxPumpTests {
         _ = try await Self.enqueueJob(sender, to: "nobody")
         let pump = Self.pump(sender, client: nil)
         var delays: [Double] = []
+        var now = Date()
         for _ in 0..<4 {
-            let start = Date().timeIntervalSince1970
-            await pump.deliverDue(now: Date().addingTimeInterval(3600))
+            // Each round starts after the previous retry time, so the message is due.
+            now = now.addingTimeInterval(3600)
+            await pump.deliverDue(now: now)
             let row = try #require(try await outboxRows(sender).first)
-            delays.append(row.nextAttemptAt - start)
+            delays.append(row.nextAttemptAt - now.timeIntervalSince1970)
         }
-        #expect(delays == delays.sorted(), "\(delays)")
+        #expect(delays == delays.sorted() && Set(delays).count == delays.count, "\(delays)")
         #expect(try #require(delays.first) > 0)
         #expect(try #require(delays.last) <= 30 + 1)
         #expect(try await outboxRows(sender).first?.attempts == 4)

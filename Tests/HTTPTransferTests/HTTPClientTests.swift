@@ -267,7 +267,7 @@ private final class ProgressLog: @unchecked Sendable {
         let elapsed = ContinuousClock.now - start
         #expect(r.body == server.payload)
         #expect(elapsed > .milliseconds(1200))
-        #expect(elapsed < .seconds(8))
+        #expect(elapsed < .seconds(30), "the limit must not stall the transfer")
     }
 
     @Test func sendRateLimit() async throws {
@@ -280,7 +280,7 @@ private final class ProgressLog: @unchecked Sendable {
         #expect(r.status == 200)
         #expect(r.body == body)
         #expect(elapsed > .milliseconds(1200))
-        #expect(elapsed < .seconds(8))
+        #expect(elapsed < .seconds(30), "the limit must not stall the transfer")
     }
 
     @Test func stalledTransferIsAbortedByLowSpeedLimit() async throws {

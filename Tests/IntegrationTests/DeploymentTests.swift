@@ -61,8 +61,13 @@ extension ClusterTests {
             try await Task.sleep(for: .milliseconds(agent == "agent1" ? 2500 : 0))
             #expect(try String(contentsOf: folder.appendingPathComponent("runs.log"), encoding: .utf8) == "run\n")
         }
-        let agents = try cluster.ferry(["agent", "list"])
+        var agents = try cluster.ferry(["agent", "list"])
+        for _ in 0..<50 where !agents.output.contains("suite (") {
+            try await Task.sleep(for: .milliseconds(100))
+            agents = try cluster.ferry(["agent", "list"])
+        }
         #expect(agents.output.contains("127.0.2.11"))
+        #expect(agents.output.contains("suite (\(status.deployment.versionID.prefix(12)))"), "agent list names cached contents: \(agents.output)")
     }
 
     @Test("cache-only deployments run nothing; without a DP holding the content agents report content not available, then get it")

@@ -218,7 +218,8 @@ final class AgentWorker: Service, Sendable {
     }
 
     private func cachedVersions(_ db: Database) throws -> [String] {
-        try String.fetchAll(db, sql: "SELECT versionID FROM deploymentState WHERE state IN ('cached', 'installed') ORDER BY versionID")
+        // "content@versionID", so inventories can name what is cached.
+        try String.fetchAll(db, sql: "SELECT content || '@' || versionID FROM deploymentState WHERE state IN ('cached', 'installed', 'waiting-deadline') ORDER BY content")
     }
 }
 

@@ -141,7 +141,10 @@ struct AgentCommand: AsyncParsableCommand {
             if global.json { return try Formatting.printJSON(reply) }
             print(Formatting.table(["AGENT", "ADDRESS", "SUBNET", "LAST SEEN", "CACHED"], reply.agents.map {
                 [$0.name, $0.address, $0.subnet, $0.lastSeen.formatted(date: .omitted, time: .standard),
-                 $0.cachedVersions.isEmpty ? "-" : $0.cachedVersions.map { String($0.prefix(12)) }.joined(separator: ", ")]
+                 $0.cachedVersions.isEmpty ? "-" : $0.cachedVersions.map { entry in
+                     let parts = entry.split(separator: "@", maxSplits: 1)
+                     return parts.count == 2 ? "\(parts[0]) (\(parts[1].prefix(12)))" : String(entry.prefix(24))
+                 }.joined(separator: ", ")]
             }))
         }
     }
