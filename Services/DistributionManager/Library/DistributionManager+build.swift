@@ -65,11 +65,12 @@ public enum DistributionManager {
         dispatcher.onCommand(AgentStatusReport.self, database: database) { report, _, db in
             try deployments.apply(report, db)
         }
+        // The site stays the CLI's single entry point; these answers are the MP's own.
         dispatcher.on(ListAgents.self) { request, _ in
-            guard let managementPoint else {
-                throw WireError(code: .unavailable, message: "no management point is configured for this site")
-            }
-            return try await managementPoint.request(request, expecting: AgentList.self, timeout: .seconds(10))
+            try await relay(request, expecting: AgentList.self, to: managementPoint)
+        }
+        dispatcher.on(ContentLocationQuery.self) { query, _ in
+            try await relay(query, expecting: ContentLocationReply.self, to: managementPoint)
         }
         let distributionPoints = PeerConnections(host: host)
         dispatcher.on(ListDistributionPoints.self) { _, _ in
@@ -89,18 +90,6 @@ public enum DistributionManager {
             }
             return list
         }
-        dispatcher.on(ContentLocationQuery.self) { query, _ in
-            // The site stays the CLI's single entry point; the answer is the MP's own.
-            guard let managementPoint else {
-                throw WireError(code: .unavailable, message: "no management point is configured for this site")
-            }
-            do {
-                return try await managementPoint.request(query, expecting: ContentLocationReply.self, timeout: .seconds(10))
-            } catch let error as BusError {
-                if case .remote(_, let wire) = error { throw wire }
-                throw WireError(code: .unavailable, message: "\(error)")
-            }
-        }
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
         let router = Router(context: ServiceRequestContext.self)
@@ -110,6 +99,20 @@ public enum DistributionManager {
         transferManager.close()
         managementPoint?.close()
         distributionPoints.closeAll()
+    }
+
+    /// Passes a query to the management point and its answer back; the MP's refusals keep
+    /// their code, an unreachable MP is `unavailable`.
+    static func relay<Request: Message, Reply: Message>(_ request: Request, expecting: Reply.Type, to managementPoint: BusClient?) async throws -> Reply {
+        guard let managementPoint else {
+            throw WireError(code: .unavailable, message: "no management point is configured for this site")
+        }
+        do {
+            return try await managementPoint.request(request, expecting: Reply.self, timeout: .seconds(10))
+        } catch let error as BusError {
+            if case .remote(_, let wire) = error { throw wire }
+            throw WireError(code: .unavailable, message: "\(error)")
+        }
     }
 
     static func makeDispatcher(catalog: ContentCatalog, database: ServiceDatabase, pump: OutboxPump, logger: Logger) -> BusDispatcher {

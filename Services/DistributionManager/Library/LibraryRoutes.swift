@@ -29,14 +29,7 @@ struct LibraryRoutes: Sendable {
     }
 
     private func authorize(_ request: Request) -> Response? {
-        guard let token = SiteTokenVerifier.bearer(request.headers[.authorization]) else {
-            return HTTPResponses.error(.unauthorized, "a site transfer token is required")
-        }
-        do {
-            _ = try verifier.verify(token, scope: "transfer")
-            return nil
-        } catch {
-            return HTTPResponses.error(.forbidden, error.description)
-        }
+        if case .failure(let refusal) = verifier.check(request, scope: "transfer") { return refusal.response }
+        return nil
     }
 }

@@ -116,36 +116,28 @@ struct DistributionPointRoutes: Sendable {
     /// A download token for `version` (its subject is counted as a client of the content),
     /// or a transfer token; 401 without a token, 403 with a wrong, forged or expired one.
     private func authorizeDownload(_ request: Request, context: ServiceRequestContext, version: String) -> Response? {
-        guard let token = SiteTokenVerifier.bearer(request.headers[.authorization]) else {
-            content.metrics.increment("ferry_dp_download_refused_total", labels: ["reason": "no-token"])
-            return HTTPResponses.error(.unauthorized, "a download token from the management point is required")
-        }
-        if (try? verifier.verify(token, scope: "transfer")) != nil { return nil }
-        do {
-            let claims = try verifier.verify(token, scope: "download", versionID: version)
-            guard claims.versionID == version else { throw SiteTokenError.wrongVersion }
+        if case .success = verifier.check(request, scope: "transfer") { return nil }
+        switch verifier.check(request, scope: "download", versionID: version) {
+        case .success(let claims) where claims.versionID == version:
             // The client is who connected; the token's subject (the address the MP saw) is the fallback.
             content.recordClient(context.remoteAddress?.ipAddress ?? claims.subject, version: version)
             return nil
-        } catch {
+        case .success:
             content.metrics.increment("ferry_dp_download_refused_total", labels: ["reason": "bad-token"])
-            return HTTPResponses.error(.forbidden, "\(error)")
+            return HTTPResponses.error(.forbidden, SiteTokenError.wrongVersion.description)
+        case .failure(let refusal):
+            content.metrics.increment("ferry_dp_download_refused_total", labels: ["reason": refusal.reason])
+            return refusal.response
         }
     }
 
     private func authorize(_ request: Request) -> Response? {
-        guard let token = SiteTokenVerifier.bearer(request.headers[.authorization]) else {
-            content.metrics.increment("ferry_dp_push_refused_total", labels: ["reason": "no-token"])
-            return HTTPResponses.error(.unauthorized, "a site transfer token is required")
+        guard case .failure(let refusal) = verifier.check(request, scope: "transfer") else { return nil }
+        content.metrics.increment("ferry_dp_push_refused_total", labels: ["reason": refusal.reason])
+        if refusal.reason == "bad-token" {
+            content.logger.warning("refused a push", metadata: ["reason": "\(refusal.message)"])
         }
-        do {
-            _ = try verifier.verify(token, scope: "transfer")
-            return nil
-        } catch {
-            content.metrics.increment("ferry_dp_push_refused_total", labels: ["reason": "bad-token"])
-            content.logger.warning("refused a push", metadata: ["reason": "\(error.description)"])
-            return HTTPResponses.error(.forbidden, error.description)
-        }
+        return refusal.response
     }
 }
 
