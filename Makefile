@@ -18,8 +18,12 @@ deps:
 build: deps
 	swift build
 
+# The failures are repeated at the end so the tail of a CI log names them.
 test: build
-	FERRY_BIN_DIR="$$(swift build --show-bin-path)" swift test
+	@mkdir -p .build; set -o pipefail; \
+	FERRY_BIN_DIR="$$(swift build --show-bin-path)" swift test 2>&1 | tee .build/test.log; status=$$?; \
+	if [ $$status -ne 0 ]; then echo "---- failures ----"; grep -E '✘|recorded an issue|error:' .build/test.log | tail -60; fi; \
+	exit $$status
 
 demo: build
 	FERRY_BIN_DIR="$$(swift build --show-bin-path)" deploy/demo.sh

@@ -84,25 +84,52 @@ public struct BoundaryGroupsReply: Message {
 /// Where one DP is and which content versions it holds, as the MP needs it.
 public struct LocatableDistributionPoint: Codable, Sendable, Equatable {
     public static let example = LocatableDistributionPoint(name: "dp1", httpURL: "http://127.0.0.1:8101",
-                                                           installedVersions: [String(repeating: "ab", count: 32)])
+                                                           installedVersions: [String(repeating: "ab", count: 32)], allowFallback: true)
     public var name: String
     public var httpURL: String
     public var installedVersions: [String]
-    public init(name: String, httpURL: String, installedVersions: [String]) {
+    /// Clients outside its boundary groups may use it as a (slow) fallback source (SPEC P1, M1).
+    public var allowFallback: Bool
+    public init(name: String, httpURL: String, installedVersions: [String], allowFallback: Bool = false) {
         self.name = name
         self.httpURL = httpURL
         self.installedVersions = installedVersions
+        self.allowFallback = allowFallback
+    }
+}
+
+extension LocatableDistributionPoint {
+    // Snapshots stored before fallback existed lack the flag: no fallback.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try container.decode(String.self, forKey: .name), httpURL: try container.decode(String.self, forKey: .httpURL),
+                  installedVersions: try container.decode([String].self, forKey: .installedVersions),
+                  allowFallback: try container.decodeIfPresent(Bool.self, forKey: .allowFallback) ?? false)
     }
 }
 
 /// A content's current version, as the MP needs it to resolve names.
 public struct LocatableContent: Codable, Sendable, Equatable {
-    public static let example = LocatableContent(name: "office", currentVersionID: String(repeating: "ab", count: 32))
+    public static let example = LocatableContent(name: "office", currentVersionID: String(repeating: "ab", count: 32), distributeOnDemand: true)
     public var name: String
     public var currentVersionID: String
-    public init(name: String, currentVersionID: String) {
+    /// "Distribute the content to preferred DPs" (SPEC C8): a client finding none of its
+    /// preferred DPs holding it makes the MP ask the site to send it there.
+    public var distributeOnDemand: Bool
+    public init(name: String, currentVersionID: String, distributeOnDemand: Bool = false) {
         self.name = name
         self.currentVersionID = currentVersionID
+        self.distributeOnDemand = distributeOnDemand
+    }
+}
+
+extension LocatableContent {
+    // Snapshots stored before on-demand distribution existed lack the flag: off.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try container.decode(String.self, forKey: .name),
+                  currentVersionID: try container.decode(String.self, forKey: .currentVersionID),
+                  distributeOnDemand: try container.decodeIfPresent(Bool.self, forKey: .distributeOnDemand) ?? false)
     }
 }
 
@@ -176,18 +203,35 @@ public struct ContentLocationReply: Message {
     public static let summary = "Preferred DPs holding the version (fast before slow), and a short-lived download token."
     public static let example = ContentLocationReply(content: "office", versionID: String(repeating: "ab", count: 32),
                                                      distributionPoints: [.example], downloadToken: "token",
-                                                     tokenExpiresAt: Date(timeIntervalSince1970: 0))
+                                                     tokenExpiresAt: Date(timeIntervalSince1970: 0), onDemandDistribution: ["dp2"])
     public var content: String
     public var versionID: String
-    /// Empty when no usable DP holds the version: "content not available" (SPEC M4).
+    /// Preferred DPs first (fast, then slow), then fallback DPs (always slow). Empty when no
+    /// DP holds the version for this client: "content not available" (SPEC M4).
     public var distributionPoints: [LocatedDistributionPoint]
     public var downloadToken: String?
     public var tokenExpiresAt: Date?
-    public init(content: String, versionID: String, distributionPoints: [LocatedDistributionPoint], downloadToken: String?, tokenExpiresAt: Date?) {
+    /// The client's preferred DPs the site was asked to distribute the content to, because
+    /// none of them had it and the content is distributed on demand (SPEC C8).
+    public var onDemandDistribution: [String]
+    public init(content: String, versionID: String, distributionPoints: [LocatedDistributionPoint], downloadToken: String?, tokenExpiresAt: Date?,
+                onDemandDistribution: [String] = []) {
         self.content = content
         self.versionID = versionID
         self.distributionPoints = distributionPoints
         self.downloadToken = downloadToken
         self.tokenExpiresAt = tokenExpiresAt
+        self.onDemandDistribution = onDemandDistribution
+    }
+}
+
+extension ContentLocationReply {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(content: try container.decode(String.self, forKey: .content), versionID: try container.decode(String.self, forKey: .versionID),
+                  distributionPoints: try container.decode([LocatedDistributionPoint].self, forKey: .distributionPoints),
+                  downloadToken: try container.decodeIfPresent(String.self, forKey: .downloadToken),
+                  tokenExpiresAt: try container.decodeIfPresent(Date.self, forKey: .tokenExpiresAt),
+                  onDemandDistribution: try container.decodeIfPresent([String].self, forKey: .onDemandDistribution) ?? [])
     }
 }

@@ -55,7 +55,7 @@ public struct ContentSummary: Codable, Sendable, Equatable {
     public static let example = ContentSummary(
         name: "office", type: .package, priority: .medium, sourcePath: "/srv/source/office",
         currentVersion: 1, currentVersionID: String(repeating: "ab", count: 32), totalBytes: 209_715_200, fileCount: 12,
-        createdAt: Date(timeIntervalSince1970: 0))
+        createdAt: Date(timeIntervalSince1970: 0), distributeOnDemand: false)
     public var name: String
     public var type: ContentType
     public var priority: Priority
@@ -65,8 +65,11 @@ public struct ContentSummary: Codable, Sendable, Equatable {
     public var totalBytes: Int64
     public var fileCount: Int
     public var createdAt: Date
+    /// "Distribute the content to preferred DPs" (SPEC C8).
+    public var distributeOnDemand: Bool?
     public init(name: String, type: ContentType, priority: Priority, sourcePath: String, currentVersion: Int,
-                currentVersionID: String, totalBytes: Int64, fileCount: Int, createdAt: Date) {
+                currentVersionID: String, totalBytes: Int64, fileCount: Int, createdAt: Date, distributeOnDemand: Bool? = nil) {
+        self.distributeOnDemand = distributeOnDemand
         self.name = name
         self.type = type
         self.priority = priority
@@ -138,5 +141,18 @@ public struct ContentDetail: Message {
         self.content = content
         self.versions = versions
         self.targets = targets
+    }
+}
+
+/// Changes a content object's properties; fields left nil stay as they are.
+public struct SetContent: Message {
+    public static let wireName = "content.set"
+    public static let summary = "Change a content's properties (distribute on demand); replies content.detail."
+    public static let example = SetContent(name: "office", distributeOnDemand: true)
+    public var name: String
+    public var distributeOnDemand: Bool?
+    public init(name: String, distributeOnDemand: Bool?) {
+        self.name = name
+        self.distributeOnDemand = distributeOnDemand
     }
 }

@@ -1,11 +1,19 @@
 import Foundation
 
+/// What a deployment does when the only DPs with the content are behind a slow link (SPEC M2).
+public enum SlowNetworkBehavior: String, Codable, Sendable, CaseIterable {
+    /// Download and install from a slow DP (the default: the seed lets administrators opt out).
+    case download
+    /// Never download over a slow link; the agent reports "content not available" and retries.
+    case doNotDownload = "do-not-download"
+}
+
 /// Deploys a content's current version to a collection (SPEC S7 for cache-only).
 public struct Deploy: Message {
     public static let wireName = "deploy"
     public static let summary = "Deploy a content's current version to a collection; replies deployment.reply."
     public static let example = Deploy(content: "office", collection: "All Systems", command: "./setup.sh", cacheOnly: false,
-                                       deadline: Date(timeIntervalSince1970: 0))
+                                       deadline: Date(timeIntervalSince1970: 0), allowFallback: true, slowNetwork: .doNotDownload)
     public var content: String
     public var collection: String
     /// Run in the cached folder once per version; nil with cacheOnly.
@@ -14,8 +22,15 @@ public struct Deploy: Message {
     public var cacheOnly: Bool
     /// Agents download at once but run the command only from this time on.
     public var deadline: Date?
-    public init(content: String, collection: String, command: String?, cacheOnly: Bool, deadline: Date? = nil) {
+    /// Agents may use fallback DPs (those allowing it) when no preferred DP has the content.
+    public var allowFallback: Bool
+    /// Whether to download from DPs behind a slow link (every fallback DP is slow).
+    public var slowNetwork: SlowNetworkBehavior
+    public init(content: String, collection: String, command: String?, cacheOnly: Bool, deadline: Date? = nil,
+                allowFallback: Bool = false, slowNetwork: SlowNetworkBehavior = .download) {
         self.deadline = deadline
+        self.allowFallback = allowFallback
+        self.slowNetwork = slowNetwork
         self.content = content
         self.collection = collection
         self.command = command
@@ -27,7 +42,7 @@ public struct Deploy: Message {
 public struct DeploymentPolicy: Codable, Sendable, Equatable {
     public static let example = DeploymentPolicy(id: "office-1", content: "office", versionID: String(repeating: "ab", count: 32),
                                                  collection: "All Systems", command: "./setup.sh", cacheOnly: false,
-                                                 deadline: Date(timeIntervalSince1970: 0))
+                                                 deadline: Date(timeIntervalSince1970: 0), allowFallback: true, slowNetwork: .doNotDownload)
     /// Stable id: content name and version number.
     public var id: String
     public var content: String
@@ -37,9 +52,15 @@ public struct DeploymentPolicy: Codable, Sendable, Equatable {
     public var cacheOnly: Bool
     /// The command runs from this time on; the content is downloaded before it.
     public var deadline: Date?
+    /// Ask for fallback DPs too (SPEC M1, M3).
+    public var allowFallback: Bool
+    /// Whether slow DPs may be used (SPEC M2).
+    public var slowNetwork: SlowNetworkBehavior
     public init(id: String, content: String, versionID: String, collection: String, command: String?, cacheOnly: Bool,
-                deadline: Date? = nil) {
+                deadline: Date? = nil, allowFallback: Bool = false, slowNetwork: SlowNetworkBehavior = .download) {
         self.deadline = deadline
+        self.allowFallback = allowFallback
+        self.slowNetwork = slowNetwork
         self.id = id
         self.content = content
         self.versionID = versionID
@@ -219,4 +240,34 @@ public struct CollectionList: Message {
     public static let example = CollectionList(collections: [.example])
     public var collections: [CollectionDefinition]
     public init(collections: [CollectionDefinition]) { self.collections = collections }
+}
+
+// Peers and stored snapshots from before fallback existed omit these fields: they mean
+// "no fallback, download on slow links", the behaviour those versions had.
+extension Deploy {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(content: try container.decode(String.self, forKey: .content),
+                  collection: try container.decode(String.self, forKey: .collection),
+                  command: try container.decodeIfPresent(String.self, forKey: .command),
+                  cacheOnly: try container.decode(Bool.self, forKey: .cacheOnly),
+                  deadline: try container.decodeIfPresent(Date.self, forKey: .deadline),
+                  allowFallback: try container.decodeIfPresent(Bool.self, forKey: .allowFallback) ?? false,
+                  slowNetwork: try container.decodeIfPresent(SlowNetworkBehavior.self, forKey: .slowNetwork) ?? .download)
+    }
+}
+
+extension DeploymentPolicy {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(id: try container.decode(String.self, forKey: .id),
+                  content: try container.decode(String.self, forKey: .content),
+                  versionID: try container.decode(String.self, forKey: .versionID),
+                  collection: try container.decode(String.self, forKey: .collection),
+                  command: try container.decodeIfPresent(String.self, forKey: .command),
+                  cacheOnly: try container.decode(Bool.self, forKey: .cacheOnly),
+                  deadline: try container.decodeIfPresent(Date.self, forKey: .deadline),
+                  allowFallback: try container.decodeIfPresent(Bool.self, forKey: .allowFallback) ?? false,
+                  slowNetwork: try container.decodeIfPresent(SlowNetworkBehavior.self, forKey: .slowNetwork) ?? .download)
+    }
 }

@@ -12,7 +12,7 @@ public struct ListDistributionPoints: Message {
 public struct DistributionPointSummary: Codable, Sendable, Equatable {
     public static let example = DistributionPointSummary(name: "dp1", busEndpoint: "tcp://127.0.0.1:7101",
                                                          httpURL: "http://127.0.0.1:8101", installedVersions: 2, pendingVersions: 0,
-                                                         usage: .example)
+                                                         usage: .example, allowFallback: false, groups: ["branches"])
     public var name: String
     public var busEndpoint: String
     public var httpURL: String
@@ -20,8 +20,14 @@ public struct DistributionPointSummary: Codable, Sendable, Equatable {
     public var pendingVersions: Int
     /// The DP's own count of unique clients; nil when the DP did not answer in time.
     public var usage: DistributionPointUsageReply?
+    /// Clients outside its boundary groups may use it as a fallback (SPEC P1).
+    public var allowFallback: Bool?
+    /// The DP groups it belongs to.
+    public var groups: [String]?
     public init(name: String, busEndpoint: String, httpURL: String, installedVersions: Int, pendingVersions: Int,
-                usage: DistributionPointUsageReply? = nil) {
+                usage: DistributionPointUsageReply? = nil, allowFallback: Bool? = nil, groups: [String]? = nil) {
+        self.allowFallback = allowFallback
+        self.groups = groups
         self.name = name
         self.busEndpoint = busEndpoint
         self.httpURL = httpURL
@@ -40,19 +46,37 @@ public struct DistributionPointList: Message {
     public init(points: [DistributionPointSummary]) { self.points = points }
 }
 
-/// Distributes a content's current version to named DPs.
+/// Distributes a content's current version to DPs, DP groups and collections (SPEC C4).
 public struct Distribute: Message {
     public static let wireName = "distribute"
-    public static let summary = "Send the current version of a content to DPs; replies distribute.accepted."
-    public static let example = Distribute(name: "office", distributionPoints: ["dp1", "dp2"], redistribute: false)
+    public static let summary = "Send the current version of a content to DPs, DP groups, collections; replies distribute.accepted."
+    public static let example = Distribute(name: "office", distributionPoints: ["dp1", "dp2"], redistribute: false,
+                                           distributionPointGroups: ["branches"], collections: ["Branch 2"])
     public var name: String
     public var distributionPoints: [String]
     /// Copy every chunk again even where the DP has it (SPEC C5).
     public var redistribute: Bool
-    public init(name: String, distributionPoints: [String], redistribute: Bool) {
+    /// Every member now, and members added later (the group keeps the content).
+    public var distributionPointGroups: [String]
+    /// Every DP group associated with the collection now.
+    public var collections: [String]
+    public init(name: String, distributionPoints: [String], redistribute: Bool, distributionPointGroups: [String] = [], collections: [String] = []) {
         self.name = name
         self.distributionPoints = distributionPoints
         self.redistribute = redistribute
+        self.distributionPointGroups = distributionPointGroups
+        self.collections = collections
+    }
+}
+
+extension Distribute {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try container.decode(String.self, forKey: .name),
+                  distributionPoints: try container.decode([String].self, forKey: .distributionPoints),
+                  redistribute: try container.decode(Bool.self, forKey: .redistribute),
+                  distributionPointGroups: try container.decodeIfPresent([String].self, forKey: .distributionPointGroups) ?? [],
+                  collections: try container.decodeIfPresent([String].self, forKey: .collections) ?? [])
     }
 }
 
@@ -94,7 +118,8 @@ public struct DistributionStatusQuery: Message {
 public struct DistributionTargetStatus: Codable, Sendable, Equatable {
     public static let example = DistributionTargetStatus(
         distributionPoint: "dp1", versionID: String(repeating: "ab", count: 32), version: 1, state: .inProgress,
-        bytesDone: 104_857_600, bytesTotal: 209_715_200, attempts: 1, reason: nil, updatedAt: Date(timeIntervalSince1970: 0))
+        bytesDone: 104_857_600, bytesTotal: 209_715_200, attempts: 1, reason: nil, updatedAt: Date(timeIntervalSince1970: 0),
+        origin: "dp group branches")
     public var distributionPoint: String
     public var versionID: String
     public var version: Int
@@ -104,8 +129,12 @@ public struct DistributionTargetStatus: Codable, Sendable, Equatable {
     public var attempts: Int
     public var reason: String?
     public var updatedAt: Date
+    /// Why the DP is a target: named by the administrator, a DP group, a collection, or on
+    /// demand for a client.
+    public var origin: String?
     public init(distributionPoint: String, versionID: String, version: Int, state: DistributionState, bytesDone: Int64,
-                bytesTotal: Int64, attempts: Int, reason: String?, updatedAt: Date) {
+                bytesTotal: Int64, attempts: Int, reason: String?, updatedAt: Date, origin: String? = nil) {
+        self.origin = origin
         self.distributionPoint = distributionPoint
         self.versionID = versionID
         self.version = version

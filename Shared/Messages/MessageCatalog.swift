@@ -33,6 +33,10 @@ public struct MessageCatalog: Sendable {
         DeploymentStatusQuery.self, AgentRegistration.self, PolicyQuery.self, PolicyReply.self,
         AgentStatusReport.self, ListAgents.self, AgentList.self,
         CreateCollection.self, ListCollections.self, CollectionList.self,
+        SetContent.self, SetDistributionPoint.self,
+        CreateDistributionPointGroup.self, AddDistributionPointGroupMember.self, RemoveDistributionPointGroupMember.self,
+        ListDistributionPointGroups.self, AssociateCollection.self, DistributionPointGroupsReply.self,
+        LocationExplainQuery.self, LocationExplanation.self, OnDemandDistribution.self,
     ])
 }
 

@@ -2,7 +2,7 @@ import Foundation
 import ServiceKit
 import Testing
 
-/// The subset of `ferry locate --json` the tests read.
+/// The subset of `ferry locate --address IP --request --json` the tests read.
 struct LocationJSON: Decodable {
     struct Point: Decodable {
         var name: String
@@ -31,13 +31,13 @@ extension ClusterTests {
         try cluster.ok(["boundary-group", "add-dp", "hq", "dp1"])
 
         // Nothing distributed yet: content not available anywhere.
-        let before = try cluster.json(LocationJSON.self, ["locate", "app", "--address", "127.0.2.10"])
+        let before = try cluster.json(LocationJSON.self, ["locate", "app", "--address", "127.0.2.10", "--request"])
         #expect(before.distributionPoints.isEmpty)
         #expect(before.downloadToken == nil)
 
         try cluster.ok(["distribute", "app", "--dp", "dp2"])
         #expect(try cluster.ferry(["status", "app", "--wait", "--timeout", "60"]).status == 0)
-        let onlySlow = try await eventually { try cluster.json(LocationJSON.self, ["locate", "app", "--address", "127.0.2.10"]) } until: {
+        let onlySlow = try await eventually { try cluster.json(LocationJSON.self, ["locate", "app", "--address", "127.0.2.10", "--request"]) } until: {
             !$0.distributionPoints.isEmpty
         }
         #expect(onlySlow.distributionPoints.map(\.name) == ["dp2"])
@@ -45,7 +45,7 @@ extension ClusterTests {
 
         try cluster.ok(["distribute", "app", "--dp", "dp1"])
         #expect(try cluster.ferry(["status", "app", "--wait", "--timeout", "60"]).status == 0)
-        let both = try await eventually { try cluster.json(LocationJSON.self, ["locate", "app", "--address", "127.0.2.10"]) } until: {
+        let both = try await eventually { try cluster.json(LocationJSON.self, ["locate", "app", "--address", "127.0.2.10", "--request"]) } until: {
             $0.distributionPoints.count == 2
         }
         #expect(both.distributionPoints.map(\.name) == ["dp1", "dp2"], "fast links come first")
@@ -58,9 +58,9 @@ extension ClusterTests {
         #expect(claims.expiresAt > Date())
 
         // Range groups, and clients outside every group.
-        let hq = try cluster.json(LocationJSON.self, ["locate", "app", "--address", "127.0.1.50"])
+        let hq = try cluster.json(LocationJSON.self, ["locate", "app", "--address", "127.0.1.50", "--request"])
         #expect(hq.distributionPoints.map(\.name) == ["dp1"])
-        let outside = try cluster.json(LocationJSON.self, ["locate", "app", "--address", "127.0.1.51"])
+        let outside = try cluster.json(LocationJSON.self, ["locate", "app", "--address", "127.0.1.51", "--request"])
         #expect(outside.distributionPoints.isEmpty)
 
         // Bad input: clear errors, nothing changes.

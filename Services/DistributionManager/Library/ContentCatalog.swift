@@ -50,7 +50,7 @@ final class ContentCatalog: Sendable {
         let imported = try await importFolder(source)
         let now = Date().timeIntervalSince1970
         let record = ContentRecord(name: name, type: request.type.rawValue, priority: request.priority.rawValue,
-                                   sourcePath: source.path, currentVersion: 1, createdAt: now)
+                                   sourcePath: source.path, currentVersion: 1, createdAt: now, distributeOnDemand: false)
         let version = VersionRecord(contentName: name, number: 1, versionID: imported.versionID,
                                     totalBytes: imported.totalBytes, fileCount: imported.manifest.fileCount,
                                     chunkCount: imported.manifest.uniqueChunks.count, createdAt: now)
@@ -127,8 +127,12 @@ final class ContentCatalog: Sendable {
     func registerDistributionPoints(_ points: [DistributionPointSettings]) async throws {
         try await database.write { db in
             for point in points {
-                try DistributionPointRecord(name: point.name, busEndpoint: point.busEndpoint, httpURL: point.httpURL,
-                                            publicKey: point.publicKey).save(db)
+                // Endpoints come from the configuration; properties set through the CLI stay.
+                try db.execute(sql: """
+                    INSERT INTO distributionPoint (name, busEndpoint, httpURL, publicKey) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET busEndpoint = excluded.busEndpoint, httpURL = excluded.httpURL,
+                                                    publicKey = excluded.publicKey
+                    """, arguments: [point.name, point.busEndpoint, point.httpURL, point.publicKey])
             }
         }
     }
@@ -141,68 +145,136 @@ final class ContentCatalog: Sendable {
                 let pending = try TargetRecord.filter(Column("distributionPoint") == point.name)
                     .filter([DistributionState.waiting.rawValue, DistributionState.inProgress.rawValue].contains(Column("state")))
                     .fetchCount(db)
+                let groups = try String.fetchAll(db, sql: "SELECT groupName FROM distributionPointGroupMember WHERE distributionPoint = ? ORDER BY groupName",
+                                                 arguments: [point.name])
                 return DistributionPointSummary(name: point.name, busEndpoint: point.busEndpoint, httpURL: point.httpURL,
-                                                installedVersions: installed, pendingVersions: pending)
+                                                installedVersions: installed, pendingVersions: pending,
+                                                allowFallback: point.allowFallback, groups: groups)
             })
         }
     }
 
     // MARK: Distribution
 
-    /// Records the targets and queues one transfer job per DP, in one transaction.
+    /// Resolves DPs, DP groups and collections to DPs, records the targets and queues one
+    /// transfer job per DP, in one transaction.
+    ///
+    /// A group keeps the content so members added later receive it; a collection reaches
+    /// the groups associated with it now. A DP reached several ways is sent the version once.
     func distribute(_ request: Distribute) async throws -> (DistributeAccepted, queuedJobs: Int) {
-        guard !request.distributionPoints.isEmpty else {
-            throw WireError(code: .invalidArgument, message: "name at least one distribution point (--dp)")
+        guard !request.distributionPoints.isEmpty || !request.distributionPointGroups.isEmpty || !request.collections.isEmpty else {
+            throw WireError(code: .invalidArgument, message: "name at least one target: --dp, --dp-group or --collection")
         }
         let (record, version) = try await content(named: request.name)
-        let token = try signer.sign(SiteTokenClaims(scope: "transfer", subject: Self.transferManagerPeer,
-                                                    expiresAt: Date().addingTimeInterval(tokenLifetime)))
-        let libraryURL = libraryURL()
-        let accepted = try await database.write { [node] db -> DistributeAccepted in
-            var queued: [String] = []
-            var installed: [String] = []
-            var inProgress: [String] = []
-            for name in Self.unique(request.distributionPoints) {
-                guard let point = try DistributionPointRecord.fetchOne(db, key: name) else {
-                    let known = try DistributionPointRecord.order(Column("name")).fetchAll(db).map(\.name)
-                    throw WireError(code: .notFound, message: "no distribution point named '\(name)' (known: \(known.joined(separator: ", ")))")
-                }
-                let existing = try TargetRecord.fetchOne(db, key: ["contentName": record.name, "distributionPoint": name])
-                if let existing, existing.versionID == version.versionID, !request.redistribute {
-                    switch DistributionState(rawValue: existing.state) {
-                    case .installed:
-                        installed.append(name)
-                        continue
-                    case .waiting, .inProgress:
-                        inProgress.append(name)
-                        continue
-                    case .failed, nil:
-                        break
-                    }
-                }
-                let jobID = UUID()
-                try TargetRecord(contentName: record.name, distributionPoint: name, version: version.number,
-                                 versionID: version.versionID, state: DistributionState.waiting.rawValue, jobID: jobID.uuidString,
-                                 bytesDone: 0, bytesTotal: version.totalBytes, attempts: 0, reason: nil,
-                                 updatedAt: Date().timeIntervalSince1970).save(db)
-                let job = TransferJob(
-                    jobID: jobID, contentName: record.name, versionID: version.versionID, version: version.number,
-                    priority: Priority(rawValue: record.priority) ?? .medium,
-                    distributionPoint: DistributionPointAddress(name: point.name, busEndpoint: point.busEndpoint,
-                                                                httpURL: point.httpURL, publicKey: point.publicKey ?? ""),
-                    libraryURL: libraryURL, pushToken: token, redistribute: request.redistribute,
-                    totalBytes: version.totalBytes, chunkCount: version.chunkCount)
-                try Outbox.enqueue(db, job, to: Self.transferManagerPeer, sender: node)
-                queued.append(name)
+        let accepted = try await database.write { [self] db -> DistributeAccepted in
+            var targets: [(distributionPoint: String, origin: String)] = request.distributionPoints.map { ($0, "named") }
+            for group in request.distributionPointGroups {
+                try targets.append(contentsOf: assign(record.name, toGroup: group, origin: "dp group \(group)", db))
             }
-            return DistributeAccepted(name: record.name, versionID: version.versionID, version: version.number,
-                                      queued: queued, alreadyInstalled: installed, alreadyInProgress: inProgress)
+            for collection in request.collections {
+                let name = try Deployments.collectionName(collection, db)
+                let groups = try String.fetchAll(db, sql: "SELECT groupName FROM collectionGroup WHERE collection = ? ORDER BY groupName",
+                                                 arguments: [name])
+                guard !groups.isEmpty else {
+                    throw WireError(code: .invalidArgument,
+                                    message: "collection '\(name)' has no DP group; associate one with 'ferry collection associate \(name) --dp-group GROUP'")
+                }
+                for group in groups {
+                    try targets.append(contentsOf: assign(record.name, toGroup: group, origin: "collection \(name) (dp group \(group))", db))
+                }
+            }
+            guard !targets.isEmpty else {
+                throw WireError(code: .invalidArgument, message: "the DP groups named have no distribution points yet")
+            }
+            return try queue(db, content: record, version: version, targets: targets, redistribute: request.redistribute)
         }
         for name in accepted.queued {
             logger.info("queued transfer job", metadata: ["content": "\(record.name)", "version": "\(version.number)", "dp": "\(name)",
                                                           "bytes": "\(version.totalBytes)", "redistribute": "\(request.redistribute)"])
         }
         return (accepted, accepted.queued.count)
+    }
+
+    /// Remembers that the group holds the content and returns its members as targets.
+    private func assign(_ content: String, toGroup group: String, origin: String, _ db: Database) throws -> [(distributionPoint: String, origin: String)] {
+        try DistributionPointGroups.requireGroup(group, db)
+        try db.execute(sql: "INSERT OR IGNORE INTO distributionPointGroupContent (groupName, contentName) VALUES (?, ?)",
+                       arguments: [group, content])
+        return try String.fetchAll(db, sql: "SELECT distributionPoint FROM distributionPointGroupMember WHERE groupName = ? ORDER BY distributionPoint",
+                                   arguments: [group]).map { ($0, origin) }
+    }
+
+    /// Queues the version for every target DP that neither holds it nor is receiving it
+    /// (all of them with `redistribute`); call inside a write transaction.
+    func queue(_ db: Database, content record: ContentRecord, version: VersionRecord,
+               targets: [(distributionPoint: String, origin: String)], redistribute: Bool) throws -> DistributeAccepted {
+        let token = try signer.sign(SiteTokenClaims(scope: "transfer", subject: Self.transferManagerPeer,
+                                                    expiresAt: Date().addingTimeInterval(tokenLifetime)))
+        let libraryURL = libraryURL()
+        var queued: [String] = []
+        var installed: [String] = []
+        var inProgress: [String] = []
+        var seen = Set<String>()
+        for (name, origin) in targets where seen.insert(name).inserted {
+            guard let point = try DistributionPointRecord.fetchOne(db, key: name) else {
+                let known = try DistributionPointRecord.order(Column("name")).fetchAll(db).map(\.name)
+                throw WireError(code: .notFound, message: "no distribution point named '\(name)' (known: \(known.joined(separator: ", ")))")
+            }
+            let existing = try TargetRecord.fetchOne(db, key: ["contentName": record.name, "distributionPoint": name])
+            if let existing, existing.versionID == version.versionID, !redistribute {
+                switch DistributionState(rawValue: existing.state) {
+                case .installed:
+                    installed.append(name)
+                    continue
+                case .waiting, .inProgress:
+                    inProgress.append(name)
+                    continue
+                case .failed, nil:
+                    break
+                }
+            }
+            let jobID = UUID()
+            try TargetRecord(contentName: record.name, distributionPoint: name, version: version.number,
+                             versionID: version.versionID, state: DistributionState.waiting.rawValue, jobID: jobID.uuidString,
+                             bytesDone: 0, bytesTotal: version.totalBytes, attempts: 0, reason: nil,
+                             updatedAt: Date().timeIntervalSince1970, origin: redistribute ? "\(origin), redistributed" : origin).save(db)
+            let job = TransferJob(
+                jobID: jobID, contentName: record.name, versionID: version.versionID, version: version.number,
+                priority: Priority(rawValue: record.priority) ?? .medium,
+                distributionPoint: DistributionPointAddress(name: point.name, busEndpoint: point.busEndpoint,
+                                                            httpURL: point.httpURL, publicKey: point.publicKey ?? ""),
+                libraryURL: libraryURL, pushToken: token, redistribute: redistribute,
+                totalBytes: version.totalBytes, chunkCount: version.chunkCount)
+            try Outbox.enqueue(db, job, to: Self.transferManagerPeer, sender: node)
+            queued.append(name)
+        }
+        return DistributeAccepted(name: record.name, versionID: version.versionID, version: version.number,
+                                  queued: queued, alreadyInstalled: installed, alreadyInProgress: inProgress)
+    }
+
+    /// Sends a version to a client's preferred DPs at the MP's request (SPEC C8); runs in
+    /// the command's inbox transaction. A request for a version that is no longer current
+    /// is dropped: the MP asks again for the current one when a client needs it.
+    func applyOnDemand(_ request: OnDemandDistribution, _ db: Database) throws -> DistributeAccepted? {
+        guard let record = try ContentRecord.fetchOne(db, key: request.content),
+              let version = try VersionRecord.fetchOne(db, key: ["contentName": record.name, "number": record.currentVersion]),
+              version.versionID == request.versionID else { return nil }
+        let known = try request.distributionPoints.filter { try DistributionPointRecord.exists(db, key: $0) }
+        return try queue(db, content: record, version: version,
+                         targets: known.map { ($0, "on demand for client \(request.clientAddress)") }, redistribute: false)
+    }
+
+    /// Changes content properties and tells the MP.
+    func set(_ request: SetContent) async throws -> ContentDetail {
+        try await database.write { [topology] db in
+            guard var record = try ContentRecord.fetchOne(db, key: request.name) else {
+                throw WireError(code: .notFound, message: "no content named '\(request.name)'")
+            }
+            if let onDemand = request.distributeOnDemand { record.distributeOnDemand = onDemand }
+            try record.update(db)
+            try topology.enqueueSnapshot(db)
+        }
+        return try await show(request.name)
     }
 
     func status(_ name: String) async throws -> DistributionStatusReply {
@@ -328,11 +400,6 @@ final class ContentCatalog: Sendable {
                        priority: Priority(rawValue: record.priority) ?? .medium, sourcePath: record.sourcePath,
                        currentVersion: record.currentVersion, currentVersionID: version?.versionID ?? "",
                        totalBytes: version?.totalBytes ?? 0, fileCount: version?.fileCount ?? 0,
-                       createdAt: Date(timeIntervalSince1970: record.createdAt))
-    }
-
-    static func unique(_ names: [String]) -> [String] {
-        var seen = Set<String>()
-        return names.filter { seen.insert($0).inserted }
+                       createdAt: Date(timeIntervalSince1970: record.createdAt), distributeOnDemand: record.distributeOnDemand)
     }
 }

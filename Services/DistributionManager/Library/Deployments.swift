@@ -28,23 +28,17 @@ struct Deployments: Sendable {
                   let version = try VersionRecord.fetchOne(db, key: ["contentName": content.name, "number": content.currentVersion]) else {
                 throw WireError(code: .notFound, message: "no content named '\(request.content)'")
             }
-            let collection: String
-            if request.collection.caseInsensitiveCompare(Self.allSystems) == .orderedSame {
-                collection = Self.allSystems
-            } else if try Row.fetchOne(db, sql: "SELECT name FROM collection WHERE name = ?", arguments: [request.collection]) != nil {
-                collection = request.collection
-            } else {
-                let known = [Self.allSystems] + (try Self.collections(db).map(\.name))
-                throw WireError(code: .notFound, message: "no collection named '\(request.collection)' (known: \(known.joined(separator: ", ")))")
-            }
+            let collection = try Self.collectionName(request.collection, db)
             let policy = DeploymentPolicy(id: "\(content.name)-v\(version.number)", content: content.name, versionID: version.versionID,
                                           collection: collection, command: request.command, cacheOnly: request.cacheOnly,
-                                          deadline: request.deadline)
+                                          deadline: request.deadline, allowFallback: request.allowFallback, slowNetwork: request.slowNetwork)
             try db.execute(sql: """
-                INSERT OR REPLACE INTO deployment (id, content, versionID, collection, command, cacheOnly, createdAt, deadline)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO deployment (id, content, versionID, collection, command, cacheOnly, createdAt, deadline,
+                                                   allowFallback, slowNetwork)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [policy.id, policy.content, policy.versionID, policy.collection, policy.command, policy.cacheOnly,
-                                 Date().timeIntervalSince1970, policy.deadline?.timeIntervalSince1970])
+                                 Date().timeIntervalSince1970, policy.deadline?.timeIntervalSince1970, policy.allowFallback,
+                                 policy.slowNetwork.rawValue])
             try topology.enqueueSnapshot(db)
             return policy
         }
@@ -105,6 +99,14 @@ struct Deployments: Sendable {
         }
     }
 
+    /// The stored spelling of an existing collection, or a not-found error listing them.
+    static func collectionName(_ requested: String, _ db: Database) throws -> String {
+        if requested.caseInsensitiveCompare(allSystems) == .orderedSame { return allSystems }
+        if try Row.fetchOne(db, sql: "SELECT name FROM collection WHERE name = ?", arguments: [requested]) != nil { return requested }
+        let known = [allSystems] + (try collections(db).map(\.name))
+        throw WireError(code: .notFound, message: "no collection named '\(requested)' (known: \(known.joined(separator: ", ")))")
+    }
+
     static func collections(_ db: Database) throws -> [CollectionDefinition] {
         try Data.fetchAll(db, sql: "SELECT definition FROM collection ORDER BY name").map { try EnvelopeCodec.value(CollectionDefinition.self, from: $0) }
     }
@@ -119,6 +121,8 @@ struct Deployments: Sendable {
     static func policy(_ row: Row) -> DeploymentPolicy {
         DeploymentPolicy(id: row["id"], content: row["content"], versionID: row["versionID"], collection: row["collection"],
                          command: row["command"], cacheOnly: row["cacheOnly"],
-                         deadline: (row["deadline"] as Double?).map { Date(timeIntervalSince1970: $0) })
+                         deadline: (row["deadline"] as Double?).map { Date(timeIntervalSince1970: $0) },
+                         allowFallback: row["allowFallback"],
+                         slowNetwork: SlowNetworkBehavior(rawValue: row["slowNetwork"]) ?? .download)
     }
 }

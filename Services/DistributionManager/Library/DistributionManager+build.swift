@@ -62,6 +62,31 @@ public enum DistributionManager {
             return try await deployments.createCollection(request)
         }
         dispatcher.on(ListCollections.self) { _, _ in try await deployments.listCollections() }
+        let groups = DistributionPointGroups(database: database, catalog: catalog, logger: host.logger)
+        dispatcher.on(CreateDistributionPointGroup.self) { request, _ in try await groups.create(request) }
+        dispatcher.on(AddDistributionPointGroupMember.self) { request, _ in
+            defer { pump.wake() }
+            return try await groups.add(request)
+        }
+        dispatcher.on(RemoveDistributionPointGroupMember.self) { request, _ in try await groups.remove(request) }
+        dispatcher.on(ListDistributionPointGroups.self) { _, _ in try await groups.list(queued: []) }
+        dispatcher.on(AssociateCollection.self) { request, _ in try await groups.associate(request) }
+        dispatcher.on(SetDistributionPoint.self) { request, _ in
+            defer { pump.wake() }
+            try await topology.setDistributionPoint(request)
+            return try await catalog.distributionPoints()
+        }
+        dispatcher.on(SetContent.self) { request, _ in
+            defer { pump.wake() }
+            return try await catalog.set(request)
+        }
+        dispatcher.onCommand(OnDemandDistribution.self, database: database) { request, _, db in
+            let accepted = try catalog.applyOnDemand(request, db)
+            host.logger.info("on-demand distribution requested", metadata: [
+                "content": "\(request.content)", "version-id": "\(request.versionID)", "client": "\(request.clientAddress)",
+                "dps": "\(request.distributionPoints.joined(separator: ","))",
+                "queued": "\(accepted.map { $0.queued.joined(separator: ",") } ?? "none: not the current version")"])
+        } afterCommit: { _ in pump.wake() }
         dispatcher.onCommand(AgentStatusReport.self, database: database) { report, _, db in
             try deployments.apply(report, db)
         }
@@ -71,6 +96,9 @@ public enum DistributionManager {
         }
         dispatcher.on(ContentLocationQuery.self) { query, _ in
             try await relay(query, expecting: ContentLocationReply.self, to: managementPoint)
+        }
+        dispatcher.on(LocationExplainQuery.self) { query, _ in
+            try await relay(query, expecting: LocationExplanation.self, to: managementPoint)
         }
         let distributionPoints = PeerConnections(host: host)
         dispatcher.on(ListDistributionPoints.self) { _, _ in

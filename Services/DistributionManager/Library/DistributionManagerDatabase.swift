@@ -103,6 +103,34 @@ enum DistributionManagerDatabase {
         migrator.registerMigration("distribution-manager-v5-deadlines") { db in
             try db.alter(table: "deployment") { table in table.add(column: "deadline", .double) }
         }
+        migrator.registerMigration("distribution-manager-v6-fallback-and-dp-groups") { db in
+            try db.alter(table: "distributionPoint") { table in table.add(column: "allowFallback", .boolean).notNull().defaults(to: false) }
+            try db.alter(table: "content") { table in table.add(column: "distributeOnDemand", .boolean).notNull().defaults(to: false) }
+            try db.alter(table: "deployment") { table in
+                table.add(column: "allowFallback", .boolean).notNull().defaults(to: false)
+                table.add(column: "slowNetwork", .text).notNull().defaults(to: SlowNetworkBehavior.download.rawValue)
+            }
+            try db.alter(table: "distributionTarget") { table in table.add(column: "origin", .text) }
+            try db.create(table: "distributionPointGroup") { table in
+                table.primaryKey("name", .text)
+                table.column("createdAt", .double).notNull()
+            }
+            try db.create(table: "distributionPointGroupMember") { table in
+                table.column("groupName", .text).notNull().references("distributionPointGroup", onDelete: .cascade)
+                table.column("distributionPoint", .text).notNull()
+                table.primaryKey(["groupName", "distributionPoint"])
+            }
+            try db.create(table: "distributionPointGroupContent") { table in
+                table.column("groupName", .text).notNull().references("distributionPointGroup", onDelete: .cascade)
+                table.column("contentName", .text).notNull().references("content", onDelete: .cascade)
+                table.primaryKey(["groupName", "contentName"])
+            }
+            try db.create(table: "collectionGroup") { table in
+                table.column("collection", .text).notNull()
+                table.column("groupName", .text).notNull().references("distributionPointGroup", onDelete: .cascade)
+                table.primaryKey(["collection", "groupName"])
+            }
+        }
         return migrator
     }
 }
@@ -137,6 +165,7 @@ struct ContentRecord: Codable, FetchableRecord, PersistableRecord {
     var sourcePath: String
     var currentVersion: Int
     var createdAt: Double
+    var distributeOnDemand: Bool
 }
 
 struct VersionRecord: Codable, FetchableRecord, PersistableRecord {
@@ -161,6 +190,7 @@ struct DistributionPointRecord: Codable, FetchableRecord, PersistableRecord {
     var busEndpoint: String
     var httpURL: String
     var publicKey: String?
+    var allowFallback: Bool
 }
 
 struct TargetRecord: Codable, FetchableRecord, PersistableRecord {
@@ -176,12 +206,13 @@ struct TargetRecord: Codable, FetchableRecord, PersistableRecord {
     var attempts: Int
     var reason: String?
     var updatedAt: Double
+    var origin: String?
 
     var status: DistributionTargetStatus {
         DistributionTargetStatus(distributionPoint: distributionPoint, versionID: versionID, version: version,
                                  state: DistributionState(rawValue: state) ?? .waiting, bytesDone: bytesDone,
                                  bytesTotal: bytesTotal, attempts: attempts, reason: reason,
-                                 updatedAt: Date(timeIntervalSince1970: updatedAt))
+                                 updatedAt: Date(timeIntervalSince1970: updatedAt), origin: origin)
     }
 }
 

@@ -53,6 +53,19 @@ struct SiteTopology: Sendable {
         return try await list()
     }
 
+    /// Changes a DP's properties; the MP learns them with the next snapshot.
+    func setDistributionPoint(_ request: SetDistributionPoint) async throws {
+        try await database.write { db in
+            guard var point = try DistributionPointRecord.fetchOne(db, key: request.name) else {
+                let known = try DistributionPointRecord.order(Column("name")).fetchAll(db).map(\.name)
+                throw WireError(code: .notFound, message: "no distribution point named '\(request.name)' (known: \(known.joined(separator: ", ")))")
+            }
+            if let allowFallback = request.allowFallback { point.allowFallback = allowFallback }
+            try point.update(db)
+            try enqueueSnapshot(db)
+        }
+    }
+
     func list() async throws -> BoundaryGroupsReply {
         try await database.read { db in BoundaryGroupsReply(groups: try Self.groups(db)) }
     }
@@ -66,13 +79,14 @@ struct SiteTopology: Sendable {
             LocatableDistributionPoint(
                 name: point.name, httpURL: point.httpURL,
                 installedVersions: try String.fetchAll(db, sql: "SELECT versionID FROM installedVersion WHERE distributionPoint = ? ORDER BY versionID",
-                                                       arguments: [point.name]))
+                                                       arguments: [point.name]),
+                allowFallback: point.allowFallback)
         }
         let contents = try Row.fetchAll(db, sql: """
-            SELECT content.name AS name, contentVersion.versionID AS versionID FROM content
+            SELECT content.name AS name, contentVersion.versionID AS versionID, content.distributeOnDemand AS onDemand FROM content
             JOIN contentVersion ON contentVersion.contentName = content.name AND contentVersion.number = content.currentVersion
             ORDER BY content.name
-            """).map { LocatableContent(name: $0["name"], currentVersionID: $0["versionID"]) }
+            """).map { LocatableContent(name: $0["name"], currentVersionID: $0["versionID"], distributeOnDemand: $0["onDemand"]) }
         let snapshot = SiteSnapshot(sequence: sequence, boundaryGroups: try Self.groups(db), distributionPoints: points, contents: contents,
                                     deployments: try Deployments.active(db), collections: try Deployments.collections(db))
         try Outbox.enqueue(db, snapshot, to: Self.managementPointPeer, sender: node)

@@ -2,40 +2,84 @@ import Foundation
 import Messages
 import ServiceKit
 
-/// Answers "where can this client get this content" from a site snapshot (SPEC M1, M2).
+/// Answers "where can this client get this content" from a site snapshot (SPEC M1, M2, C8).
 ///
 /// Preferred DPs are the members of every boundary group whose ranges contain the client's
-/// address; only those holding the version are listed, fast links before slow, then by
-/// name. Fallback DPs arrive with the fallback issue; until then `allowFallback` adds none.
+/// address, with the link speed the group gives them (fast if any of the client's groups
+/// says fast). With fallback allowed, DPs flagged "allow fallback" that are not preferred
+/// are added, always as slow links. Only DPs holding the version are listed: preferred
+/// fast, preferred slow, then fallback, each by name.
 struct ContentLocator: Sendable {
     let snapshot: SiteSnapshot
 
-    func locate(_ query: ContentLocationQuery) throws -> (versionID: String, points: [LocatedDistributionPoint]) {
-        guard let address = AddressRange.parse(query.clientAddress) else {
-            throw WireError(code: .invalidArgument, message: "'\(query.clientAddress.prefix(64))' is not an IPv4 address")
+    /// Everything the MP knows about one request: the answer, and why.
+    struct Analysis: Sendable {
+        var versionID: String
+        var content: LocatableContent
+        var candidates: [LocationCandidate]
+        var points: [LocatedDistributionPoint]
+        /// The client's preferred DPs to distribute to on demand; empty when not applicable.
+        var onDemandTargets: [String]
+    }
+
+    func locate(_ query: ContentLocationQuery) throws -> Analysis {
+        try analyze(content: query.content, versionID: query.versionID, clientAddress: query.clientAddress, allowFallback: query.allowFallback)
+    }
+
+    func analyze(content name: String, versionID requestedVersion: String?, clientAddress: String, allowFallback: Bool) throws -> Analysis {
+        guard let address = AddressRange.parse(clientAddress) else {
+            throw WireError(code: .invalidArgument, message: "'\(clientAddress.prefix(64))' is not an IPv4 address")
         }
-        guard let content = snapshot.contents.first(where: { $0.name == query.content }) else {
-            throw WireError(code: .notFound, message: "no content named '\(query.content)'")
+        guard let content = snapshot.contents.first(where: { $0.name == name }) else {
+            throw WireError(code: .notFound, message: "no content named '\(name)'")
         }
-        let versionID = query.versionID ?? content.currentVersionID
-        var byName: [String: LocatedDistributionPoint] = [:]
+        let versionID = requestedVersion ?? content.currentVersionID
+        var preferred: [String: (groups: [String], slow: Bool)] = [:]
         for group in snapshot.boundaryGroups where Self.covers(group, address) {
             for member in group.members {
-                guard let point = snapshot.distributionPoints.first(where: { $0.name == member.distributionPoint }),
-                      point.installedVersions.contains(versionID) else { continue }
-                if var existing = byName[point.name] {
-                    // In several of the client's groups: fast if any of them says fast.
-                    existing.slow = existing.slow && member.slow
-                    existing.boundaryGroups.append(group.name)
-                    byName[point.name] = existing
-                } else {
-                    byName[point.name] = LocatedDistributionPoint(name: point.name, httpURL: point.httpURL, preferred: true,
-                                                                  slow: member.slow, boundaryGroups: [group.name])
-                }
+                let existing = preferred[member.distributionPoint]
+                preferred[member.distributionPoint] = ((existing?.groups ?? []) + [group.name], (existing?.slow ?? true) && member.slow)
             }
         }
-        let points = byName.values.sorted { ($0.slow ? 1 : 0, $0.name) < ($1.slow ? 1 : 0, $1.name) }
-        return (versionID, points)
+        var candidates: [LocationCandidate] = []
+        for point in snapshot.distributionPoints.sorted(by: { $0.name < $1.name }) {
+            let hasVersion = point.installedVersions.contains(versionID)
+            if let membership = preferred[point.name] {
+                let speed = membership.slow ? "slow" : "fast"
+                candidates.append(LocationCandidate(
+                    name: point.name, preferred: true, boundaryGroups: membership.groups, slow: membership.slow,
+                    allowsFallback: point.allowFallback, hasVersion: hasVersion, listed: hasVersion,
+                    note: hasVersion ? "preferred (\(membership.groups.joined(separator: ", "))), \(speed) link, holds the version"
+                                     : "preferred (\(membership.groups.joined(separator: ", "))), \(speed) link, lacks the version"))
+                continue
+            }
+            let note: String
+            let listed: Bool
+            switch (point.allowFallback, allowFallback, hasVersion) {
+            case (false, _, _):
+                (listed, note) = (false, "not preferred for this client and does not allow fallback")
+            case (true, false, _):
+                (listed, note) = (false, "allows fallback, but this request does not ask for fallback DPs")
+            case (true, true, false):
+                (listed, note) = (false, "fallback DP (slow), lacks the version")
+            case (true, true, true):
+                (listed, note) = (true, "fallback DP (always slow), holds the version")
+            }
+            candidates.append(LocationCandidate(name: point.name, preferred: false, boundaryGroups: [], slow: true,
+                                                allowsFallback: point.allowFallback, hasVersion: hasVersion, listed: listed, note: note))
+        }
+        let points = candidates.filter(\.listed)
+            .sorted { ($0.preferred ? 0 : 1, $0.slow ? 1 : 0, $0.name) < ($1.preferred ? 0 : 1, $1.slow ? 1 : 0, $1.name) }
+            .compactMap { candidate -> LocatedDistributionPoint? in
+                guard let point = snapshot.distributionPoints.first(where: { $0.name == candidate.name }) else { return nil }
+                return LocatedDistributionPoint(name: point.name, httpURL: point.httpURL, preferred: candidate.preferred,
+                                                slow: candidate.slow, boundaryGroups: candidate.boundaryGroups)
+            }
+        let preferredNames = candidates.filter(\.preferred).map(\.name)
+        let noPreferredHasIt = !candidates.contains { $0.preferred && $0.hasVersion }
+        // Only the current version can be distributed; the site refuses others anyway.
+        let onDemand = content.distributeOnDemand && noPreferredHasIt && versionID == content.currentVersionID ? preferredNames : []
+        return Analysis(versionID: versionID, content: content, candidates: candidates, points: points, onDemandTargets: onDemand)
     }
 
     static func covers(_ group: BoundaryGroup, _ address: UInt32) -> Bool {

@@ -7,8 +7,8 @@ import Messages
 import Store
 
 /// The management point: keeps its own copy of where content is (from the distribution
-/// manager's snapshots) and answers content location requests with a download token.
-/// Agents, inventory and deployment policy arrive with the endpoints issue.
+/// manager's snapshots), answers content location requests with a download token (and
+/// asks the site for on-demand distribution), and serves agents their policy.
 public enum ManagementPoint {
     public static let serviceName = "management-point"
 
@@ -33,28 +33,12 @@ public enum ManagementPoint {
             logger.info("site snapshot applied", metadata: ["sequence": "\(snapshot.sequence)", "groups": "\(snapshot.boundaryGroups.count)",
                                                             "dps": "\(snapshot.distributionPoints.count)", "contents": "\(snapshot.contents.count)"])
         }
-        dispatcher.on(ContentLocationQuery.self) { query, _ in
-            let stored = try await database.read { db in try Data.fetchOne(db, sql: "SELECT snapshot FROM siteSnapshot WHERE id = 1") }
-            guard let stored else {
-                throw WireError(code: .unavailable, message: "the management point has not received the site's configuration yet")
-            }
-            let snapshot = try EnvelopeCodec.value(SiteSnapshot.self, from: stored)
-            let (versionID, points) = try ContentLocator(snapshot: snapshot).locate(query)
-            var token: String?
-            var expiresAt: Date?
-            if let signer, !points.isEmpty {
-                let expiry = Date().addingTimeInterval(tokenLifetime)
-                token = try signer.sign(SiteTokenClaims(scope: "download", subject: query.clientAddress, versionID: versionID, expiresAt: expiry))
-                expiresAt = expiry
-            }
-            logger.info("content location", metadata: ["content": "\(query.content)", "client": "\(query.clientAddress)",
-                                                        "answer": "\(points.isEmpty ? "content not available" : points.map(\.name).joined(separator: ","))"])
-            return ContentLocationReply(content: query.content, versionID: versionID, distributionPoints: points,
-                                        downloadToken: token, tokenExpiresAt: expiresAt)
-        }
         let distributionManager = try settings.distributionManager.map { try host.client(peer: "distribution-manager", settings: $0) }
         let pump = OutboxPump(database: database, logger: logger) { peer in peer == "distribution-manager" ? distributionManager : nil }
         AgentInventory(database: database, node: common.node, relays: distributionManager != nil, logger: logger, pump: pump)
+            .register(on: &dispatcher)
+        LocationService(database: database, node: common.node, signer: signer, tokenLifetime: tokenLifetime,
+                        relays: distributionManager != nil, logger: logger, pump: pump)
             .register(on: &dispatcher)
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()

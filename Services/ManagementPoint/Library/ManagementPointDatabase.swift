@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
 
-/// The MP's own tables: its copy of the site snapshot (newest sequence wins).
+/// The MP's own tables: its copy of the site snapshot (newest sequence wins), agents, and
+/// the on-demand distributions it asked for.
 enum ManagementPointDatabase {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -27,6 +28,16 @@ enum ManagementPointDatabase {
                 table.column("status", .blob).notNull()
                 table.column("updatedAt", .double).notNull()
                 table.primaryKey(["agent", "deploymentID"])
+            }
+        }
+        migrator.registerMigration("management-point-v3-on-demand") { db in
+            // One trigger per version and DP, however many clients ask (SPEC C8).
+            try db.create(table: "onDemandTrigger") { table in
+                table.column("versionID", .text).notNull()
+                table.column("distributionPoint", .text).notNull()
+                table.column("clientAddress", .text).notNull()
+                table.column("requestedAt", .double).notNull()
+                table.primaryKey(["versionID", "distributionPoint"])
             }
         }
         return migrator

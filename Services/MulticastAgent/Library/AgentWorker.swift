@@ -102,21 +102,24 @@ final class AgentWorker: Service, Sendable {
         do {
             location = try await managementPoint.request(
                 ContentLocationQuery(content: deployment.content, versionID: deployment.versionID, clientAddress: settings.address,
-                                     allowFallback: false),
+                                     allowFallback: deployment.allowFallback),
                 expecting: ContentLocationReply.self, timeout: .seconds(10))
         } catch {
             await finish(deployment, state: "failed", detail: "content location failed: \(error)", retry: true)
             return
         }
-        guard let token = location.downloadToken, !location.distributionPoints.isEmpty else {
+        // The same rule `ferry locate --agent` explains with.
+        let decision = LocationDecision.decide(location, allowFallback: deployment.allowFallback, slowNetwork: deployment.slowNetwork)
+        guard decision.kind == .download, let token = location.downloadToken else {
             let next = Date().addingTimeInterval(retryInterval)
-            log.info("content not available", metadata: ["retry-at": "\(next)"])
+            log.info("content not available", metadata: ["reason": "\(decision.reason)", "retry-at": "\(next)"])
             await finish(deployment, state: "content-not-available",
-                         detail: "no preferred DP holds the content; next try at \(next.formatted(date: .omitted, time: .standard))", retry: true)
+                         detail: "\(decision.reason); next try at \(next.formatted(date: .omitted, time: .standard))", retry: true)
             return
         }
         var failures: [String] = []
-        for point in location.distributionPoints {
+        let usable = decision.distributionPoints.compactMap { name in location.distributionPoints.first { $0.name == name } }
+        for point in usable {
             do {
                 let result = try await downloader.download(versionID: deployment.versionID, from: point, token: token) { done, total in
                     await self.progress(deployment, state: "downloading", done: done, total: total, source: point.name)

@@ -8,7 +8,7 @@ extension Priority: ExpressibleByArgument {}
 struct ContentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "content", abstract: "Create, update and inspect content.",
-        subcommands: [Create.self, Update.self, List.self, Show.self])
+        subcommands: [Create.self, Update.self, List.self, Show.self, Set.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Import a folder as new content; prints its id and version.")
@@ -61,7 +61,8 @@ struct ContentCommand: AsyncParsableCommand {
             let reply = try await global.connection().request(ShowContent(name: name), expecting: ContentDetail.self)
             if global.json { return try Formatting.printJSON(reply) }
             let content = reply.content
-            print("\(content.name): \(content.type.rawValue), priority \(content.priority.rawValue), source \(content.sourcePath)")
+            print("\(content.name): \(content.type.rawValue), priority \(content.priority.rawValue), source \(content.sourcePath)"
+                  + (content.distributeOnDemand == true ? ", distributed on demand to preferred DPs" : ""))
             print(Formatting.table(["VERSION", "VERSION ID", "SIZE", "FILES", "CHUNKS", "CREATED"], reply.versions.map {
                 ["\($0.number)\($0.number == content.currentVersion ? " (current)" : "")", $0.versionID,
                  Formatting.bytes($0.totalBytes), "\($0.fileCount)", "\($0.chunkCount)",
@@ -69,10 +70,29 @@ struct ContentCommand: AsyncParsableCommand {
             }))
             if !reply.targets.isEmpty {
                 print("")
-                print(Formatting.table(["DP", "VERSION", "STATE"], reply.targets.map {
-                    [$0.distributionPoint, "\($0.version)", Formatting.targetState($0)]
+                print(Formatting.table(["DP", "VERSION", "STATE", "WHY"], reply.targets.map {
+                    [$0.distributionPoint, "\($0.version)", Formatting.targetState($0), $0.origin ?? "-"]
                 }))
             }
+        }
+    }
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change a content's properties.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The content's name.") var name: String
+        @Option(help: "Distribute the content to a client's preferred DPs when it asks and none has it (true or false).")
+        var distributeOnDemand: Bool?
+
+        func validate() throws {
+            if distributeOnDemand == nil { throw ValidationError("nothing to change: give --distribute-on-demand true|false") }
+        }
+
+        func run() async throws {
+            let reply = try await global.connection().request(SetContent(name: name, distributeOnDemand: distributeOnDemand),
+                                                              expecting: ContentDetail.self)
+            if global.json { return try Formatting.printJSON(reply) }
+            print("\(reply.content.name): distribute on demand \(reply.content.distributeOnDemand == true ? "on" : "off")")
         }
     }
 

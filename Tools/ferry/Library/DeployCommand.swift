@@ -3,6 +3,8 @@ import Foundation
 import Messages
 import ServiceKit
 
+extension SlowNetworkBehavior: ExpressibleByArgument {}
+
 struct DeployCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deploy", abstract: "Deploy a content's current version to a collection of agents.")
@@ -13,6 +15,10 @@ struct DeployCommand: AsyncParsableCommand {
     @Flag(help: "Only download into the agents' caches; run nothing (SPEC S7).") var cacheOnly = false
     @Option(help: "When the command runs: an ISO 8601 time (2026-12-01T22:00:00Z) or from now (+90s, +15m, +2h). Content downloads at once.")
     var deadline: String?
+    @Flag(help: "Agents may use fallback DPs (those with allow-fallback) when no preferred DP has the content.")
+    var allowFallback = false
+    @Option(help: "On a slow link (a slow boundary-group DP, or any fallback DP): download or do-not-download.")
+    var slowNetwork: SlowNetworkBehavior = .download
 
     func validate() throws {
         if cacheOnly && run != nil { throw ValidationError("--cache-only runs nothing: leave out --run") }
@@ -35,13 +41,15 @@ struct DeployCommand: AsyncParsableCommand {
 
     func run() async throws {
         let reply = try await global.connection().request(
-            Deploy(content: name, collection: collection, command: run, cacheOnly: cacheOnly, deadline: deadline.flatMap(Self.parse)),
+            Deploy(content: name, collection: collection, command: run, cacheOnly: cacheOnly, deadline: deadline.flatMap(Self.parse),
+                   allowFallback: allowFallback, slowNetwork: slowNetwork),
             expecting: DeploymentReply.self)
         if global.json { return try Formatting.printJSON(reply) }
         let deployment = reply.deployment
         print("deployed \(deployment.content) (\(deployment.versionID.prefix(16))…) to \(deployment.collection) as \(deployment.id)"
               + (deployment.cacheOnly ? ", cache only" : deployment.command.map { ", then run: \($0)" } ?? "")
             + (deployment.deadline.map { " at \($0.formatted(date: .abbreviated, time: .standard))" } ?? ""))
+        print("  fallback DPs \(deployment.allowFallback ? "allowed" : "not allowed"); on slow links: \(deployment.slowNetwork.rawValue)")
         print("follow it with: ferry deployment status \(deployment.content) --wait")
     }
 }
@@ -152,7 +160,7 @@ struct AgentCommand: AsyncParsableCommand {
 
 struct CollectionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "collection", abstract: "Collections of agents that deployments target.", subcommands: [List.self, Create.self])
+        commandName: "collection", abstract: "Collections of agents that deployments target.", subcommands: [List.self, Create.self, Associate.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List collections (\"All Systems\" always exists and holds every agent).")
@@ -179,6 +187,21 @@ struct CollectionCommand: AsyncParsableCommand {
             let request = CreateCollection(collection: CollectionDefinition(name: name, agents: agent, subnets: subnet))
             let reply = try await global.connection().request(request, expecting: CollectionList.self)
             try CollectionCommand.show(reply, json: global.json)
+        }
+    }
+
+    struct Associate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Associate a collection with a DP group.",
+            discussion: "Later distributions to the collection reach the group; content already distributed to the collection moves only when distributed again.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The collection.") var name: String
+        @Option(name: .customLong("dp-group"), help: "The DP group.") var group: String
+
+        func run() async throws {
+            let reply = try await global.connection().request(AssociateCollection(collection: name, distributionPointGroup: group),
+                                                              expecting: DistributionPointGroupsReply.self)
+            try DistributionPointGroupCommand.show(reply, json: global.json)
         }
     }
 

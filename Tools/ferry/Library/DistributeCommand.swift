@@ -5,7 +5,7 @@ import Messages
 
 struct DistributionPointCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "dp", abstract: "Distribution points.", subcommands: [List.self])
+        commandName: "dp", abstract: "Distribution points.", subcommands: [List.self, Set.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the site's distribution points.")
@@ -14,8 +14,9 @@ struct DistributionPointCommand: AsyncParsableCommand {
         func run() async throws {
             let reply = try await global.connection().request(ListDistributionPoints(), expecting: DistributionPointList.self)
             if global.json { return try Formatting.printJSON(reply) }
-            print(Formatting.table(["NAME", "INSTALLED", "PENDING", "UNIQUE CLIENTS", "HTTP", "BUS"], reply.points.map {
-                [$0.name, "\($0.installedVersions)", "\($0.pendingVersions)",
+            print(Formatting.table(["NAME", "INSTALLED", "PENDING", "FALLBACK", "GROUPS", "UNIQUE CLIENTS", "HTTP", "BUS"], reply.points.map {
+                [$0.name, "\($0.installedVersions)", "\($0.pendingVersions)", $0.allowFallback == true ? "allowed" : "no",
+                 ($0.groups ?? []).isEmpty ? "-" : ($0.groups ?? []).joined(separator: ", "),
                  $0.usage.map { usage in
                      "\(usage.uniqueClients)" + (usage.contents.isEmpty ? "" : " (" + usage.contents.map { "\($0.content): \($0.uniqueClients)" }.joined(separator: ", ") + ")")
                  } ?? "? (no answer)",
@@ -25,26 +26,81 @@ struct DistributionPointCommand: AsyncParsableCommand {
     }
 }
 
-struct DistributeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "distribute", abstract: "Send a content's current version to distribution points.")
-    @OptionGroup var global: GlobalOptions
-    @Argument(help: "The content's name.") var name: String
-    @Option(name: .customLong("dp"), help: "A distribution point (repeat for several).") var distributionPoints: [String] = []
+extension DistributionPointCommand {
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change a distribution point's properties.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The distribution point.") var name: String
+        @Option(help: "Clients outside its boundary groups may use it as a (slow) fallback source: true or false.")
+        var allowFallback: Bool?
+
+        func validate() throws {
+            if allowFallback == nil { throw ValidationError("nothing to change: give --allow-fallback true|false") }
+        }
+
+        func run() async throws {
+            let reply = try await global.connection().request(SetDistributionPoint(name: name, allowFallback: allowFallback),
+                                                              expecting: DistributionPointList.self)
+            if global.json { return try Formatting.printJSON(reply) }
+            if let point = reply.points.first(where: { $0.name == name }) {
+                print("\(point.name): fallback \(point.allowFallback == true ? "allowed" : "not allowed")")
+            }
+        }
+    }
+}
+
+/// The targets `distribute` and `redistribute` share.
+struct DistributionTargets: ParsableArguments {
+    @Option(name: .customLong("dp"), help: "A distribution point (repeatable).") var distributionPoints: [String] = []
+    @Option(name: .customLong("dp-group"), help: "A DP group: its DPs now and those added later (repeatable).") var groups: [String] = []
+    @Option(help: "A collection: the DP groups associated with it (repeatable).") var collection: [String] = []
 
     func validate() throws {
-        if distributionPoints.isEmpty { throw ValidationError("name at least one distribution point with --dp") }
+        if distributionPoints.isEmpty && groups.isEmpty && collection.isEmpty {
+            throw ValidationError("name at least one target: --dp DP, --dp-group GROUP or --collection COLLECTION")
+        }
     }
 
+    func request(_ name: String, redistribute: Bool) -> Distribute {
+        Distribute(name: name, distributionPoints: distributionPoints, redistribute: redistribute,
+                   distributionPointGroups: groups, collections: collection)
+    }
+}
+
+struct DistributeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "distribute", abstract: "Send a content's current version to DPs, DP groups or collections.",
+        discussion: "DPs that already hold the version or are receiving it are left alone; a DP reached several ways receives it once.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The content's name.") var name: String
+    @OptionGroup var targets: DistributionTargets
+
     func run() async throws {
-        let reply = try await global.connection().request(
-            Distribute(name: name, distributionPoints: distributionPoints, redistribute: false), expecting: DistributeAccepted.self)
-        if global.json { return try Formatting.printJSON(reply) }
+        let reply = try await global.connection().request(targets.request(name, redistribute: false), expecting: DistributeAccepted.self)
+        try Self.show(reply, json: global.json)
+    }
+
+    static func show(_ reply: DistributeAccepted, json: Bool) throws {
+        if json { return try Formatting.printJSON(reply) }
         print("\(reply.name) version \(reply.version) (\(reply.versionID.prefix(16))…)")
         if !reply.queued.isEmpty { print("  queued for: \(reply.queued.joined(separator: ", "))") }
         if !reply.alreadyInstalled.isEmpty { print("  already installed on: \(reply.alreadyInstalled.joined(separator: ", "))") }
         if !reply.alreadyInProgress.isEmpty { print("  already on its way to: \(reply.alreadyInProgress.joined(separator: ", "))") }
         print("follow it with: ferry status \(reply.name) --wait")
+    }
+}
+
+struct RedistributeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "redistribute", abstract: "Copy a content's current version again, every chunk, even where a DP has it (SPEC C5).",
+        discussion: "The DP verifies every chunk and the whole version again; use it after a DP's store was damaged or restored.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The content's name.") var name: String
+    @OptionGroup var targets: DistributionTargets
+
+    func run() async throws {
+        let reply = try await global.connection().request(targets.request(name, redistribute: true), expecting: DistributeAccepted.self)
+        try DistributeCommand.show(reply, json: global.json)
     }
 }
 
@@ -82,7 +138,7 @@ struct StatusCommand: AsyncParsableCommand {
             let failed = current.filter { $0.state == .failed }
             let done = !reply.targets.isEmpty && reply.targets.allSatisfy { $0.versionID == reply.versionID && $0.state == .installed }
             if wait && current.isEmpty {
-                FileHandle.standardError.write(Data("ferry: \(name) version \(reply.version) is not being distributed to any DP; run 'ferry distribute \(name) --dp DP'\n".utf8))
+                FileHandle.standardError.write(Data("ferry: \(name) version \(reply.version) is not being distributed to any DP; run 'ferry distribute \(name) --dp DP' (or --dp-group, --collection)\n".utf8))
                 throw ExitCode(1)
             }
             if !wait || done || !failed.isEmpty || Date() > deadline {
@@ -115,10 +171,10 @@ struct StatusCommand: AsyncParsableCommand {
     private func render(_ reply: DistributionStatusReply) -> String {
         let header = "\(reply.name) version \(reply.version) (\(reply.versionID.prefix(16))…)"
         guard !reply.targets.isEmpty else { return header + "\n  not distributed to any DP yet" }
-        return header + "\n" + Formatting.table(["DP", "VERSION", "STATE", "ATTEMPTS", "UPDATED"], reply.targets.map {
+        return header + "\n" + Formatting.table(["DP", "VERSION", "STATE", "ATTEMPTS", "UPDATED", "WHY"], reply.targets.map {
             [$0.distributionPoint, $0.versionID == reply.versionID ? "\($0.version)" : "\($0.version) (old)",
              Formatting.targetState($0) + ($0.state == .inProgress ? ($0.reason.map { " — \($0)" } ?? "") : ""),
-             "\($0.attempts)", $0.updatedAt.formatted(date: .omitted, time: .standard)]
+             "\($0.attempts)", $0.updatedAt.formatted(date: .omitted, time: .standard), $0.origin ?? "-"]
         })
     }
 }

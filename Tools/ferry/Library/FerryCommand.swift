@@ -7,7 +7,8 @@ public struct FerryCommand: AsyncParsableCommand {
         abstract: "Administer a Ferry content distribution site.",
         subcommands: [
             ClusterCommand.self, ContentCommand.self, DistributionPointCommand.self,
-            DistributeCommand.self, StatusCommand.self, BoundaryGroupCommand.self, LocateCommand.self, DeployCommand.self, DeploymentCommand.self, AgentCommand.self, CollectionCommand.self,
+            DistributionPointGroupCommand.self, DistributeCommand.self, RedistributeCommand.self, StatusCommand.self,
+            BoundaryGroupCommand.self, LocateCommand.self, DeployCommand.self, DeploymentCommand.self, AgentCommand.self, CollectionCommand.self,
             SchemaCommand.self, ReplayCommand.self,
         ])
 

@@ -1,0 +1,115 @@
+import Bus
+import Foundation
+import GRDB
+import Logging
+import Messages
+import ServiceKit
+import Store
+
+/// Content location for agents (SPEC M1–M4, C8) and its explanation for administrators.
+///
+/// A location request that finds none of the client's preferred DPs holding a content
+/// distributed on demand asks the site, through the outbox, to send it to all of them,
+/// once per version and DP however many clients ask. An explanation computes the same
+/// answer and decision but changes nothing.
+struct LocationService: Sendable {
+    static let distributionManagerPeer = "distribution-manager"
+
+    let database: ServiceDatabase
+    let node: String
+    let signer: SiteTokenSigner?
+    let tokenLifetime: TimeInterval
+    /// False when no distribution manager is configured: nothing to trigger.
+    let relays: Bool
+    let logger: Logger
+    let pump: OutboxPump
+
+    func register(on dispatcher: inout BusDispatcher) {
+        dispatcher.on(ContentLocationQuery.self) { query, _ in try await locate(query) }
+        dispatcher.on(LocationExplainQuery.self) { query, _ in try await explain(query) }
+    }
+
+    func locate(_ query: ContentLocationQuery) async throws -> ContentLocationReply {
+        let analysis = try ContentLocator(snapshot: try await snapshot()).locate(query)
+        let onDemand = relays ? analysis.onDemandTargets : []
+        if !onDemand.isEmpty {
+            let requested = try await database.write { [node] db -> [String] in
+                let already = Set(try String.fetchAll(db, sql: "SELECT distributionPoint FROM onDemandTrigger WHERE versionID = ?",
+                                                      arguments: [analysis.versionID]))
+                let new = onDemand.filter { !already.contains($0) }
+                guard !new.isEmpty else { return [] }
+                for point in new {
+                    try db.execute(sql: "INSERT INTO onDemandTrigger (versionID, distributionPoint, clientAddress, requestedAt) VALUES (?, ?, ?, ?)",
+                                   arguments: [analysis.versionID, point, query.clientAddress, Date().timeIntervalSince1970])
+                }
+                try Outbox.enqueue(db, OnDemandDistribution(content: query.content, versionID: analysis.versionID, distributionPoints: new,
+                                                            clientAddress: query.clientAddress),
+                                   to: Self.distributionManagerPeer, sender: node)
+                return new
+            }
+            if !requested.isEmpty {
+                pump.wake()
+                logger.info("asked the site for on-demand distribution", metadata: [
+                    "content": "\(query.content)", "client": "\(query.clientAddress)", "dps": "\(requested.joined(separator: ","))"])
+            }
+        }
+        var token: String?
+        var expiresAt: Date?
+        if let signer, !analysis.points.isEmpty {
+            let expiry = Date().addingTimeInterval(tokenLifetime)
+            token = try signer.sign(SiteTokenClaims(scope: "download", subject: query.clientAddress, versionID: analysis.versionID, expiresAt: expiry))
+            expiresAt = expiry
+        }
+        logger.info("content location", metadata: [
+            "content": "\(query.content)", "client": "\(query.clientAddress)", "fallback": "\(query.allowFallback)",
+            "answer": "\(analysis.points.isEmpty ? "content not available" : analysis.points.map(\.name).joined(separator: ","))",
+            "on-demand": "\(onDemand.joined(separator: ","))"])
+        return ContentLocationReply(content: query.content, versionID: analysis.versionID, distributionPoints: analysis.points,
+                                    downloadToken: token, tokenExpiresAt: expiresAt, onDemandDistribution: onDemand)
+    }
+
+    func explain(_ query: LocationExplainQuery) async throws -> LocationExplanation {
+        let snapshot = try await snapshot()
+        var address = query.clientAddress
+        var deployment: DeploymentPolicy?
+        if let agent = query.agent {
+            let found = try await database.read { db in try String.fetchOne(db, sql: "SELECT address FROM agent WHERE name = ?", arguments: [agent]) }
+            guard let agentAddress = found else {
+                throw WireError(code: .notFound, message: "agent '\(agent)' has not registered with the management point")
+            }
+            address = agentAddress
+            let numeric = AddressRange.parse(agentAddress) ?? 0
+            deployment = snapshot.deployments.first { policy in
+                policy.content == query.content
+                    && AgentInventory.isMember(agent: agent, address: numeric, of: policy.collection, in: snapshot.collections)
+            }
+        }
+        guard let address else {
+            throw WireError(code: .invalidArgument, message: "name an agent or a client address")
+        }
+        let allowFallback = deployment?.allowFallback ?? query.allowFallback ?? false
+        let slowNetwork = deployment?.slowNetwork ?? query.slowNetwork ?? .download
+        let analysis = try ContentLocator(snapshot: snapshot)
+            .analyze(content: query.content, versionID: deployment?.versionID, clientAddress: address, allowFallback: allowFallback)
+        let onDemand = relays ? analysis.onDemandTargets : []
+        let already = try await database.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT distributionPoint FROM onDemandTrigger WHERE versionID = ?", arguments: [analysis.versionID]))
+        }
+        let reply = ContentLocationReply(content: query.content, versionID: analysis.versionID, distributionPoints: analysis.points,
+                                         downloadToken: nil, tokenExpiresAt: nil, onDemandDistribution: onDemand)
+        return LocationExplanation(
+            content: query.content, versionID: analysis.versionID, clientAddress: address, agent: query.agent, deploymentID: deployment?.id,
+            allowFallback: allowFallback, slowNetwork: slowNetwork, distributeOnDemand: analysis.content.distributeOnDemand,
+            candidates: analysis.candidates, answer: analysis.points, onDemandDistribution: onDemand,
+            onDemandAlreadyRequested: onDemand.filter(already.contains),
+            decision: LocationDecision.decide(reply, allowFallback: allowFallback, slowNetwork: slowNetwork))
+    }
+
+    private func snapshot() async throws -> SiteSnapshot {
+        let stored = try await database.read { db in try Data.fetchOne(db, sql: "SELECT snapshot FROM siteSnapshot WHERE id = 1") }
+        guard let stored else {
+            throw WireError(code: .unavailable, message: "the management point has not received the site's configuration yet")
+        }
+        return try EnvelopeCodec.value(SiteSnapshot.self, from: stored)
+    }
+}
