@@ -87,8 +87,11 @@ public struct AgentDeploymentState: Codable, Sendable, Equatable {
     /// Why it failed, or when it retries.
     public var detail: String?
     public var updatedAt: Date
+    /// The DP list of the content location answer the agent acted on, in order.
+    public var answer: [LocatedDistributionPoint]?
     public init(agent: String, deploymentID: String, state: String, bytesDone: Int64, bytesTotal: Int64, source: String?,
-                exitCode: Int32?, detail: String?, updatedAt: Date) {
+                exitCode: Int32?, detail: String?, updatedAt: Date, answer: [LocatedDistributionPoint]? = nil) {
+        self.answer = answer
         self.agent = agent
         self.deploymentID = deploymentID
         self.state = state

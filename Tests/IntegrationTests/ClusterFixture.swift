@@ -220,6 +220,7 @@ struct StatusJSON: Decodable {
         var bytesDone: Int64
         var attempts: Int
         var reason: String?
+        var origin: String?
     }
     var name: String
     var versionID: String

@@ -17,6 +17,7 @@ struct DeploymentJSON: Decodable {
         var source: String?
         var exitCode: Int32?
         var detail: String?
+        var answer: [LocationJSON.Point]?
     }
     var deployment: Deployment
     var agents: [Agent]

@@ -114,7 +114,8 @@ final class AgentWorker: Service, Sendable {
             let next = Date().addingTimeInterval(retryInterval)
             log.info("content not available", metadata: ["reason": "\(decision.reason)", "retry-at": "\(next)"])
             await finish(deployment, state: "content-not-available",
-                         detail: "\(decision.reason); next try at \(next.formatted(date: .omitted, time: .standard))", retry: true)
+                         detail: "\(decision.reason); next try at \(next.formatted(date: .omitted, time: .standard))", retry: true,
+                         answer: location.distributionPoints)
             return
         }
         var failures: [String] = []
@@ -132,25 +133,26 @@ final class AgentWorker: Service, Sendable {
                     try FileManager.default.createDirectory(at: folder.deletingLastPathComponent(), withIntermediateDirectories: true)
                     try FileManager.default.moveItem(at: staging, to: folder)
                 }
-                await complete(deployment, folder: folder, source: point.name, total: result.manifest.totalSize)
+                await complete(deployment, folder: folder, source: point.name, total: result.manifest.totalSize, answer: location.distributionPoints)
                 return
             } catch {
                 log.warning("download failed; trying the next DP", metadata: ["dp": "\(point.name)", "error": "\(error)"])
                 failures.append("\(point.name): \(error)")
             }
         }
-        await finish(deployment, state: "failed", detail: "every DP failed (\(failures.joined(separator: "; "))); will try again", retry: true)
+        await finish(deployment, state: "failed", detail: "every DP failed (\(failures.joined(separator: "; "))); will try again", retry: true,
+                     answer: location.distributionPoints)
     }
 
-    private func complete(_ deployment: DeploymentPolicy, folder: URL, source: String, total: Int64) async {
+    private func complete(_ deployment: DeploymentPolicy, folder: URL, source: String, total: Int64, answer: [LocatedDistributionPoint]) async {
         guard let command = deployment.command, !deployment.cacheOnly else {
-            await finish(deployment, state: "cached", detail: "in \(folder.path)", retry: false, source: source, total: total)
+            await finish(deployment, state: "cached", detail: "in \(folder.path)", retry: false, source: source, total: total, answer: answer)
             return
         }
         if let deadline = deployment.deadline, deadline > Date() {
             // Content is ready before the deadline; the command waits for it.
             await finish(deployment, state: "waiting-deadline", detail: "cached; runs at \(deadline.formatted(date: .abbreviated, time: .standard))",
-                         retry: false, source: source, total: total, nextAttempt: deadline.timeIntervalSince1970)
+                         retry: false, source: source, total: total, nextAttempt: deadline.timeIntervalSince1970, answer: answer)
             return
         }
         // Record the start before running, so a crash during the command never runs it twice.
@@ -166,7 +168,7 @@ final class AgentWorker: Service, Sendable {
         let exitCode = Self.run(command, in: folder)
         logger.with(deployment: deployment).info("command finished", metadata: ["exit-code": "\(exitCode)"])
         await finish(deployment, state: exitCode == 0 ? "installed" : "failed", detail: "command exited \(exitCode)", retry: false,
-                     source: source, total: total, exitCode: exitCode)
+                     source: source, total: total, exitCode: exitCode, answer: answer)
     }
 
     static func run(_ command: String, in folder: URL) -> Int32 {
@@ -185,13 +187,13 @@ final class AgentWorker: Service, Sendable {
     }
 
     private func finish(_ deployment: DeploymentPolicy, state: String, detail: String, retry: Bool, source: String? = nil,
-                        total: Int64 = 0, exitCode: Int32? = nil, nextAttempt: Double? = nil) async {
+                        total: Int64 = 0, exitCode: Int32? = nil, nextAttempt: Double? = nil, answer: [LocatedDistributionPoint]? = nil) async {
         let next = nextAttempt ?? (retry ? Date().timeIntervalSince1970 + retryInterval : Double.infinity)
         do {
             try await database.write { [self] db in
                 try record(db, id: deployment.id, content: deployment.content, versionID: deployment.versionID,
                            state: state == "failed" && !retry ? "failed-final" : state, detail: detail, exitCode: exitCode,
-                           nextAttempt: next, reportState: state, source: source, total: total)
+                           nextAttempt: next, reportState: state, source: source, total: total, answer: answer)
             }
             pump.wake()
         } catch {
@@ -202,7 +204,7 @@ final class AgentWorker: Service, Sendable {
     /// Writes the local state and, in the same transaction, the report to the MP.
     private func record(_ db: Database, id: String, content: String, versionID: String, state: String, detail: String?,
                         exitCode: Int32?, nextAttempt: Double, report: Bool = true, reportState: String? = nil,
-                        source: String? = nil, total: Int64 = 0) throws {
+                        source: String? = nil, total: Int64 = 0, answer: [LocatedDistributionPoint]? = nil) throws {
         let now = Date()
         try db.execute(sql: """
             INSERT OR REPLACE INTO deploymentState (id, content, versionID, state, detail, exitCode, nextAttemptAt, updatedAt)
@@ -210,7 +212,7 @@ final class AgentWorker: Service, Sendable {
             """, arguments: [id, content, versionID, state, detail, exitCode, nextAttempt.isFinite ? nextAttempt : 1e15, now.timeIntervalSince1970])
         guard report else { return }
         let status = AgentDeploymentState(agent: name, deploymentID: id, state: reportState ?? state, bytesDone: total, bytesTotal: total,
-                                          source: source, exitCode: exitCode, detail: detail, updatedAt: now)
+                                          source: source, exitCode: exitCode, detail: detail, updatedAt: now, answer: answer)
         try Outbox.enqueue(db, AgentStatusReport(status: status), to: Self.managementPointPeer, sender: name)
     }
 

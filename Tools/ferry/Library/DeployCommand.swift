@@ -124,15 +124,22 @@ struct DeploymentCommand: AsyncParsableCommand {
         }
 
         private func render(_ reply: DeploymentReply) -> String {
-            "\(reply.deployment.id) to \(reply.deployment.collection)\n" + Formatting.table(["AGENT", "STATE", "FROM", "DETAIL"], reply.agents.map {
+            "\(reply.deployment.id) to \(reply.deployment.collection)\n" + Formatting.table(["AGENT", "STATE", "FROM", "DETAIL"], reply.agents.map { agent in
                 let state: String
-                switch $0.state {
-                case "downloading": state = "downloading \(Formatting.bytes($0.bytesDone))/\(Formatting.bytes($0.bytesTotal)) \(Formatting.percent($0.bytesDone, $0.bytesTotal))"
-                case "installed": state = "installed (exit \($0.exitCode ?? 0))"
-                default: state = $0.state
+                switch agent.state {
+                case "downloading": state = "downloading \(Formatting.bytes(agent.bytesDone))/\(Formatting.bytes(agent.bytesTotal)) \(Formatting.percent(agent.bytesDone, agent.bytesTotal))"
+                case "installed": state = "installed (exit \(agent.exitCode ?? 0))"
+                default: state = agent.state
                 }
-                return [$0.agent, state, $0.source ?? "-", $0.detail ?? ""]
+                return [agent.agent, state, Self.source(agent), agent.detail ?? ""]
             })
+        }
+
+        /// The DP it downloaded from, marked when it was a fallback DP.
+        static func source(_ agent: AgentDeploymentState) -> String {
+            guard let source = agent.source else { return "-" }
+            let located = agent.answer?.first { point in point.name == source }
+            return located.map { $0.preferred ? source : "\(source) (fallback)" } ?? source
         }
     }
 }
