@@ -104,6 +104,7 @@ let package = Package(
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPTransferTests", dependencies: ["HTTPTransfer"], swiftSettings: swiftSettings),
         .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit"], swiftSettings: swiftSettings),
+        .testTarget(name: "ManagementPointTests", dependencies: ["ManagementPoint", "Messages"], swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests",
                     dependencies: ["FerryCLI", "ServiceKit", "ContentStore", "HTTPTransfer", "Bus", "Messages", "CZeroMQ", "Yams"],
                     swiftSettings: swiftSettings),
