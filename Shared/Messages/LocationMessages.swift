@@ -30,10 +30,16 @@ public struct LocationDecision: Codable, Sendable, Equatable {
     }
 
     /// Preferred DPs come first in an answer; slow ones (every fallback DP is slow) are used
-    /// only when the deployment downloads over slow links.
-    public static func decide(_ reply: ContentLocationReply, allowFallback: Bool, slowNetwork: SlowNetworkBehavior) -> LocationDecision {
+    /// only when the deployment downloads over slow links. Without a download token (a
+    /// management point with no signing key) nothing can be downloaded.
+    public static func decide(_ reply: ContentLocationReply, allowFallback: Bool, slowNetwork: SlowNetworkBehavior,
+                              hasToken: Bool) -> LocationDecision {
         let usable = reply.distributionPoints.filter { !$0.slow || slowNetwork == .download }
         let skipped = reply.distributionPoints.filter { $0.slow && slowNetwork == .doNotDownload }
+        if !usable.isEmpty, !hasToken {
+            return LocationDecision(kind: .contentNotAvailable, distributionPoints: [],
+                                    reason: "the management point hands out no download token (it has no site signing key configured)")
+        }
         if let first = usable.first {
             let role = first.preferred ? "preferred" : "a fallback DP"
             return LocationDecision(kind: .download, distributionPoints: usable.map(\.name),

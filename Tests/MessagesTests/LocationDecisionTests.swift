@@ -16,22 +16,30 @@ struct LocationDecisionTests {
     @Test("a preferred DP is used when listed; slow DPs only when the deployment downloads on slow links")
     func slowLinks() {
         let answer = Self.reply([Self.point("dp1", preferred: true, slow: true), Self.point("dp2", preferred: false, slow: true)])
-        let download = LocationDecision.decide(answer, allowFallback: true, slowNetwork: .download)
+        let download = LocationDecision.decide(answer, allowFallback: true, slowNetwork: .download, hasToken: true)
         #expect(download.kind == .download)
         #expect(download.distributionPoints == ["dp1", "dp2"])
-        let refuse = LocationDecision.decide(answer, allowFallback: true, slowNetwork: .doNotDownload)
+        let refuse = LocationDecision.decide(answer, allowFallback: true, slowNetwork: .doNotDownload, hasToken: true)
         #expect(refuse.kind == .contentNotAvailable)
         #expect(refuse.reason.contains("dp1, dp2 hold the version, over a slow link"))
         let fastAndSlow = Self.reply([Self.point("dp1", preferred: true, slow: false), Self.point("dp2", preferred: false, slow: true)])
-        #expect(LocationDecision.decide(fastAndSlow, allowFallback: true, slowNetwork: .doNotDownload).distributionPoints == ["dp1"])
+        #expect(LocationDecision.decide(fastAndSlow, allowFallback: true, slowNetwork: .doNotDownload, hasToken: true).distributionPoints == ["dp1"])
+    }
+
+    @Test("without a download token nothing is downloaded, and the reason says why")
+    func noToken() {
+        let answer = Self.reply([Self.point("dp1", preferred: true, slow: false)])
+        let decision = LocationDecision.decide(answer, allowFallback: false, slowNetwork: .download, hasToken: false)
+        #expect(decision.kind == .contentNotAvailable)
+        #expect(decision.reason.contains("no download token"))
     }
 
     @Test("nothing usable: content not available, or waiting for an on-demand distribution")
     func nothingUsable() {
-        let none = LocationDecision.decide(Self.reply([]), allowFallback: false, slowNetwork: .download)
+        let none = LocationDecision.decide(Self.reply([]), allowFallback: false, slowNetwork: .download, hasToken: true)
         #expect(none.kind == .contentNotAvailable)
         #expect(none.reason.contains("does not allow fallback"))
-        let waiting = LocationDecision.decide(Self.reply([], onDemand: ["dp1"]), allowFallback: true, slowNetwork: .download)
+        let waiting = LocationDecision.decide(Self.reply([], onDemand: ["dp1"]), allowFallback: true, slowNetwork: .download, hasToken: true)
         #expect(waiting.kind == .waitForOnDemandDistribution)
         #expect(waiting.reason.contains("on demand to dp1"))
     }

@@ -165,8 +165,13 @@ final class ContentCatalog: Sendable {
         guard !request.distributionPoints.isEmpty || !request.distributionPointGroups.isEmpty || !request.collections.isEmpty else {
             throw WireError(code: .invalidArgument, message: "name at least one target: --dp, --dp-group or --collection")
         }
-        let (record, version) = try await content(named: request.name)
         let accepted = try await database.write { [self] db -> DistributeAccepted in
+            // Read inside the transaction: an update committing meanwhile cannot leave us
+            // queueing a version that is no longer current.
+            guard let record = try ContentRecord.fetchOne(db, key: request.name),
+                  let version = try VersionRecord.fetchOne(db, key: ["contentName": request.name, "number": record.currentVersion]) else {
+                throw WireError(code: .notFound, message: "no content named '\(request.name)'")
+            }
             var targets: [(distributionPoint: String, origin: String)] = request.distributionPoints.map { ($0, "named") }
             for group in request.distributionPointGroups {
                 try targets.append(contentsOf: assign(record.name, toGroup: group, origin: "dp group \(group)", db))
@@ -183,14 +188,12 @@ final class ContentCatalog: Sendable {
                     try targets.append(contentsOf: assign(record.name, toGroup: group, origin: "collection \(name) (dp group \(group))", db))
                 }
             }
-            guard !targets.isEmpty else {
-                throw WireError(code: .invalidArgument, message: "the DP groups named have no distribution points yet")
-            }
+            // An empty group still keeps the content: DPs added later receive it.
             return try queue(db, content: record, version: version, targets: targets, redistribute: request.redistribute)
         }
         for name in accepted.queued {
-            logger.info("queued transfer job", metadata: ["content": "\(record.name)", "version": "\(version.number)", "dp": "\(name)",
-                                                          "bytes": "\(version.totalBytes)", "redistribute": "\(request.redistribute)"])
+            logger.info("queued transfer job", metadata: ["content": "\(accepted.name)", "version": "\(accepted.version)", "dp": "\(name)",
+                                                          "redistribute": "\(request.redistribute)"])
         }
         return (accepted, accepted.queued.count)
     }

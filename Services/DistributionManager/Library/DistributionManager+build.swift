@@ -81,12 +81,13 @@ public enum DistributionManager {
             return try await catalog.set(request)
         }
         dispatcher.onCommand(OnDemandDistribution.self, database: database) { request, _, db in
-            let accepted = try catalog.applyOnDemand(request, db)
+            _ = try catalog.applyOnDemand(request, db)
+        } afterCommit: { request in
+            pump.wake()
             host.logger.info("on-demand distribution requested", metadata: [
                 "content": "\(request.content)", "version-id": "\(request.versionID)", "client": "\(request.clientAddress)",
-                "dps": "\(request.distributionPoints.joined(separator: ","))",
-                "queued": "\(accepted.map { $0.queued.joined(separator: ",") } ?? "none: not the current version")"])
-        } afterCommit: { _ in pump.wake() }
+                "dps": "\(request.distributionPoints.joined(separator: ","))"])
+        }
         dispatcher.onCommand(AgentStatusReport.self, database: database) { report, _, db in
             try deployments.apply(report, db)
         }

@@ -102,7 +102,7 @@ struct LocationService: Sendable {
             allowFallback: allowFallback, slowNetwork: slowNetwork, distributeOnDemand: analysis.content.distributeOnDemand,
             candidates: analysis.candidates, answer: analysis.points, onDemandDistribution: onDemand,
             onDemandAlreadyRequested: onDemand.filter(already.contains),
-            decision: LocationDecision.decide(reply, allowFallback: allowFallback, slowNetwork: slowNetwork))
+            decision: LocationDecision.decide(reply, allowFallback: allowFallback, slowNetwork: slowNetwork, hasToken: signer != nil))
     }
 
     private func snapshot() async throws -> SiteSnapshot {

@@ -109,7 +109,8 @@ final class AgentWorker: Service, Sendable {
             return
         }
         // The same rule `ferry locate --agent` explains with.
-        let decision = LocationDecision.decide(location, allowFallback: deployment.allowFallback, slowNetwork: deployment.slowNetwork)
+        let decision = LocationDecision.decide(location, allowFallback: deployment.allowFallback, slowNetwork: deployment.slowNetwork,
+                                               hasToken: location.downloadToken != nil)
         guard decision.kind == .download, let token = location.downloadToken else {
             let next = Date().addingTimeInterval(retryInterval)
             log.info("content not available", metadata: ["reason": "\(decision.reason)", "retry-at": "\(next)"])
