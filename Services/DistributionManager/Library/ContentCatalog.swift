@@ -219,10 +219,7 @@ final class ContentCatalog: Sendable {
         var inProgress: [String] = []
         var seen = Set<String>()
         for (name, origin) in targets where seen.insert(name).inserted {
-            guard let point = try DistributionPointRecord.fetchOne(db, key: name) else {
-                let known = try DistributionPointRecord.order(Column("name")).fetchAll(db).map(\.name)
-                throw WireError(code: .notFound, message: "no distribution point named '\(name)' (known: \(known.joined(separator: ", ")))")
-            }
+            let point = try DistributionPointRecord.require(name, db)
             let existing = try TargetRecord.fetchOne(db, key: ["contentName": record.name, "distributionPoint": name])
             if let existing, existing.versionID == version.versionID, !redistribute {
                 switch DistributionState(rawValue: existing.state) {

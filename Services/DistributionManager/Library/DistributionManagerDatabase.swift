@@ -193,6 +193,15 @@ struct DistributionPointRecord: Codable, FetchableRecord, PersistableRecord {
     var allowFallback: Bool
 }
 
+extension DistributionPointRecord {
+    /// The named DP, or a not-found error that lists the known ones.
+    static func require(_ name: String, _ db: Database) throws -> DistributionPointRecord {
+        if let point = try fetchOne(db, key: name) { return point }
+        let known = try order(Column("name")).fetchAll(db).map(\.name)
+        throw WireError(code: .notFound, message: "no distribution point named '\(name)' (known: \(known.joined(separator: ", ")))")
+    }
+}
+
 struct TargetRecord: Codable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "distributionTarget"
     var contentName: String

@@ -22,7 +22,7 @@ struct DistributionPointGroups: Sendable {
             }
             try db.execute(sql: "INSERT INTO distributionPointGroup (name, createdAt) VALUES (?, ?)", arguments: [name, Date().timeIntervalSince1970])
             for point in request.distributionPoints {
-                try Self.requireDistributionPoint(point, db)
+                _ = try DistributionPointRecord.require(point, db)
                 try db.execute(sql: "INSERT OR IGNORE INTO distributionPointGroupMember (groupName, distributionPoint) VALUES (?, ?)",
                                arguments: [name, point])
             }
@@ -34,7 +34,7 @@ struct DistributionPointGroups: Sendable {
     func add(_ request: AddDistributionPointGroupMember) async throws -> DistributionPointGroupsReply {
         let queued = try await database.write { [catalog] db -> [String] in
             try Self.requireGroup(request.group, db)
-            try Self.requireDistributionPoint(request.distributionPoint, db)
+            _ = try DistributionPointRecord.require(request.distributionPoint, db)
             try db.execute(sql: "INSERT OR IGNORE INTO distributionPointGroupMember (groupName, distributionPoint) VALUES (?, ?)",
                            arguments: [request.group, request.distributionPoint])
             var queued: [String] = []
@@ -96,13 +96,6 @@ struct DistributionPointGroups: Sendable {
         guard try Row.fetchOne(db, sql: "SELECT name FROM distributionPointGroup WHERE name = ?", arguments: [name]) != nil else {
             let known = try String.fetchAll(db, sql: "SELECT name FROM distributionPointGroup ORDER BY name")
             throw WireError(code: .notFound, message: "no DP group named '\(name)'" + (known.isEmpty ? "" : " (known: \(known.joined(separator: ", ")))"))
-        }
-    }
-
-    static func requireDistributionPoint(_ name: String, _ db: Database) throws {
-        guard try DistributionPointRecord.exists(db, key: name) else {
-            let known = try DistributionPointRecord.order(Column("name")).fetchAll(db).map(\.name)
-            throw WireError(code: .notFound, message: "no distribution point named '\(name)' (known: \(known.joined(separator: ", ")))")
         }
     }
 }

@@ -43,9 +43,7 @@ struct SiteTopology: Sendable {
             guard try BoundaryGroupRecord.exists(db, key: request.group) else {
                 throw WireError(code: .notFound, message: "no boundary group named '\(request.group)'")
             }
-            guard try DistributionPointRecord.exists(db, key: request.member.distributionPoint) else {
-                throw WireError(code: .notFound, message: "no distribution point named '\(request.member.distributionPoint)'")
-            }
+            _ = try DistributionPointRecord.require(request.member.distributionPoint, db)
             try BoundaryMemberRecord(groupName: request.group, distributionPoint: request.member.distributionPoint,
                                      slow: request.member.slow).save(db)
             try enqueueSnapshot(db)
@@ -56,10 +54,7 @@ struct SiteTopology: Sendable {
     /// Changes a DP's properties; the MP learns them with the next snapshot.
     func setDistributionPoint(_ request: SetDistributionPoint) async throws {
         try await database.write { db in
-            guard var point = try DistributionPointRecord.fetchOne(db, key: request.name) else {
-                let known = try DistributionPointRecord.order(Column("name")).fetchAll(db).map(\.name)
-                throw WireError(code: .notFound, message: "no distribution point named '\(request.name)' (known: \(known.joined(separator: ", ")))")
-            }
+            var point = try DistributionPointRecord.require(request.name, db)
             if let allowFallback = request.allowFallback { point.allowFallback = allowFallback }
             try point.update(db)
             try enqueueSnapshot(db)
