@@ -35,6 +35,8 @@ let package = Package(
                        providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CCurl", path: "Shared/CCurl", pkgConfig: "libcurl",
                        providers: [.apt(["libcurl4-openssl-dev"])]),
+        // NRL NORM (RFC 5740), no pkg-config file: the module links -lnorm.
+        .systemLibrary(name: "CNorm", path: "Shared/CNorm", providers: [.apt(["libnorm-dev"])]),
 
         // Shared libraries.
         .target(name: "Messages", path: "Shared/Messages", swiftSettings: swiftSettings),
@@ -49,6 +51,7 @@ let package = Package(
         .target(name: "ContentStore",
                 dependencies: [.product(name: "Crypto", package: "swift-crypto")],
                 path: "Shared/ContentStore", swiftSettings: swiftSettings),
+        .target(name: "Multicast", dependencies: ["CNorm"], path: "Shared/Multicast", swiftSettings: swiftSettings),
         .target(name: "HTTPTransfer", dependencies: ["CCurl"],
                 path: "Shared/HTTPTransfer", swiftSettings: swiftSettings),
         .target(name: "ServiceKit",
@@ -84,7 +87,7 @@ let package = Package(
                           path: "Services/PullDP/Main", swiftSettings: swiftSettings),
 
         .target(name: "MulticastAgent",
-                dependencies: ["ServiceKit", "ContentStore", "HTTPTransfer"],
+                dependencies: ["Multicast", "ServiceKit", "ContentStore", "HTTPTransfer"],
                 path: "Services/MulticastAgent/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "MulticastAgentMain", dependencies: ["MulticastAgent"],
                           path: "Services/MulticastAgent/Main", swiftSettings: swiftSettings),

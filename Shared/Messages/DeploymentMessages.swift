@@ -26,8 +26,15 @@ public struct Deploy: Message {
     public var allowFallback: Bool
     /// Whether to download from DPs behind a slow link (every fallback DP is slow).
     public var slowNetwork: SlowNetworkBehavior
+    /// Overrides the agents' multicast setting for this deployment (SPEC S6); nil keeps it.
+    public var multicast: Bool?
+    /// Overrides the agents' multicast start delay (seconds); nil keeps it.
+    public var multicastDelaySeconds: Double?
     public init(content: String, collection: String, command: String?, cacheOnly: Bool, deadline: Date? = nil,
-                allowFallback: Bool = false, slowNetwork: SlowNetworkBehavior = .download) {
+                allowFallback: Bool = false, slowNetwork: SlowNetworkBehavior = .download,
+                multicast: Bool? = nil, multicastDelaySeconds: Double? = nil) {
+        self.multicast = multicast
+        self.multicastDelaySeconds = multicastDelaySeconds
         self.deadline = deadline
         self.allowFallback = allowFallback
         self.slowNetwork = slowNetwork
@@ -56,8 +63,15 @@ public struct DeploymentPolicy: Codable, Sendable, Equatable {
     public var allowFallback: Bool
     /// Whether slow DPs may be used (SPEC M2).
     public var slowNetwork: SlowNetworkBehavior
+    /// The deployment's multicast override (SPEC S6); nil: the agent's own setting.
+    public var multicast: Bool?
+    /// The deployment's start-delay override in seconds; nil: the agent's own setting.
+    public var multicastDelaySeconds: Double?
     public init(id: String, content: String, versionID: String, collection: String, command: String?, cacheOnly: Bool,
-                deadline: Date? = nil, allowFallback: Bool = false, slowNetwork: SlowNetworkBehavior = .download) {
+                deadline: Date? = nil, allowFallback: Bool = false, slowNetwork: SlowNetworkBehavior = .download,
+                multicast: Bool? = nil, multicastDelaySeconds: Double? = nil) {
+        self.multicast = multicast
+        self.multicastDelaySeconds = multicastDelaySeconds
         self.deadline = deadline
         self.allowFallback = allowFallback
         self.slowNetwork = slowNetwork
@@ -89,6 +103,14 @@ public struct AgentDeploymentState: Codable, Sendable, Equatable {
     public var updatedAt: Date
     /// The DP list of the content location answer the agent acted on, in order.
     public var answer: [LocatedDistributionPoint]?
+    /// Whether the agent was its subnet's representative for this version (SPEC S2).
+    public var representative: Bool?
+    /// Bytes of verified chunks it kept from the subnet's multicast.
+    public var bytesFromMulticast: Int64?
+    /// Bytes it fetched from peers' caches in its subnet (SPEC S4, M6).
+    public var bytesFromPeers: Int64?
+    /// Bytes it fetched from a DP.
+    public var bytesFromDistributionPoint: Int64?
     public init(agent: String, deploymentID: String, state: String, bytesDone: Int64, bytesTotal: Int64, source: String?,
                 exitCode: Int32?, detail: String?, updatedAt: Date, answer: [LocatedDistributionPoint]? = nil) {
         self.answer = answer
@@ -256,7 +278,9 @@ extension Deploy {
                   cacheOnly: try container.decode(Bool.self, forKey: .cacheOnly),
                   deadline: try container.decodeIfPresent(Date.self, forKey: .deadline),
                   allowFallback: try container.decodeIfPresent(Bool.self, forKey: .allowFallback) ?? false,
-                  slowNetwork: try container.decodeIfPresent(SlowNetworkBehavior.self, forKey: .slowNetwork) ?? .download)
+                  slowNetwork: try container.decodeIfPresent(SlowNetworkBehavior.self, forKey: .slowNetwork) ?? .download,
+                  multicast: try container.decodeIfPresent(Bool.self, forKey: .multicast),
+                  multicastDelaySeconds: try container.decodeIfPresent(Double.self, forKey: .multicastDelaySeconds))
     }
 }
 
@@ -271,6 +295,8 @@ extension DeploymentPolicy {
                   cacheOnly: try container.decode(Bool.self, forKey: .cacheOnly),
                   deadline: try container.decodeIfPresent(Date.self, forKey: .deadline),
                   allowFallback: try container.decodeIfPresent(Bool.self, forKey: .allowFallback) ?? false,
-                  slowNetwork: try container.decodeIfPresent(SlowNetworkBehavior.self, forKey: .slowNetwork) ?? .download)
+                  slowNetwork: try container.decodeIfPresent(SlowNetworkBehavior.self, forKey: .slowNetwork) ?? .download,
+                  multicast: try container.decodeIfPresent(Bool.self, forKey: .multicast),
+                  multicastDelaySeconds: try container.decodeIfPresent(Double.self, forKey: .multicastDelaySeconds))
     }
 }

@@ -20,6 +20,9 @@ struct Deployments: Sendable {
         if request.deadline != nil, request.command == nil {
             throw WireError(code: .invalidArgument, message: "a deadline says when the command runs: give --run too")
         }
+        if let delay = request.multicastDelaySeconds, !(delay.isFinite && delay >= 0 && delay <= 86_400) {
+            throw WireError(code: .invalidArgument, message: "the multicast start delay must be between 0 and 86400 seconds")
+        }
         if request.cacheOnly, request.command != nil {
             throw WireError(code: .invalidArgument, message: "--cache-only runs nothing: leave out --run")
         }
@@ -31,14 +34,15 @@ struct Deployments: Sendable {
             let collection = try Self.collectionName(request.collection, db)
             let policy = DeploymentPolicy(id: "\(content.name)-v\(version.number)", content: content.name, versionID: version.versionID,
                                           collection: collection, command: request.command, cacheOnly: request.cacheOnly,
-                                          deadline: request.deadline, allowFallback: request.allowFallback, slowNetwork: request.slowNetwork)
+                                          deadline: request.deadline, allowFallback: request.allowFallback, slowNetwork: request.slowNetwork,
+                                          multicast: request.multicast, multicastDelaySeconds: request.multicastDelaySeconds)
             try db.execute(sql: """
                 INSERT OR REPLACE INTO deployment (id, content, versionID, collection, command, cacheOnly, createdAt, deadline,
-                                                   allowFallback, slowNetwork)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                                   allowFallback, slowNetwork, multicast, multicastDelaySeconds)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [policy.id, policy.content, policy.versionID, policy.collection, policy.command, policy.cacheOnly,
                                  Date().timeIntervalSince1970, policy.deadline?.timeIntervalSince1970, policy.allowFallback,
-                                 policy.slowNetwork.rawValue])
+                                 policy.slowNetwork.rawValue, policy.multicast, policy.multicastDelaySeconds])
             try topology.enqueueSnapshot(db)
             return policy
         }
@@ -123,6 +127,7 @@ struct Deployments: Sendable {
                          command: row["command"], cacheOnly: row["cacheOnly"],
                          deadline: (row["deadline"] as Double?).map { Date(timeIntervalSince1970: $0) },
                          allowFallback: row["allowFallback"],
-                         slowNetwork: SlowNetworkBehavior(rawValue: row["slowNetwork"]) ?? .download)
+                         slowNetwork: SlowNetworkBehavior(rawValue: row["slowNetwork"]) ?? .download,
+                         multicast: row["multicast"], multicastDelaySeconds: row["multicastDelaySeconds"])
     }
 }

@@ -131,6 +131,13 @@ enum DistributionManagerDatabase {
                 table.primaryKey(["collection", "groupName"])
             }
         }
+        migrator.registerMigration("distribution-manager-v7-multicast") { db in
+            // NULL: the agents' own multicast setting (SPEC S6).
+            try db.alter(table: "deployment") { table in
+                table.add(column: "multicast", .boolean)
+                table.add(column: "multicastDelaySeconds", .double)
+            }
+        }
         return migrator
     }
 }

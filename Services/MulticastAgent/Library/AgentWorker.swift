@@ -25,10 +25,13 @@ final class AgentWorker: Service, Sendable {
     let managementPoint: BusClient
     let pump: OutboxPump
     let downloader: ContentDownloader
+    /// The subnet path (election, multicast, peers); nil where the control channel cannot run.
+    let subnet: SubnetTransfer?
     let logger: Logger
 
     init(name: String, settings: MulticastAgentSettings, database: ServiceDatabase, store: ChunkStore, cacheFolder: URL,
-         managementPoint: BusClient, pump: OutboxPump, logger: Logger) {
+         managementPoint: BusClient, pump: OutboxPump, subnet: SubnetTransfer?, logger: Logger) {
+        self.subnet = subnet
         self.name = name
         self.settings = settings
         self.database = database
@@ -119,21 +122,37 @@ final class AgentWorker: Service, Sendable {
                          answer: location.distributionPoints)
             return
         }
-        var failures: [String] = []
         let usable = decision.distributionPoints.compactMap { name in location.distributionPoints.first { $0.name == name } }
+        if let subnet {
+            let multicast = deployment.multicast ?? settings.subnetSettings.isEnabled
+            let delay = deployment.multicastDelaySeconds ?? settings.subnetSettings.startDelay
+            do {
+                let outcome = try await subnet.obtain(versionID: deployment.versionID, points: usable, token: token, multicast: multicast,
+                                                      startDelay: delay) { done, total, source in
+                    await self.progress(deployment, state: "downloading", done: done, total: total, source: source)
+                }
+                log.info("content obtained", metadata: [
+                    "representative": "\(outcome.representative)", "bytes-multicast": "\(outcome.fromMulticast)",
+                    "bytes-peers": "\(outcome.fromPeers)", "bytes-dp": "\(outcome.fromDistributionPoint)"])
+                let folder = try materialize(deployment, manifest: outcome.manifest)
+                let source = outcome.distributionPoint ?? (outcome.fromMulticast > 0 ? "multicast" : "peers")
+                await complete(deployment, folder: folder, source: source, total: outcome.manifest.totalSize, answer: location.distributionPoints,
+                               transfer: outcome)
+            } catch {
+                log.warning("subnet download failed; will try again", metadata: ["error": "\(error)"])
+                await finish(deployment, state: "failed", detail: "download failed (\(error)); will try again", retry: true,
+                             answer: location.distributionPoints)
+            }
+            return
+        }
+        var failures: [String] = []
         for point in usable {
             do {
                 let result = try await downloader.download(versionID: deployment.versionID, from: point, token: token) { done, total in
                     await self.progress(deployment, state: "downloading", done: done, total: total, source: point.name)
                 }
                 log.info("downloaded", metadata: ["dp": "\(point.name)", "bytes-fetched": "\(result.bytesFetched)"])
-                let folder = cacheFolder.appendingPathComponent(deployment.content).appendingPathComponent(deployment.versionID)
-                if !FileManager.default.fileExists(atPath: folder.path) {
-                    let staging = cacheFolder.appendingPathComponent(".staging-\(UUID().uuidString)")
-                    try FolderRebuilder(store: store).rebuild(result.manifest, into: staging)
-                    try FileManager.default.createDirectory(at: folder.deletingLastPathComponent(), withIntermediateDirectories: true)
-                    try FileManager.default.moveItem(at: staging, to: folder)
-                }
+                let folder = try materialize(deployment, manifest: result.manifest)
                 await complete(deployment, folder: folder, source: point.name, total: result.manifest.totalSize, answer: location.distributionPoints)
                 return
             } catch {
@@ -145,15 +164,28 @@ final class AgentWorker: Service, Sendable {
                      answer: location.distributionPoints)
     }
 
-    private func complete(_ deployment: DeploymentPolicy, folder: URL, source: String, total: Int64, answer: [LocatedDistributionPoint]) async {
+    /// The version's files in the cache folder, rebuilt from the store once.
+    private func materialize(_ deployment: DeploymentPolicy, manifest: Manifest) throws -> URL {
+        let folder = cacheFolder.appendingPathComponent(deployment.content).appendingPathComponent(deployment.versionID)
+        if !FileManager.default.fileExists(atPath: folder.path) {
+            let staging = cacheFolder.appendingPathComponent(".staging-\(UUID().uuidString)")
+            try FolderRebuilder(store: store).rebuild(manifest, into: staging)
+            try FileManager.default.createDirectory(at: folder.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.moveItem(at: staging, to: folder)
+        }
+        return folder
+    }
+
+    private func complete(_ deployment: DeploymentPolicy, folder: URL, source: String, total: Int64, answer: [LocatedDistributionPoint],
+                          transfer: SubnetTransfer.Outcome? = nil) async {
         guard let command = deployment.command, !deployment.cacheOnly else {
-            await finish(deployment, state: "cached", detail: "in \(folder.path)", retry: false, source: source, total: total, answer: answer)
+            await finish(deployment, state: "cached", detail: "in \(folder.path)", retry: false, source: source, total: total, answer: answer, transfer: transfer)
             return
         }
         if let deadline = deployment.deadline, deadline > Date() {
             // Content is ready before the deadline; the command waits for it.
             await finish(deployment, state: "waiting-deadline", detail: "cached; runs at \(deadline.formatted(date: .abbreviated, time: .standard))",
-                         retry: false, source: source, total: total, nextAttempt: deadline.timeIntervalSince1970, answer: answer)
+                         retry: false, source: source, total: total, nextAttempt: deadline.timeIntervalSince1970, answer: answer, transfer: transfer)
             return
         }
         // Record the start before running, so a crash during the command never runs it twice.
@@ -169,7 +201,7 @@ final class AgentWorker: Service, Sendable {
         let exitCode = Self.run(command, in: folder)
         logger.with(deployment: deployment).info("command finished", metadata: ["exit-code": "\(exitCode)"])
         await finish(deployment, state: exitCode == 0 ? "installed" : "failed", detail: "command exited \(exitCode)", retry: false,
-                     source: source, total: total, exitCode: exitCode, answer: answer)
+                     source: source, total: total, exitCode: exitCode, answer: answer, transfer: transfer)
     }
 
     static func run(_ command: String, in folder: URL) -> Int32 {
@@ -188,13 +220,14 @@ final class AgentWorker: Service, Sendable {
     }
 
     private func finish(_ deployment: DeploymentPolicy, state: String, detail: String, retry: Bool, source: String? = nil,
-                        total: Int64 = 0, exitCode: Int32? = nil, nextAttempt: Double? = nil, answer: [LocatedDistributionPoint]? = nil) async {
+                        total: Int64 = 0, exitCode: Int32? = nil, nextAttempt: Double? = nil, answer: [LocatedDistributionPoint]? = nil,
+                        transfer: SubnetTransfer.Outcome? = nil) async {
         let next = nextAttempt ?? (retry ? Date().timeIntervalSince1970 + retryInterval : Double.infinity)
         do {
             try await database.write { [self] db in
                 try record(db, id: deployment.id, content: deployment.content, versionID: deployment.versionID,
                            state: state == "failed" && !retry ? "failed-final" : state, detail: detail, exitCode: exitCode,
-                           nextAttempt: next, reportState: state, source: source, total: total, answer: answer)
+                           nextAttempt: next, reportState: state, source: source, total: total, answer: answer, transfer: transfer)
             }
             pump.wake()
         } catch {
@@ -205,15 +238,22 @@ final class AgentWorker: Service, Sendable {
     /// Writes the local state and, in the same transaction, the report to the MP.
     private func record(_ db: Database, id: String, content: String, versionID: String, state: String, detail: String?,
                         exitCode: Int32?, nextAttempt: Double, report: Bool = true, reportState: String? = nil,
-                        source: String? = nil, total: Int64 = 0, answer: [LocatedDistributionPoint]? = nil) throws {
+                        source: String? = nil, total: Int64 = 0, answer: [LocatedDistributionPoint]? = nil,
+                        transfer: SubnetTransfer.Outcome? = nil) throws {
         let now = Date()
         try db.execute(sql: """
             INSERT OR REPLACE INTO deploymentState (id, content, versionID, state, detail, exitCode, nextAttemptAt, updatedAt)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [id, content, versionID, state, detail, exitCode, nextAttempt.isFinite ? nextAttempt : 1e15, now.timeIntervalSince1970])
         guard report else { return }
-        let status = AgentDeploymentState(agent: name, deploymentID: id, state: reportState ?? state, bytesDone: total, bytesTotal: total,
+        var status = AgentDeploymentState(agent: name, deploymentID: id, state: reportState ?? state, bytesDone: total, bytesTotal: total,
                                           source: source, exitCode: exitCode, detail: detail, updatedAt: now, answer: answer)
+        if let transfer {
+            status.representative = transfer.representative
+            status.bytesFromMulticast = transfer.fromMulticast
+            status.bytesFromPeers = transfer.fromPeers
+            status.bytesFromDistributionPoint = transfer.fromDistributionPoint
+        }
         try Outbox.enqueue(db, AgentStatusReport(status: status), to: Self.managementPointPeer, sender: name)
     }
 

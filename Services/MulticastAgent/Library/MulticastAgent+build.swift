@@ -2,11 +2,13 @@ public import ServiceKit
 import Bus
 import ContentStore
 import Foundation
+import HTTPTransfer
 import Hummingbird
+import Multicast
 import Store
 
-/// The endpoint agent: one per machine, its own SQLite state and chunk cache. Multicast
-/// and peer caching arrive with their own issue; this is the client of the MP and DPs.
+/// The endpoint agent: one per machine, its own SQLite state and chunk cache; the client
+/// of the MP and DPs, and its subnet's peer cache and multicast member (SPEC S1–S7, M6).
 public enum MulticastAgent {
     public static let serviceName = "multicast-agent"
 
@@ -17,7 +19,7 @@ public enum MulticastAgent {
         guard AddressRange.parse(settings.address) != nil else {
             throw ConfigurationError("address '\(settings.address)' is not an IPv4 address")
         }
-        _ = try AddressRange(subnet: settings.subnet)
+        let subnetRange = try AddressRange(subnet: settings.subnet)
         let host = try ServiceHost(service: serviceName, settings: common, defaultLogName: "agent.log", journalOverride: journal)
         let database = try ServiceDatabase(url: common.dataURL.appendingPathComponent("agent.sqlite"), migrator: AgentDatabase.migrator)
         let store = try ChunkStore(root: common.dataURL.appendingPathComponent("store", isDirectory: true))
@@ -25,13 +27,48 @@ public enum MulticastAgent {
         let pump = OutboxPump(database: database, logger: host.logger) { peer in
             peer == AgentWorker.managementPointPeer ? managementPoint : nil
         }
+        let router = Router(context: ServiceRequestContext.self)
+        var coordinator: SubnetCoordinator?
+        var hub: MulticastHub?
+        if settings.peerCachingEnabled {
+            guard common.http.port != 0 else {
+                throw ConfigurationError("peer caching needs a fixed http.port: peers find the cache at http://\(settings.address):PORT")
+            }
+            let subnet = settings.subnetSettings
+            let candidate = SubnetCoordinator(node: common.node, address: settings.address,
+                                              httpURL: "http://\(settings.address):\(common.http.port)", settings: subnet,
+                                              logger: host.logger) { version in
+                guard let manifest = try? store.manifest(version) else { return (false, false) }
+                let hashes = manifest.uniqueChunks.map(\.hash)
+                let missing = store.missing(hashes).count
+                return (missing < hashes.count, missing == 0)
+            }
+            do {
+                try candidate.start()
+                coordinator = candidate
+                PeerCacheRoutes.add(to: router, store: store, subnet: subnetRange)
+                hub = MulticastHub(settings: NormSettings(group: subnet.normGroup, port: subnet.normPort, interfaceAddress: settings.address,
+                                                          rateBitsPerSecond: subnet.rateBitsPerSecond),
+                                   store: store, logger: host.logger)
+                if subnet.isEnabled { _ = try hub?.open() }
+            } catch {
+                host.logger.warning("the subnet channel cannot run on this interface; downloading from DPs only",
+                                    metadata: ["error": "\(error)"])
+            }
+        }
+        let transfer = coordinator.map {
+            SubnetTransfer(coordinator: $0, hub: hub, store: store, http: HTTPClient.shared, localAddress: settings.address,
+                           settings: settings.subnetSettings, logger: host.logger)
+        }
         let worker = AgentWorker(name: common.node, settings: settings, database: database, store: store,
                                  cacheFolder: common.dataURL.appendingPathComponent("cache", isDirectory: true),
-                                 managementPoint: managementPoint, pump: pump, logger: host.logger)
+                                 managementPoint: managementPoint, pump: pump, subnet: transfer, logger: host.logger)
         let busServer = host.makeBusServer(dispatcher: BusDispatcher(logger: host.logger))
         try busServer.start()
-        let application = host.makeHTTPApplication(router: Router(context: ServiceRequestContext.self), busServer: busServer)
+        let application = host.makeHTTPApplication(router: router, busServer: busServer)
         try await host.run([busServer, pump, worker, application])
+        coordinator?.stop()
+        hub?.close()
         managementPoint.close()
     }
 }

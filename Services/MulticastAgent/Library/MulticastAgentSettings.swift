@@ -13,4 +13,47 @@ public struct MulticastAgentSettings: Codable, Sendable {
     public var policyIntervalSeconds: Double?
     /// How long to wait before trying again when no DP has the content (seed: 1 hour, SPEC M4).
     public var retryIntervalSeconds: Double?
+    /// Self-organizing multicast in the agent's subnet (SPEC S1–S6); absent: the defaults.
+    public var multicast: SubnetSettings?
+    /// Serve the verified cache to the subnet's agents and ask them before a DP (SPEC M6).
+    /// Needs the subnet's control channel, so it is off where multicast cannot work (loopback).
+    public var peerCaching: Bool?
+
+    public var subnetSettings: SubnetSettings { multicast ?? SubnetSettings() }
+    public var peerCachingEnabled: Bool { peerCaching ?? true }
+}
+
+/// How the agent finds and elects its subnet's representative and multicasts.
+public struct SubnetSettings: Codable, Sendable {
+    /// Multicast by default (a deployment can override it, SPEC S6). The seed's default is off.
+    public var enabled: Bool?
+    /// How long the representative waits before it multicasts (seed: one minute, SPEC S3).
+    public var startDelaySeconds: Double?
+    /// The control channel's group and port (election, session and peer discovery).
+    public var controlGroup: String?
+    public var controlPort: UInt16?
+    /// The NORM data session's group and port.
+    public var dataGroup: String?
+    public var dataPort: UInt16?
+    /// The fixed multicast rate.
+    public var rateMegabitsPerSecond: Double?
+    /// How long an agent listens for an existing session before it volunteers.
+    public var discoverySeconds: Double?
+    /// How long without the representative's heartbeat before members elect a new one.
+    public var failoverSeconds: Double?
+    /// How long a finished representative keeps announcing, so late members learn it is done.
+    public var lingerSeconds: Double?
+
+    public init() {}
+
+    public var isEnabled: Bool { enabled ?? false }
+    public var startDelay: Double { startDelaySeconds ?? 60 }
+    public var group: String { controlGroup ?? "239.255.77.1" }
+    public var port: UInt16 { controlPort ?? 7710 }
+    public var normGroup: String { dataGroup ?? "239.255.77.2" }
+    public var normPort: UInt16 { dataPort ?? 7711 }
+    public var rateBitsPerSecond: Double { (rateMegabitsPerSecond ?? 300) * 1_000_000 }
+    public var discovery: Double { discoverySeconds ?? 1.0 }
+    public var failover: Double { failoverSeconds ?? 3.0 }
+    public var linger: Double { lingerSeconds ?? 5.0 }
 }

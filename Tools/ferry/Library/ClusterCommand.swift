@@ -14,14 +14,25 @@ struct ClusterCommand: AsyncParsableCommand {
         @Option(help: "Seconds to wait for the services to become healthy.") var timeout: Double = 90
         @Flag(help: "When creating the cluster: every service journals each bus envelope to DIR/NODE/journal.jsonl (for ferry replay).")
         var journal = false
+        @Option(help: ArgumentHelp("When creating the cluster: run it in the namespaces of deploy/testbed/up.sh, as SUBNETS:AGENTS (e.g. 2:4).",
+                                   valueName: "subnets:agents"))
+        var testbed: String?
+
+        var testbedShape: ClusterManager.Testbed? {
+            guard let testbed else { return nil }
+            let parts = testbed.split(separator: ":").compactMap { Int($0) }
+            guard parts.count == 2, (1...50).contains(parts[0]), (1...200).contains(parts[1]) else { return nil }
+            return ClusterManager.Testbed(subnets: parts[0], agentsPerSubnet: parts[1])
+        }
 
         func validate() throws {
+            if testbed != nil, testbedShape == nil { throw ValidationError("--testbed takes SUBNETS:AGENTS, 1-50 subnets of 1-200 agents; got '\(testbed ?? "")'") }
             guard timeout.isFinite, timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
         }
 
         func run() async throws {
             let layout = try global.layout()
-            let manager = ClusterManager(layout: layout, journal: journal, log: { message in if !global.json { print(message) } })
+            let manager = ClusterManager(layout: layout, journal: journal, testbed: testbedShape, log: { message in if !global.json { print(message) } })
             let result = try await manager.up(timeout: timeout)
             try? FileManager.default.createDirectory(at: GlobalOptions.currentClusterFile.deletingLastPathComponent(),
                                                      withIntermediateDirectories: true)

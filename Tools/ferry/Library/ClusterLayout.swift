@@ -61,4 +61,16 @@ public struct ClusterService: Codable, Sendable {
     public var httpURL: String
     public var publicKey: String
     public var logFile: String
+    /// The network namespace it runs in (the test bed); nil: this host's.
+    public var namespace: String?
+
+    public init(node: String, service: String, busEndpoint: String, httpURL: String, publicKey: String, logFile: String, namespace: String? = nil) {
+        self.node = node
+        self.service = service
+        self.busEndpoint = busEndpoint
+        self.httpURL = httpURL
+        self.publicKey = publicKey
+        self.logFile = logFile
+        self.namespace = namespace
+    }
 }

@@ -10,9 +10,51 @@ public struct ClusterManager: Sendable {
     let binaries: URL
     let journal: Bool
     let log: @Sendable (String) -> Void
+    /// Nil: everything on loopback. Otherwise the namespaces of `deploy/testbed/up.sh`.
+    let testbed: Testbed?
 
-    /// The services of the local cluster, in start order.
-    static let plan: [(node: String, service: String, logName: String)] = [
+    /// The network-namespace test bed: a site host, a router, and `subnets` subnets of
+    /// `agentsPerSubnet` agent hosts (SPEC S1: real subnets, real multicast).
+    public struct Testbed: Sendable {
+        public var subnets: Int
+        public var agentsPerSubnet: Int
+        public init(subnets: Int, agentsPerSubnet: Int) {
+            self.subnets = subnets
+            self.agentsPerSubnet = agentsPerSubnet
+        }
+        public static let siteNamespace = "fy-site"
+        public static let siteAddress = "10.77.0.2"
+        public static func agentNode(subnet: Int, agent: Int) -> String { "s\(subnet)a\(agent)" }
+        public static func agentNamespace(subnet: Int, agent: Int) -> String { "fy-s\(subnet)-a\(agent)" }
+        public static func agentAddress(subnet: Int, agent: Int) -> String { "10.77.\(subnet).\(10 + agent)" }
+
+        var agents: [(node: String, namespace: String, address: String, subnet: String)] {
+            (1...subnets).flatMap { subnet in
+                (1...agentsPerSubnet).map { agent in
+                    (Self.agentNode(subnet: subnet, agent: agent), Self.agentNamespace(subnet: subnet, agent: agent),
+                     Self.agentAddress(subnet: subnet, agent: agent), "10.77.\(subnet).0/24")
+                }
+            }
+        }
+    }
+
+    /// The services of the cluster, in start order.
+    var plan: [(node: String, service: String, logName: String)] {
+        guard let testbed else { return Self.loopbackPlan }
+        return Self.loopbackPlan.filter { $0.service != "multicast-agent" && $0.node != "dp2" }
+            + testbed.agents.map { ($0.node, "multicast-agent", "agent.log") }
+    }
+
+    var agentAddresses: [String: (String, String)] {
+        guard let testbed else { return Self.agentAddresses }
+        return Dictionary(uniqueKeysWithValues: testbed.agents.map { ($0.node, ($0.address, $0.subnet)) })
+    }
+
+    static var ipCommand: String {
+        ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/sbin/ip"
+    }
+
+    static let loopbackPlan: [(node: String, service: String, logName: String)] = [
         ("site", "distribution-manager", "distmgr.log"),
         ("ptm", "package-transfer-manager", "pkgxfermgr.log"),
         ("mp", "management-point", "mp.log"),
@@ -27,7 +69,9 @@ public struct ClusterManager: Sendable {
     static let agentAddresses = ["agent1": ("127.0.1.10", "127.0.1.0/24"), "agent2": ("127.0.2.10", "127.0.2.0/24"),
                                  "agent3": ("127.0.2.11", "127.0.2.0/24")]
 
-    public init(layout: ClusterLayout, binaries: URL? = nil, journal: Bool = false, log: @escaping @Sendable (String) -> Void = { print($0) }) {
+    public init(layout: ClusterLayout, binaries: URL? = nil, journal: Bool = false, testbed: Testbed? = nil,
+                log: @escaping @Sendable (String) -> Void = { print($0) }) {
+        self.testbed = testbed
         self.layout = layout
         self.journal = journal
         self.binaries = binaries ?? ProcessLauncher.binaryFolder()
@@ -58,10 +102,20 @@ public struct ClusterManager: Sendable {
         let description = layout.exists ? try layout.readDescription() : try create()
         var started: [String] = []
         for service in description.services where !isRunning(service) {
-            let pid = try ProcessLauncher.spawn(
-                executable: binaries.appendingPathComponent(service.service),
-                arguments: ["--config", layout.configFile(of: service.node).path],
-                output: layout.outputFile(of: service.node), removingEnvironmentPrefix: "FERRY_")
+            let binary = binaries.appendingPathComponent(service.service)
+            let arguments = ["--config", layout.configFile(of: service.node).path]
+            let pid: Int32
+            if let namespace = service.namespace {
+                // `ip netns exec` enters the host's namespace and execs the service: same PID.
+                guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+                    throw LaunchError("cannot find the executable \(binary.path); build with 'swift build' or set FERRY_BIN_DIR")
+                }
+                pid = try ProcessLauncher.spawn(executable: URL(fileURLWithPath: Self.ipCommand), arguments: ["netns", "exec", namespace, binary.path] + arguments,
+                                                output: layout.outputFile(of: service.node), removingEnvironmentPrefix: "FERRY_")
+            } else {
+                pid = try ProcessLauncher.spawn(executable: binary, arguments: arguments,
+                                                output: layout.outputFile(of: service.node), removingEnvironmentPrefix: "FERRY_")
+            }
             try Data("\(pid)\n".utf8).write(to: layout.pidFile(of: service.node), options: .atomic)
             started.append(service.node)
         }
@@ -143,18 +197,23 @@ public struct ClusterManager: Sendable {
         try SiteTokenSigner.generateKeyPair(privateKeyFile: layout.siteSigningKey, publicKeyFile: layout.siteSigningPublicKey)
         let cli = try CurveKeyPair.generate()
         try cli.write(to: layout.cliKeyFile)
-        let ports = try ProcessLauncher.freePorts(Self.plan.count * 2)
+        let plan = self.plan
+        // In the test bed every host has its own namespace, so fixed ports are free.
+        let ports = testbed == nil ? try ProcessLauncher.freePorts(plan.count * 2) : plan.indices.flatMap { [7001 + $0, 8001 + $0] }
         var services: [ClusterService] = []
         var keys: [String: CurveKeyPair] = [:]
-        for (index, entry) in Self.plan.enumerated() {
+        for (index, entry) in plan.enumerated() {
             let pair = try CurveKeyPair.generate()
             try pair.write(to: layout.keyFile(of: entry.node))
             keys[entry.node] = pair
             try fileManager.createDirectory(at: layout.folder(of: entry.node), withIntermediateDirectories: true)
+            let host = testbed == nil ? "127.0.0.1" : agentAddresses[entry.node]?.0 ?? Testbed.siteAddress
+            let namespace = testbed.map { _ in agentAddresses[entry.node] == nil ? Testbed.siteNamespace : "fy-" + entry.node.replacingOccurrences(of: "a", with: "-a") }
             services.append(ClusterService(
                 node: entry.node, service: entry.service,
-                busEndpoint: "tcp://127.0.0.1:\(ports[index * 2])", httpURL: "http://127.0.0.1:\(ports[index * 2 + 1])",
-                publicKey: pair.publicKey, logFile: layout.folder(of: entry.node).appendingPathComponent(entry.logName).path))
+                busEndpoint: "tcp://\(host):\(ports[index * 2])", httpURL: "http://\(host):\(ports[index * 2 + 1])",
+                publicKey: pair.publicKey, logFile: layout.folder(of: entry.node).appendingPathComponent(entry.logName).path,
+                namespace: namespace))
         }
         let description = ClusterDescription(services: services, createdAt: Date())
         for service in services {
@@ -174,11 +233,12 @@ public struct ClusterManager: Sendable {
         switch service.service {
         case "distribution-manager": clients = [cliKey, key("ptm"), key("mp")]
         case "package-transfer-manager": clients = [cliKey, key("site")]
-        case "management-point": clients = [cliKey, key("site")] + Self.agentAddresses.keys.sorted().map(key)
+        case "management-point": clients = [cliKey, key("site")] + agentAddresses.keys.sorted().map(key)
         case "multicast-agent": clients = [cliKey]
         default: clients = [cliKey, key("site"), key("ptm")]
         }
         let httpPort = URL(string: service.httpURL)?.port ?? 0
+        let httpHost = URL(string: service.httpURL)?.host ?? "127.0.0.1"
         var text = """
         # Ferry \(service.service) for the local cluster in \(q(layout.root.path)).
         node: \(service.node)
@@ -190,7 +250,7 @@ public struct ClusterManager: Sendable {
           allowedClientKeys:
         \(clients.map { "    - '\($0)'" }.joined(separator: "\n"))
         http:
-          host: 127.0.0.1
+          host: \(httpHost)
           port: \(httpPort)
 
         """
@@ -244,7 +304,7 @@ public struct ClusterManager: Sendable {
             """
         case "multicast-agent":
             let mp = cluster.service("mp")
-            let (address, subnet) = Self.agentAddresses[service.node] ?? ("127.0.0.1", "127.0.0.0/8")
+            let (address, subnet) = agentAddresses[service.node] ?? ("127.0.0.1", "127.0.0.0/8")
             text += """
             address: '\(address)'
             subnet: '\(subnet)'
@@ -254,6 +314,7 @@ public struct ClusterManager: Sendable {
             # Local test site: policy every 2 s, retries after 5 s (a real site keeps the seed's 60 minutes and 1 hour).
             policyIntervalSeconds: 2
             retryIntervalSeconds: 5
+            \(testbed == nil ? "# Loopback cannot multicast, so the subnet channel (peers, multicast) is off here; the test bed has it.\npeerCaching: false" : "# Test bed: subnet channel on; multicast per deployment (deploy --multicast on), the seed's 60 s start delay.\npeerCaching: true\nmulticast:\n  enabled: false\n  startDelaySeconds: 60\n  discoverySeconds: 1\n  failoverSeconds: 3\n  lingerSeconds: 5")
 
             """
         default:

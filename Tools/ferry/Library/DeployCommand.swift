@@ -19,8 +19,19 @@ struct DeployCommand: AsyncParsableCommand {
     var allowFallback = false
     @Option(help: "On a slow link (a slow boundary-group DP, or any fallback DP): download or do-not-download.")
     var slowNetwork: SlowNetworkBehavior = .download
+    @Option(help: "Multicast in each subnet: on or off (default: each agent's own setting, SPEC S6).")
+    var multicast: MulticastChoice?
+    @Option(help: "Seconds a subnet's representative waits before it multicasts (default: the agent's setting, 60 s).")
+    var multicastDelay: Double?
+
+    enum MulticastChoice: String, ExpressibleByArgument, CaseIterable {
+        case on, off
+    }
 
     func validate() throws {
+        if let multicastDelay, !(multicastDelay.isFinite && multicastDelay >= 0 && multicastDelay <= 86_400) {
+            throw ValidationError("--multicast-delay must be between 0 and 86400 seconds")
+        }
         if cacheOnly && run != nil { throw ValidationError("--cache-only runs nothing: leave out --run") }
         if let deadline, Self.parse(deadline) == nil {
             throw ValidationError("--deadline takes an ISO 8601 time like 2026-12-01T22:00:00Z or +90s / +15m / +2h; got '\(deadline)'")
@@ -42,7 +53,8 @@ struct DeployCommand: AsyncParsableCommand {
     func run() async throws {
         let reply = try await global.connection().request(
             Deploy(content: name, collection: collection, command: run, cacheOnly: cacheOnly, deadline: deadline.flatMap(Self.parse),
-                   allowFallback: allowFallback, slowNetwork: slowNetwork),
+                   allowFallback: allowFallback, slowNetwork: slowNetwork,
+                   multicast: multicast.map { $0 == .on }, multicastDelaySeconds: multicastDelay),
             expecting: DeploymentReply.self)
         if global.json { return try Formatting.printJSON(reply) }
         let deployment = reply.deployment
@@ -50,6 +62,8 @@ struct DeployCommand: AsyncParsableCommand {
               + (deployment.cacheOnly ? ", cache only" : deployment.command.map { ", then run: \($0)" } ?? "")
             + (deployment.deadline.map { " at \($0.formatted(date: .abbreviated, time: .standard))" } ?? ""))
         print("  fallback DPs \(deployment.allowFallback ? "allowed" : "not allowed"); on slow links: \(deployment.slowNetwork.rawValue)")
+        print("  multicast: " + (deployment.multicast.map { $0 ? "on" : "off" } ?? "each agent's setting")
+              + (deployment.multicastDelaySeconds.map { ", start delay \(Int($0)) s" } ?? ""))
         print("follow it with: ferry deployment status \(deployment.content) --wait")
     }
 }
@@ -124,14 +138,18 @@ struct DeploymentCommand: AsyncParsableCommand {
         }
 
         private func render(_ reply: DeploymentReply) -> String {
-            "\(reply.deployment.id) to \(reply.deployment.collection)\n" + Formatting.table(["AGENT", "STATE", "FROM", "DETAIL"], reply.agents.map { agent in
+            "\(reply.deployment.id) to \(reply.deployment.collection)\n"
+                + Formatting.table(["AGENT", "STATE", "FROM", "ROLE", "MULTICAST", "PEERS", "DP", "DETAIL"], reply.agents.map { agent in
                 let state: String
                 switch agent.state {
                 case "downloading": state = "downloading \(Formatting.bytes(agent.bytesDone))/\(Formatting.bytes(agent.bytesTotal)) \(Formatting.percent(agent.bytesDone, agent.bytesTotal))"
                 case "installed": state = "installed (exit \(agent.exitCode ?? 0))"
                 default: state = agent.state
                 }
-                return [agent.agent, state, Self.source(agent), agent.detail ?? ""]
+                func amount(_ bytes: Int64?) -> String { bytes.map(Formatting.bytes) ?? "-" }
+                let role = agent.representative.map { $0 ? "representative" : "member" } ?? "-"
+                return [agent.agent, state, Self.source(agent), role, amount(agent.bytesFromMulticast), amount(agent.bytesFromPeers),
+                        amount(agent.bytesFromDistributionPoint), agent.detail ?? ""]
             })
         }
 

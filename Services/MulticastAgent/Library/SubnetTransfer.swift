@@ -1,0 +1,298 @@
+import ContentStore
+import Foundation
+import HTTPTransfer
+import Logging
+import Messages
+import Multicast
+
+/// Brings one version into the agent's store through its subnet: as the representative
+/// (from peers, else the DP, then multicast), or as a member (multicast, then peers, and
+/// the DP only for what no peer has). SPEC S2–S4, M6.
+struct SubnetTransfer: Sendable {
+    struct Outcome: Sendable {
+        var manifest: Manifest
+        var representative = false
+        var fromMulticast: Int64 = 0
+        var fromPeers: Int64 = 0
+        var fromDistributionPoint: Int64 = 0
+        /// The DP it used, if any.
+        var distributionPoint: String?
+    }
+
+    let coordinator: SubnetCoordinator
+    /// Nil when multicast cannot run here (no NORM session); peers still work.
+    let hub: MulticastHub?
+    let store: ChunkStore
+    let http: HTTPClient
+    let localAddress: String
+    let settings: SubnetSettings
+    let logger: Logger
+
+    typealias Progress = @Sendable (_ done: Int64, _ total: Int64, _ source: String) async -> Void
+
+    func obtain(versionID: String, points: [LocatedDistributionPoint], token: String, multicast: Bool, startDelay: Double,
+                progress: @escaping Progress) async throws -> Outcome {
+        let counters = Counters()
+        var role = await coordinator.elect(versionID, multicast: multicast && hub != nil, startDelay: startDelay)
+        var takeover = false
+        while true {
+            try Task.checkCancellation()
+            switch role {
+            case .representative:
+                counters.representative = true
+                if let manifest = try await lead(versionID, points: points, token: token, multicast: multicast && hub != nil,
+                                                 counters: counters, progress: progress) {
+                    return counters.outcome(manifest, hub: hub, version: versionID)
+                }
+                // Stepped down: a representative with a lower address exists.
+                counters.representative = false
+                role = await coordinator.elect(versionID, multicast: multicast && hub != nil, startDelay: startDelay)
+            case .member(let session):
+                if let manifest = try await follow(versionID, session: session, points: points, token: token, counters: counters, progress: progress) {
+                    return counters.outcome(manifest, hub: hub, version: versionID)
+                }
+                // The representative went silent: the members elect another, which starts at once.
+                logger.warning("the subnet's representative went silent; electing another", metadata: ["version": "\(versionID.prefix(12))", "was": "\(session.address)"])
+                takeover = true
+                role = await coordinator.elect(versionID, multicast: multicast && hub != nil, startDelay: takeover ? min(startDelay, 0.5) : startDelay)
+            }
+        }
+    }
+
+    // MARK: Representative
+
+    private func lead(_ version: String, points: [LocatedDistributionPoint], token: String, multicast: Bool,
+                      counters: Counters, progress: @escaping Progress) async throws -> Manifest? {
+        let manifest: Manifest
+        do {
+            manifest = try await obtainManifest(version, firstFrom: nil, points: points, token: token)
+        } catch {
+            coordinator.resign(version)
+            throw error
+        }
+        let chunks = manifest.uniqueChunks
+        let total = chunks.reduce(Int64(0)) { $0 + Int64($1.size) }
+        let finished = Flag()
+        let fetch = Task {
+            defer { finished.set() }
+            try await fetchMissing(version, chunks: chunks, preferred: nil, points: points, token: token, allowDistributionPoint: true,
+                                   counters: counters, total: total, progress: progress)
+        }
+        defer { fetch.cancel() }
+        if multicast, let hub {
+            while let mine = coordinator.leadingState(version), mine.startsAt > Date(), !mine.steppedDown {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            if coordinator.leadingState(version)?.steppedDown ?? true {
+                coordinator.resign(version)
+                return nil
+            }
+            coordinator.update(version, state: .sending)
+            let channel = try hub.beginSending()
+            defer { hub.endSending(linger: settings.linger) }
+            logger.info("multicasting", metadata: ["version": "\(version.prefix(12))", "chunks": "\(chunks.count)", "bytes": "\(total)"])
+            for chunk in chunks {
+                // Chunks go out as soon as they are here: the subnet is done soon after the WAN download.
+                while !store.contains(chunk.hash) {
+                    if finished.isSet {
+                        try await fetch.value
+                        throw DownloadFailure("chunk \(chunk.hash.prefix(12)) was not fetched")
+                    }
+                    try await Task.sleep(for: .milliseconds(20))
+                    if coordinator.leadingState(version)?.steppedDown ?? true { break }
+                }
+                if coordinator.leadingState(version)?.steppedDown ?? true {
+                    coordinator.resign(version)
+                    return nil
+                }
+                let data = try store.read(chunk.hash)
+                guard channel.send(data, info: chunk.hash) else { throw CancellationError() }
+            }
+            let seconds = Double(total) * 8 / settings.rateBitsPerSecond * 2 + 5
+            _ = channel.flush(timeout: seconds)
+        }
+        do {
+            try await fetch.value
+        } catch {
+            coordinator.resign(version)
+            throw error
+        }
+        coordinator.update(version, state: .done)
+        logger.info("representative done", metadata: ["version": "\(version.prefix(12))"])
+        return manifest
+    }
+
+    // MARK: Member
+
+    /// Returns nil when the representative went silent before this agent had everything.
+    private func follow(_ version: String, session: SubnetMessage, points: [LocatedDistributionPoint], token: String,
+                        counters: Counters, progress: @escaping Progress) async throws -> Manifest? {
+        let manifest = try await obtainManifest(version, firstFrom: session.httpURL, points: points, token: token)
+        let chunks = manifest.uniqueChunks
+        let total = chunks.reduce(Int64(0)) { $0 + Int64($1.size) }
+        if session.multicast == true, let hub { try hub.want(version, chunks: chunks.map(\.hash)) }
+        var lastReport = Date.distantPast
+        while true {
+            let missing = store.missing(chunks.map(\.hash))
+            if missing.isEmpty { return manifest }
+            guard let current = coordinator.session(version) else { return nil }
+            if current.multicast != true || current.state == .done {
+                // The representative's cache first: it has (or is getting) everything.
+                try await fetchMissing(version, chunks: chunks, preferred: current, points: points, token: token,
+                                       allowDistributionPoint: current.state == .done, counters: counters, total: total, progress: progress)
+            }
+            if Date().timeIntervalSince(lastReport) > 0.5 {
+                lastReport = Date()
+                let have = total - chunks.filter { !store.contains($0.hash) }.reduce(Int64(0)) { $0 + Int64($1.size) }
+                await progress(have, total, current.multicast == true && current.state != .done ? "multicast from \(current.node)" : "peers")
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    // MARK: Sources
+
+    /// The manifest from the store, a peer, or a DP; always checked against the version id.
+    private func obtainManifest(_ version: String, firstFrom peerURL: String?, points: [LocatedDistributionPoint], token: String) async throws -> Manifest {
+        if store.hasManifest(version) { return try store.manifest(version) }
+        var sources: [(String, HTTPRequestOptions)] = []
+        if let peerURL { sources.append((peerURL, peerOptions)) }
+        for peer in await coordinator.peers(holding: version) where peer.httpURL != peerURL {
+            if let url = peer.httpURL { sources.append((url, peerOptions)) }
+        }
+        sources += points.map { ($0.httpURL, dpOptions(token)) }
+        var failures: [String] = []
+        for (base, options) in sources {
+            do {
+                let response = try await http.get("\(base)/content/\(version)/manifest", options: options)
+                guard response.status == 200, ContentHash.sha256Hex(response.body) == version else {
+                    failures.append("\(base): HTTP \(response.status)")
+                    continue
+                }
+                try store.storeManifest(response.body, versionID: version)
+                return try Manifest.decode(response.body)
+            } catch {
+                failures.append("\(base): \(error)")
+            }
+        }
+        throw DownloadFailure("no peer or DP served the manifest (\(failures.joined(separator: "; ")))")
+    }
+
+    /// Fetches every missing chunk it can: from the preferred peer, other peers, then (if
+    /// allowed) the DPs in order. A peer without a chunk answers 404; a corrupt chunk is
+    /// never kept.
+    private func fetchMissing(_ version: String, chunks: [ChunkReference], preferred: SubnetMessage?, points: [LocatedDistributionPoint],
+                              token: String, allowDistributionPoint: Bool, counters: Counters, total: Int64, progress: Progress) async throws {
+        var missing = chunks.filter { !store.contains($0.hash) }
+        guard !missing.isEmpty else { return }
+        var peerURLs: [String] = preferred?.httpURL.map { [$0] } ?? []
+        for peer in await coordinator.peers(holding: version) {
+            if let url = peer.httpURL, !peerURLs.contains(url) { peerURLs.append(url) }
+        }
+        var lastReport = Date.distantPast
+        var done = total - missing.reduce(Int64(0)) { $0 + Int64($1.size) }
+        for base in peerURLs {
+            var stillMissing: [ChunkReference] = []
+            for chunk in missing {
+                try Task.checkCancellation()
+                if store.contains(chunk.hash) { continue }
+                if let bytes = try? await fetchChunk(chunk.hash, version: version, from: base, options: peerOptions) {
+                    counters.add(peers: bytes)
+                    done += bytes
+                } else {
+                    stillMissing.append(chunk)
+                }
+                if Date().timeIntervalSince(lastReport) > 0.5 {
+                    lastReport = Date()
+                    await progress(done, total, "peers")
+                }
+            }
+            missing = stillMissing
+        }
+        guard allowDistributionPoint, !missing.isEmpty else { return }
+        var failures: [String] = []
+        for point in points {
+            do {
+                for chunk in missing where !store.contains(chunk.hash) {
+                    try Task.checkCancellation()
+                    guard let bytes = try await fetchChunk(chunk.hash, version: version, from: point.httpURL, options: dpOptions(token)) else {
+                        throw DownloadFailure("\(point.name) does not have chunk \(chunk.hash.prefix(12))")
+                    }
+                    counters.add(distributionPoint: bytes, name: point.name)
+                    done += bytes
+                    if Date().timeIntervalSince(lastReport) > 0.5 {
+                        lastReport = Date()
+                        await progress(done, total, point.name)
+                    }
+                }
+                return
+            } catch let error as CancellationError {
+                throw error
+            } catch {
+                logger.warning("download failed; trying the next DP", metadata: ["dp": "\(point.name)", "error": "\(error)"])
+                failures.append("\(point.name): \(error)")
+            }
+        }
+        throw DownloadFailure("every DP failed (\(failures.joined(separator: "; ")))")
+    }
+
+    /// The chunk's size once stored; nil when the source does not have it.
+    private func fetchChunk(_ hash: String, version: String, from base: String, options: HTTPRequestOptions) async throws -> Int64? {
+        let response = try await http.get("\(base)/content/\(version)/chunks/\(hash)", options: options)
+        guard response.status == 200 else {
+            if response.status == 404 { return nil }
+            throw DownloadFailure("\(base) answered HTTP \(response.status) for chunk \(hash.prefix(12))")
+        }
+        do {
+            try store.write(response.body, expectedHash: hash)
+        } catch {
+            throw DownloadFailure("\(base) served a corrupt chunk \(hash.prefix(12)): \(error)")
+        }
+        return Int64(response.body.count)
+    }
+
+    private var peerOptions: HTTPRequestOptions {
+        HTTPRequestOptions(timeoutSeconds: 60, localAddress: localAddress)
+    }
+
+    private func dpOptions(_ token: String) -> HTTPRequestOptions {
+        HTTPRequestOptions(headers: ["Authorization": "Bearer \(token)"], timeoutSeconds: 300, localAddress: localAddress)
+    }
+}
+
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
+
+/// Byte counters shared by the transfer's tasks.
+final class Counters: @unchecked Sendable {
+    private let lock = NSLock()
+    private var peers: Int64 = 0
+    private var distributionPoint: Int64 = 0
+    private var pointName: String?
+    private var isRepresentative = false
+
+    var representative: Bool {
+        get { lock.withLock { isRepresentative } }
+        set { lock.withLock { isRepresentative = newValue } }
+    }
+
+    func add(peers bytes: Int64) { lock.withLock { peers += bytes } }
+
+    func add(distributionPoint bytes: Int64, name: String) {
+        lock.withLock {
+            distributionPoint += bytes
+            pointName = name
+        }
+    }
+
+    func outcome(_ manifest: Manifest, hub: MulticastHub?, version: String) -> SubnetTransfer.Outcome {
+        lock.withLock {
+            SubnetTransfer.Outcome(manifest: manifest, representative: isRepresentative, fromMulticast: hub?.release(version) ?? 0,
+                                   fromPeers: peers, fromDistributionPoint: distributionPoint, distributionPoint: pointName)
+        }
+    }
+}

@@ -1,0 +1,220 @@
+import CNorm
+public import Foundation
+
+/// How a subnet's NORM session is set up (PLATFORM.md: LAN settings, fixed rate).
+public struct NormSettings: Sendable, Equatable {
+    /// The multicast group the session uses (administratively scoped, TTL 1).
+    public var group: String
+    public var port: UInt16
+    /// The IPv4 address of the interface to send and receive on; also the NORM node id.
+    public var interfaceAddress: String
+    /// Fixed send rate in bits per second.
+    public var rateBitsPerSecond: Double
+    /// Bytes the receiver buffers per remote sender.
+    public var receiveBufferBytes: Int
+    /// Bytes of sent objects kept for repairs.
+    public var sendBufferBytes: Int
+
+    public init(group: String = "239.255.77.2", port: UInt16 = 7711, interfaceAddress: String,
+                rateBitsPerSecond: Double = 300_000_000, receiveBufferBytes: Int = 64 << 20, sendBufferBytes: Int = 64 << 20) {
+        self.group = group
+        self.port = port
+        self.interfaceAddress = interfaceAddress
+        self.rateBitsPerSecond = rateBitsPerSecond
+        self.receiveBufferBytes = receiveBufferBytes
+        self.sendBufferBytes = sendBufferBytes
+    }
+}
+
+/// Why a NORM session could not be set up or used.
+public struct NormError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// One NORM (RFC 5740) session on one interface: it always receives, and sends objects
+/// when asked. Each object is one content chunk with its hash as NORM info.
+///
+/// NORM runs its own protocol thread; this type adds one thread that reads its events.
+/// Data handed to `send` is copied and freed when NORM purges the object, so memory is
+/// bounded by the send buffer, not by the content size.
+public final class NormChannel: @unchecked Sendable {
+    /// Called on the event thread for every object received whole: info (the chunk hash)
+    /// and bytes. The receiver must verify the bytes; NORM only protects against loss.
+    public typealias ObjectHandler = @Sendable (_ info: String, _ data: Data, _ senderAddress: String) -> Void
+
+    let settings: NormSettings
+    private let instance: NormInstanceHandle
+    private let session: NormSessionHandle
+    private let onObject: ObjectHandler
+    private let lock = NSCondition()
+    private var sending = false
+    private var vacancy = 0
+    private var flushes = 0
+    private var pinned: [UInt: UnsafeMutableRawPointer] = [:]
+    private var lastObject: NormObjectHandle?
+    private var eventThread: Thread?
+    private var stopped = false
+
+    /// Joins the group on the interface and starts receiving.
+    public init(settings: NormSettings, interfaceName: String, onObject: @escaping ObjectHandler) throws {
+        guard let nodeID = IPv4.parse(settings.interfaceAddress) else {
+            throw NormError("'\(settings.interfaceAddress)' is not an IPv4 address")
+        }
+        self.settings = settings
+        self.onObject = onObject
+        instance = NormCreateInstance(false)
+        guard instance != NORM_INSTANCE_INVALID else { throw NormError("cannot create a NORM instance") }
+        // Node ids must be unique in the group; the interface address is (PLATFORM.md).
+        session = NormCreateSession(instance, settings.group, settings.port, NormNodeId(nodeID))
+        guard session != NORM_SESSION_INVALID else {
+            NormDestroyInstance(instance)
+            throw NormError("cannot create a NORM session on \(settings.group):\(settings.port)")
+        }
+        NormSetMulticastInterface(session, interfaceName)
+        NormSetTTL(session, 1)
+        NormSetRxPortReuse(session, true, nil, nil, 0)
+        NormSetGrttEstimate(session, 0.001)
+        NormSetBackoffFactor(session, 0)
+        NormSetGroupSize(session, 10)
+        NormSetDefaultSyncPolicy(session, NORM_SYNC_ALL)
+        guard NormStartReceiver(session, UInt32(settings.receiveBufferBytes)) else {
+            NormDestroySession(session)
+            NormDestroyInstance(instance)
+            throw NormError("cannot receive on \(settings.group):\(settings.port) via \(interfaceName)")
+        }
+        let thread = Thread { [self] in readEvents() }
+        thread.name = "norm-events"
+        eventThread = thread
+        thread.start()
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Starts sending at the fixed rate; `send` may be called after this.
+    public func startSending() throws {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !sending else { return }
+        NormSetTxRate(session, settings.rateBitsPerSecond)
+        // Keep at most the send buffer's worth of objects for repairs.
+        NormSetTxCacheBounds(session, NormSize(settings.sendBufferBytes), 16, 4096)
+        guard NormStartSender(session, NormSessionId(UInt16.random(in: 1...UInt16.max)), UInt32(settings.sendBufferBytes), 1400, 64, 8, 0) else {
+            throw NormError("cannot start sending on \(settings.group):\(settings.port)")
+        }
+        NormSetAutoParity(session, 0)
+        sending = true
+    }
+
+    /// Queues one object, waiting while the send queue is full. Returns false if the
+    /// channel closed first.
+    @discardableResult
+    public func send(_ data: Data, info: String) -> Bool {
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(data.count, 1), alignment: 16)
+        data.copyBytes(to: buffer.assumingMemoryBound(to: UInt8.self), count: data.count)
+        let infoBytes = Array(info.utf8)
+        lock.lock()
+        defer { lock.unlock() }
+        while !stopped {
+            let handle = infoBytes.withUnsafeBufferPointer { infoPointer in
+                infoPointer.withMemoryRebound(to: CChar.self) {
+                    NormDataEnqueue(session, buffer.assumingMemoryBound(to: CChar.self), UInt32(data.count), $0.baseAddress, UInt32(infoBytes.count))
+                }
+            }
+            if handle != NORM_OBJECT_INVALID {
+                pinned[UInt(bitPattern: handle)] = buffer
+                lastObject = handle
+                return true
+            }
+            vacancy = 0
+            // Woken by NORM_TX_QUEUE_VACANCY; the timeout guards against a missed event.
+            _ = lock.wait(until: Date().addingTimeInterval(0.2))
+        }
+        buffer.deallocate()
+        return false
+    }
+
+    /// Waits until NORM has sent everything queued (and its flush rounds), or the timeout.
+    public func flush(timeout: TimeInterval) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        let before = flushes
+        guard let lastObject else { return true }
+        // The watermark completes once the flush rounds after the last object are done.
+        NormSetWatermark(session, lastObject, true)
+        let deadline = Date().addingTimeInterval(timeout)
+        while flushes == before && !stopped && Date() < deadline {
+            _ = lock.wait(until: min(deadline, Date().addingTimeInterval(0.2)))
+        }
+        return flushes != before
+    }
+
+    /// Stops sending; receiving goes on.
+    public func stopSending() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard sending else { return }
+        NormStopSender(session)
+        sending = false
+        for buffer in pinned.values { buffer.deallocate() }
+        pinned.removeAll()
+    }
+
+    /// Leaves the group and stops the event thread.
+    public func close() {
+        lock.lock()
+        if stopped {
+            lock.unlock()
+            return
+        }
+        stopped = true
+        lock.broadcast()
+        lock.unlock()
+        NormStopInstance(instance)
+        while let thread = eventThread, !thread.isFinished { usleep(1000) }
+        NormDestroyInstance(instance)
+        for buffer in pinned.values { buffer.deallocate() }
+        pinned.removeAll()
+    }
+
+    private func readEvents() {
+        var event = NormEvent()
+        while NormGetNextEvent(instance, &event, true) {
+            switch event.type {
+            case NORM_TX_QUEUE_VACANCY, NORM_TX_QUEUE_EMPTY:
+                lock.lock()
+                vacancy += 1
+                lock.broadcast()
+                lock.unlock()
+            case NORM_TX_WATERMARK_COMPLETED, NORM_TX_FLUSH_COMPLETED:
+                lock.lock()
+                flushes += 1
+                lock.broadcast()
+                lock.unlock()
+            case NORM_TX_OBJECT_PURGED:
+                lock.lock()
+                pinned.removeValue(forKey: UInt(bitPattern: event.object))?.deallocate()
+                lock.unlock()
+            case NORM_RX_OBJECT_COMPLETED:
+                deliver(event.object, from: event.sender)
+            default:
+                break
+            }
+        }
+    }
+
+    private func deliver(_ object: NormObjectHandle, from sender: NormNodeHandle) {
+        guard NormObjectGetType(object) == NORM_OBJECT_DATA else { return }
+        let infoLength = Int(NormObjectGetInfoLength(object))
+        guard infoLength > 0, infoLength <= 256 else { return }
+        var infoBytes = [CChar](repeating: 0, count: infoLength)
+        _ = NormObjectGetInfo(object, &infoBytes, UInt16(infoLength))
+        let info = String(decoding: infoBytes.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let size = Int(NormObjectGetSize(object))
+        guard let pointer = NormDataAccessData(object) else { return }
+        let data = Data(bytes: pointer, count: size)
+        onObject(info, data, IPv4.format(UInt32(NormNodeGetId(sender))))
+    }
+}
