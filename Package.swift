@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit"], swiftSettings: swiftSettings),
         .testTarget(name: "ManagementPointTests", dependencies: ["ManagementPoint", "Messages"], swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests",
-                    dependencies: ["FerryCLI", "ServiceKit", "ContentStore", "HTTPTransfer", "Bus", "Messages", "CZeroMQ", "Yams"],
+                    dependencies: ["FerryCLI", "ServiceKit", "ContentStore", "HTTPTransfer", "Bus", "Messages", "CZeroMQ", "Multicast", "Yams"],
                     swiftSettings: swiftSettings),
     ]
 )
