@@ -9,7 +9,7 @@ import Glibc
 /// Self-organizing multicast and peer caching on real subnets (network namespaces, a
 /// rate-limited router, real NORM multicast): SPEC S1–S8, M6.
 @Suite("Testbed", .serialized, .enabled(if: TestbedFixture.available, "needs root and nftables for network namespaces"))
-struct MulticastTests {
+struct TestbedTests {
     /// Every agent cached the version byte for byte, with what each reported.
     func expectEveryAgentHasIt(_ testbed: TestbedFixture, versionID: String, agents: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> DeploymentTestbedJSON {
         let finished = try testbed.waitFor(timeout: 150) { status in
