@@ -49,7 +49,6 @@ public final class NormChannel: @unchecked Sendable {
     private let onObject: ObjectHandler
     private let lock = NSCondition()
     private var sending = false
-    private var vacancy = 0
     private var flushes = 0
     private var pinned: [UInt: UnsafeMutableRawPointer] = [:]
     private var lastObject: NormObjectHandle?
@@ -128,7 +127,6 @@ public final class NormChannel: @unchecked Sendable {
                 lastObject = handle
                 return true
             }
-            vacancy = 0
             // Woken by NORM_TX_QUEUE_VACANCY; the timeout guards against a missed event.
             _ = lock.wait(until: Date().addingTimeInterval(0.2))
         }
@@ -185,7 +183,6 @@ public final class NormChannel: @unchecked Sendable {
             switch event.type {
             case NORM_TX_QUEUE_VACANCY, NORM_TX_QUEUE_EMPTY:
                 lock.lock()
-                vacancy += 1
                 lock.broadcast()
                 lock.unlock()
             case NORM_TX_WATERMARK_COMPLETED, NORM_TX_FLUSH_COMPLETED:

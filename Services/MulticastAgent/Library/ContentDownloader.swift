@@ -20,42 +20,66 @@ struct ContentDownloader: Sendable {
 
     func download(versionID: String, from point: LocatedDistributionPoint, token: String,
                   progress: @Sendable (_ done: Int64, _ total: Int64) async -> Void) async throws -> Result {
-        let options = HTTPRequestOptions(headers: ["Authorization": "Bearer \(token)"], timeoutSeconds: 300, localAddress: localAddress)
-        let manifestData: Data
-        if store.hasManifest(versionID) {
-            manifestData = try store.manifestData(versionID)
-        } else {
-            let response = try await http.get("\(point.httpURL)/content/\(versionID)/manifest", options: options)
-            guard response.status == 200 else { throw DownloadFailure("\(point.name) answered HTTP \(response.status) for the manifest") }
-            guard ContentHash.sha256Hex(response.body) == versionID else {
-                throw DownloadFailure("\(point.name) served a manifest that does not match version \(versionID)")
-            }
-            try store.storeManifest(response.body, versionID: versionID)
-            manifestData = response.body
-        }
-        let manifest = try Manifest.decode(manifestData)
+        let options = Self.distributionPointOptions(token: token, localAddress: localAddress)
+        let manifest = try store.hasManifest(versionID)
+            ? store.manifest(versionID)
+            : try await fetchManifest(versionID, from: point.httpURL, source: point.name, options: options)
         let chunks = manifest.uniqueChunks
         let total = chunks.reduce(Int64(0)) { $0 + Int64($1.size) }
         var done = chunks.filter { store.contains($0.hash) }.reduce(Int64(0)) { $0 + Int64($1.size) }
         var fetched: Int64 = 0
         var lastReport = Date.distantPast
         for chunk in chunks where !store.contains(chunk.hash) {
-            let response = try await http.get("\(point.httpURL)/content/\(versionID)/chunks/\(chunk.hash)", options: options)
-            guard response.status == 200 else { throw DownloadFailure("\(point.name) answered HTTP \(response.status) for chunk \(chunk.hash)") }
-            do {
-                try store.write(response.body, expectedHash: chunk.hash)
-            } catch {
-                // A corrupt chunk is never kept: the caller moves on to the next DP.
-                throw DownloadFailure("\(point.name) served a corrupt chunk \(chunk.hash.prefix(12)): \(error)")
+            guard let bytes = try await fetchChunk(chunk.hash, versionID: versionID, from: point.httpURL, source: point.name, options: options) else {
+                throw DownloadFailure("\(point.name) answered HTTP 404 for chunk \(chunk.hash)")
             }
-            done += Int64(response.body.count)
-            fetched += Int64(response.body.count)
+            done += bytes
+            fetched += bytes
             if Date().timeIntervalSince(lastReport) > 0.5 {
                 lastReport = Date()
                 await progress(done, total)
             }
         }
         return Result(manifest: manifest, bytesFetched: fetched)
+    }
+
+    /// Fetches the version's manifest from a DP or peer at `base`, checks that it hashes to
+    /// the version id, and stores it.
+    func fetchManifest(_ versionID: String, from base: String, source: String, options: HTTPRequestOptions) async throws -> Manifest {
+        let response = try await http.get("\(base)/content/\(versionID)/manifest", options: options)
+        guard response.status == 200 else { throw DownloadFailure("\(source) answered HTTP \(response.status) for the manifest") }
+        guard ContentHash.sha256Hex(response.body) == versionID else {
+            throw DownloadFailure("\(source) served a manifest that does not match version \(versionID)")
+        }
+        try store.storeManifest(response.body, versionID: versionID)
+        return try Manifest.decode(response.body)
+    }
+
+    /// Fetches one chunk from a DP or peer at `base` and stores it once its hash checks out;
+    /// returns its size, or nil when the source does not have it (HTTP 404). A corrupt chunk
+    /// is never kept: the caller moves on to the next source.
+    func fetchChunk(_ hash: String, versionID: String, from base: String, source: String, options: HTTPRequestOptions) async throws -> Int64? {
+        let response = try await http.get("\(base)/content/\(versionID)/chunks/\(hash)", options: options)
+        guard response.status == 200 else {
+            if response.status == 404 { return nil }
+            throw DownloadFailure("\(source) answered HTTP \(response.status) for chunk \(hash)")
+        }
+        do {
+            try store.write(response.body, expectedHash: hash)
+        } catch {
+            throw DownloadFailure("\(source) served a corrupt chunk \(hash.prefix(12)): \(error)")
+        }
+        return Int64(response.body.count)
+    }
+
+    /// A DP read: the MP's download token, from the agent's own address.
+    static func distributionPointOptions(token: String, localAddress: String) -> HTTPRequestOptions {
+        HTTPRequestOptions(headers: ["Authorization": "Bearer \(token)"], timeoutSeconds: 300, localAddress: localAddress)
+    }
+
+    /// A peer-cache read: no token (peers serve their own subnet only).
+    static func peerOptions(localAddress: String) -> HTTPRequestOptions {
+        HTTPRequestOptions(timeoutSeconds: 60, localAddress: localAddress)
     }
 }
 

@@ -57,7 +57,8 @@ public enum MulticastAgent {
             }
         }
         let transfer = coordinator.map {
-            SubnetTransfer(coordinator: $0, hub: hub, store: store, http: HTTPClient.shared, localAddress: settings.address,
+            SubnetTransfer(coordinator: $0, hub: hub,
+                           downloader: ContentDownloader(store: store, http: HTTPClient.shared, localAddress: settings.address, logger: host.logger),
                            settings: settings.subnetSettings, logger: host.logger)
         }
         let worker = AgentWorker(name: common.node, settings: settings, database: database, store: store,

@@ -22,11 +22,11 @@ struct SubnetTransfer: Sendable {
     let coordinator: SubnetCoordinator
     /// Nil when multicast cannot run here (no NORM session); peers still work.
     let hub: MulticastHub?
-    let store: ChunkStore
-    let http: HTTPClient
-    let localAddress: String
+    let downloader: ContentDownloader
     let settings: SubnetSettings
     let logger: Logger
+
+    var store: ChunkStore { downloader.store }
 
     typealias Progress = @Sendable (_ done: Int64, _ total: Int64, _ source: String) async -> Void
 
@@ -34,7 +34,6 @@ struct SubnetTransfer: Sendable {
                 progress: @escaping Progress) async throws -> Outcome {
         let counters = Counters()
         var role = await coordinator.elect(versionID, multicast: multicast && hub != nil, startDelay: startDelay)
-        var takeover = false
         while true {
             try Task.checkCancellation()
             switch role {
@@ -53,8 +52,7 @@ struct SubnetTransfer: Sendable {
                 }
                 // The representative went silent: the members elect another, which starts at once.
                 logger.warning("the subnet's representative went silent; electing another", metadata: ["version": "\(versionID.prefix(12))", "was": "\(session.address)"])
-                takeover = true
-                role = await coordinator.elect(versionID, multicast: multicast && hub != nil, startDelay: takeover ? min(startDelay, 0.5) : startDelay)
+                role = await coordinator.elect(versionID, multicast: multicast && hub != nil, startDelay: min(startDelay, 0.5))
             }
         }
     }
@@ -155,24 +153,18 @@ struct SubnetTransfer: Sendable {
     /// The manifest from the store, a peer, or a DP; always checked against the version id.
     private func obtainManifest(_ version: String, firstFrom peerURL: String?, points: [LocatedDistributionPoint], token: String) async throws -> Manifest {
         if store.hasManifest(version) { return try store.manifest(version) }
-        var sources: [(String, HTTPRequestOptions)] = []
-        if let peerURL { sources.append((peerURL, peerOptions)) }
+        var sources: [(base: String, name: String, options: HTTPRequestOptions)] = []
+        if let peerURL { sources.append((peerURL, peerURL, peerOptions)) }
         for peer in await coordinator.peers(holding: version) where peer.httpURL != peerURL {
-            if let url = peer.httpURL { sources.append((url, peerOptions)) }
+            if let url = peer.httpURL { sources.append((url, url, peerOptions)) }
         }
-        sources += points.map { ($0.httpURL, dpOptions(token)) }
+        sources += points.map { ($0.httpURL, $0.name, dpOptions(token)) }
         var failures: [String] = []
-        for (base, options) in sources {
+        for source in sources {
             do {
-                let response = try await http.get("\(base)/content/\(version)/manifest", options: options)
-                guard response.status == 200, ContentHash.sha256Hex(response.body) == version else {
-                    failures.append("\(base): HTTP \(response.status)")
-                    continue
-                }
-                try store.storeManifest(response.body, versionID: version)
-                return try Manifest.decode(response.body)
+                return try await downloader.fetchManifest(version, from: source.base, source: source.name, options: source.options)
             } catch {
-                failures.append("\(base): \(error)")
+                failures.append("\(error)")
             }
         }
         throw DownloadFailure("no peer or DP served the manifest (\(failures.joined(separator: "; ")))")
@@ -196,7 +188,7 @@ struct SubnetTransfer: Sendable {
             for chunk in missing {
                 try Task.checkCancellation()
                 if store.contains(chunk.hash) { continue }
-                if let bytes = try? await fetchChunk(chunk.hash, version: version, from: base, options: peerOptions) {
+                if let bytes = try? await downloader.fetchChunk(chunk.hash, versionID: version, from: base, source: base, options: peerOptions) {
                     counters.add(peers: bytes)
                     done += bytes
                 } else {
@@ -215,7 +207,8 @@ struct SubnetTransfer: Sendable {
             do {
                 for chunk in missing where !store.contains(chunk.hash) {
                     try Task.checkCancellation()
-                    guard let bytes = try await fetchChunk(chunk.hash, version: version, from: point.httpURL, options: dpOptions(token)) else {
+                    guard let bytes = try await downloader.fetchChunk(chunk.hash, versionID: version, from: point.httpURL, source: point.name,
+                                                                      options: dpOptions(token)) else {
                         throw DownloadFailure("\(point.name) does not have chunk \(chunk.hash.prefix(12))")
                     }
                     counters.add(distributionPoint: bytes, name: point.name)
@@ -236,27 +229,10 @@ struct SubnetTransfer: Sendable {
         throw DownloadFailure("every DP failed (\(failures.joined(separator: "; ")))")
     }
 
-    /// The chunk's size once stored; nil when the source does not have it.
-    private func fetchChunk(_ hash: String, version: String, from base: String, options: HTTPRequestOptions) async throws -> Int64? {
-        let response = try await http.get("\(base)/content/\(version)/chunks/\(hash)", options: options)
-        guard response.status == 200 else {
-            if response.status == 404 { return nil }
-            throw DownloadFailure("\(base) answered HTTP \(response.status) for chunk \(hash.prefix(12))")
-        }
-        do {
-            try store.write(response.body, expectedHash: hash)
-        } catch {
-            throw DownloadFailure("\(base) served a corrupt chunk \(hash.prefix(12)): \(error)")
-        }
-        return Int64(response.body.count)
-    }
-
-    private var peerOptions: HTTPRequestOptions {
-        HTTPRequestOptions(timeoutSeconds: 60, localAddress: localAddress)
-    }
+    private var peerOptions: HTTPRequestOptions { ContentDownloader.peerOptions(localAddress: downloader.localAddress) }
 
     private func dpOptions(_ token: String) -> HTTPRequestOptions {
-        HTTPRequestOptions(headers: ["Authorization": "Bearer \(token)"], timeoutSeconds: 300, localAddress: localAddress)
+        ContentDownloader.distributionPointOptions(token: token, localAddress: downloader.localAddress)
     }
 }
 

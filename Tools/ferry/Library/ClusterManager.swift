@@ -207,8 +207,10 @@ public struct ClusterManager: Sendable {
             try pair.write(to: layout.keyFile(of: entry.node))
             keys[entry.node] = pair
             try fileManager.createDirectory(at: layout.folder(of: entry.node), withIntermediateDirectories: true)
-            let host = testbed == nil ? "127.0.0.1" : agentAddresses[entry.node]?.0 ?? Testbed.siteAddress
-            let namespace = testbed.map { _ in agentAddresses[entry.node] == nil ? Testbed.siteNamespace : "fy-" + entry.node.replacingOccurrences(of: "a", with: "-a") }
+            // Test bed: an agent runs in its own host's namespace, every other service on the site host.
+            let agent = testbed?.agents.first { $0.node == entry.node }
+            let host = testbed == nil ? "127.0.0.1" : agent?.address ?? Testbed.siteAddress
+            let namespace = testbed.map { _ in agent?.namespace ?? Testbed.siteNamespace }
             services.append(ClusterService(
                 node: entry.node, service: entry.service,
                 busEndpoint: "tcp://\(host):\(ports[index * 2])", httpURL: "http://\(host):\(ports[index * 2 + 1])",
