@@ -77,11 +77,16 @@ public final class NormChannel: @unchecked Sendable {
         NormSetBackoffFactor(session, 0)
         NormSetGroupSize(session, 10)
         NormSetDefaultSyncPolicy(session, NORM_SYNC_ALL)
+        // Chunks are small objects (tens of KiB): NORM's default of 256 pending objects per
+        // sender made receivers abandon objects still awaiting repair at line rate.
+        NormSetRxCacheLimit(session, 16_384)
         guard NormStartReceiver(session, UInt32(settings.receiveBufferBytes)) else {
             NormDestroySession(session)
             NormDestroyInstance(instance)
             throw NormError("cannot receive on \(settings.group):\(settings.port) via \(interfaceName)")
         }
+        // The kernel's default socket buffer overflows in a burst; 4 MiB is the host's cap (PLATFORM.md).
+        _ = NormSetRxSocketBuffer(session, 4 << 20)
         let thread = Thread { [self] in readEvents() }
         thread.name = "norm-events"
         eventThread = thread
@@ -104,19 +109,21 @@ public final class NormChannel: @unchecked Sendable {
             throw NormError("cannot start sending on \(settings.group):\(settings.port)")
         }
         NormSetAutoParity(session, 0)
+        _ = NormSetTxSocketBuffer(session, 4 << 20)
         sending = true
     }
 
     /// Queues one object, waiting while the send queue is full. Returns false if the
-    /// channel closed first.
+    /// channel closed first or the queue stayed full for `timeout` seconds.
     @discardableResult
-    public func send(_ data: Data, info: String) -> Bool {
+    public func send(_ data: Data, info: String, timeout: TimeInterval = .infinity) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(data.count, 1), alignment: 16)
         data.copyBytes(to: buffer.assumingMemoryBound(to: UInt8.self), count: data.count)
         let infoBytes = Array(info.utf8)
         lock.lock()
         defer { lock.unlock() }
-        while !stopped {
+        while !stopped && Date() < deadline {
             let handle = infoBytes.withUnsafeBufferPointer { infoPointer in
                 infoPointer.withMemoryRebound(to: CChar.self) {
                     NormDataEnqueue(session, buffer.assumingMemoryBound(to: CChar.self), UInt32(data.count), $0.baseAddress, UInt32(infoBytes.count))

@@ -35,18 +35,14 @@ public enum MulticastAgent {
                 throw ConfigurationError("peer caching needs a fixed http.port: peers find the cache at http://\(settings.address):PORT")
             }
             let subnet = settings.subnetSettings
+            let chunkLists = ChunkListCache(store: store)
             let candidate = SubnetCoordinator(node: common.node, address: settings.address,
                                               httpURL: "http://\(settings.address):\(common.http.port)", settings: subnet,
-                                              logger: host.logger) { version in
-                guard let manifest = try? store.manifest(version) else { return (false, false) }
-                let hashes = manifest.uniqueChunks.map(\.hash)
-                let missing = store.missing(hashes).count
-                return (missing < hashes.count, missing == 0)
-            }
+                                              logger: host.logger) { version in chunkLists.holdings(version) }
             do {
                 try candidate.start()
                 coordinator = candidate
-                PeerCacheRoutes.add(to: router, store: store, subnet: subnetRange)
+                PeerCacheRoutes.add(to: router, store: store, chunkLists: chunkLists, subnet: subnetRange)
                 hub = MulticastHub(settings: NormSettings(group: subnet.normGroup, port: subnet.normPort, interfaceAddress: settings.address,
                                                           rateBitsPerSecond: subnet.rateBitsPerSecond),
                                    store: store, logger: host.logger)

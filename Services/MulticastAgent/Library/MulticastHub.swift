@@ -17,6 +17,8 @@ final class MulticastHub: @unchecked Sendable {
     /// Chunk hash → the versions waiting for it.
     private var wanted: [String: Set<String>] = [:]
     private var received: [String: Int64] = [:]
+    /// Version → wanted chunks not kept yet.
+    private var pending: [String: Int] = [:]
     private var senders = 0
     private(set) var rejected = 0
 
@@ -45,9 +47,11 @@ final class MulticastHub: @unchecked Sendable {
     /// Starts keeping the version's chunks that are heard from now on.
     func want(_ version: String, chunks: [String]) throws {
         _ = try open()
-        lock.lock()
-        for hash in chunks { wanted[hash, default: []].insert(version) }
-        lock.unlock()
+        lock.withLock {
+            for hash in Set(chunks) where !store.contains(hash) {
+                if wanted[hash, default: []].insert(version).inserted { pending[version, default: 0] += 1 }
+            }
+        }
     }
 
     /// Stops keeping the version's chunks; returns the bytes kept for it.
@@ -59,7 +63,13 @@ final class MulticastHub: @unchecked Sendable {
             let rest = versions.subtracting([version])
             wanted[hash] = rest.isEmpty ? nil : rest
         }
+        pending[version] = nil
         return received.removeValue(forKey: version) ?? 0
+    }
+
+    /// How many of the version's wanted chunks have not been heard (and kept) yet.
+    func pendingCount(_ version: String) -> Int {
+        lock.withLock { pending[version] ?? 0 }
     }
 
     func bytesReceived(_ version: String) -> Int64 {
@@ -83,7 +93,10 @@ final class MulticastHub: @unchecked Sendable {
             return
         }
         lock.lock()
-        for version in versions { received[version, default: 0] += Int64(data.count) }
+        for version in versions {
+            received[version, default: 0] += Int64(data.count)
+            pending[version, default: 1] -= 1
+        }
         wanted[hash] = nil
         lock.unlock()
     }

@@ -42,6 +42,8 @@ final class SubnetCoordinator: @unchecked Sendable {
     private var volunteers: [String: [String: Heard]] = [:]
     private var peers: [String: [String: Heard]] = [:]
     private var leading: [String: Leading] = [:]
+    /// When this agent last sent who-has for a version.
+    private var askedAt: [String: Date] = [:]
     private var channel: SubnetChannel?
     private var heartbeat: Task<Void, Never>?
 
@@ -132,9 +134,18 @@ final class SubnetCoordinator: @unchecked Sendable {
     }
 
     /// Peers that said they hold chunks of the version, those with every chunk first.
+    /// Asks the subnet at most once a second per version; within that second the answers
+    /// already heard are returned at once (a member polling its peers would flood otherwise).
     func peers(holding version: String) async -> [SubnetMessage] {
-        channel?.send(SubnetMessage(kind: .whoHas, versionID: version, node: node, address: address))
-        try? await Task.sleep(for: .milliseconds(Int(max(0.1, settings.discovery / 3) * 1000)))
+        let ask = lock.withLock {
+            guard Date().timeIntervalSince(askedAt[version] ?? .distantPast) >= 1 else { return false }
+            askedAt[version] = Date()
+            return true
+        }
+        if ask {
+            channel?.send(SubnetMessage(kind: .whoHas, versionID: version, node: node, address: address))
+            try? await Task.sleep(for: .milliseconds(Int(max(0.1, settings.discovery / 3) * 1000)))
+        }
         let fresh = lock.withLock { (peers[version] ?? [:]).values.filter { Date().timeIntervalSince($0.at) < 30 }.map(\.message) }
         return fresh.sorted { ($0.complete == true ? 0 : 1, $0.rank) < ($1.complete == true ? 0 : 1, $1.rank) }
     }

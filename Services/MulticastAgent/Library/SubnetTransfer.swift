@@ -88,6 +88,7 @@ struct SubnetTransfer: Sendable {
             coordinator.update(version, state: .sending)
             let channel = try hub.beginSending()
             defer { hub.endSending(linger: settings.linger) }
+            var stalled = false
             logger.info("multicasting", metadata: ["version": "\(version.prefix(12))", "chunks": "\(chunks.count)", "bytes": "\(total)"])
             for chunk in chunks {
                 // Chunks go out as soon as they are here: the subnet is done soon after the WAN download.
@@ -104,10 +105,19 @@ struct SubnetTransfer: Sendable {
                     return nil
                 }
                 let data = try store.read(chunk.hash)
-                guard channel.send(data, info: chunk.hash) else { throw CancellationError() }
+                guard channel.send(data, info: chunk.hash, timeout: 30) else {
+                    // NORM took nothing for 30 s: end the session so members turn to peers
+                    // (and the DP) instead of waiting on a stalled multicast.
+                    logger.warning("multicast stalled; ending the session, members fetch the rest from peers",
+                                   metadata: ["version": "\(version.prefix(12))"])
+                    stalled = true
+                    break
+                }
             }
-            let seconds = Double(total) * 8 / settings.rateBitsPerSecond * 2 + 5
-            _ = channel.flush(timeout: seconds)
+            if !stalled {
+                let seconds = Double(total) * 8 / settings.rateBitsPerSecond * 2 + 5
+                _ = channel.flush(timeout: seconds)
+            }
         }
         do {
             try await fetch.value
@@ -128,12 +138,25 @@ struct SubnetTransfer: Sendable {
         let manifest = try await obtainManifest(version, firstFrom: session.httpURL, points: points, token: token)
         let chunks = manifest.uniqueChunks
         let total = chunks.reduce(Int64(0)) { $0 + Int64($1.size) }
-        if session.multicast == true, let hub { try hub.want(version, chunks: chunks.map(\.hash)) }
+        let hashes = chunks.map(\.hash)
+        let present = total - chunks.filter { !store.contains($0.hash) }.reduce(Int64(0)) { $0 + Int64($1.size) }
+        if session.multicast == true, let hub { try hub.want(version, chunks: hashes) }
         var lastReport = Date.distantPast
         while true {
-            let missing = store.missing(chunks.map(\.hash))
-            if missing.isEmpty { return manifest }
-            guard let current = coordinator.session(version) else { return nil }
+            guard let current = coordinator.session(version) else {
+                return store.missing(hashes).isEmpty ? manifest : nil
+            }
+            if current.multicast == true, current.state != .done, let hub, hub.pendingCount(version) > 0 {
+                // Still arriving by multicast: the hub counts what it keeps, so the store
+                // (one file per chunk) is not scanned every round.
+                if Date().timeIntervalSince(lastReport) > 0.5 {
+                    lastReport = Date()
+                    await progress(present + hub.bytesReceived(version), total, "multicast from \(current.node)")
+                }
+                try await Task.sleep(for: .milliseconds(200))
+                continue
+            }
+            if store.missing(hashes).isEmpty { return manifest }
             if current.multicast != true || current.state == .done {
                 // The representative's cache first: it has (or is getting) everything.
                 try await fetchMissing(version, chunks: chunks, preferred: current, points: points, token: token,
@@ -185,9 +208,14 @@ struct SubnetTransfer: Sendable {
         var done = total - missing.reduce(Int64(0)) { $0 + Int64($1.size) }
         for base in peerURLs {
             var stillMissing: [ChunkReference] = []
+            let held = await heldChunks(version, at: base, chunks: chunks)
             for chunk in missing {
                 try Task.checkCancellation()
                 if store.contains(chunk.hash) { continue }
+                if let held, !held.contains(chunk.hash) {
+                    stillMissing.append(chunk)
+                    continue
+                }
                 if let bytes = try? await downloader.fetchChunk(chunk.hash, versionID: version, from: base, source: base, options: peerOptions) {
                     counters.add(peers: bytes)
                     done += bytes
@@ -227,6 +255,16 @@ struct SubnetTransfer: Sendable {
             }
         }
         throw DownloadFailure("every DP failed (\(failures.joined(separator: "; ")))")
+    }
+
+    /// The chunks a peer holds, from its have list (one request instead of a 404 per chunk
+    /// it lacks); nil when it cannot say, and then every chunk is asked for.
+    private func heldChunks(_ version: String, at base: String, chunks: [ChunkReference]) async -> Set<String>? {
+        guard let response = try? await downloader.http.get("\(base)/content/\(version)/have", options: peerOptions),
+              response.status == 200, response.body.count == chunks.count else { return nil }
+        var held = Set<String>()
+        for (chunk, flag) in zip(chunks, response.body) where flag == UInt8(ascii: "1") { held.insert(chunk.hash) }
+        return held
     }
 
     private var peerOptions: HTTPRequestOptions { ContentDownloader.peerOptions(localAddress: downloader.localAddress) }
