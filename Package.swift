@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "pull-dp", targets: ["PullDPMain"]),
         .executable(name: "multicast-agent", targets: ["MulticastAgentMain"]),
         .executable(name: "ferry", targets: ["FerryMain"]),
+        .executable(name: "ferry-multicast-bench", targets: ["MulticastBenchMain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -100,6 +101,13 @@ let package = Package(
         .executableTarget(name: "FerryMain", dependencies: ["FerryCLI"],
                           path: "Tools/ferry/Main", swiftSettings: swiftSettings),
 
+        // deploy/bench/multicast.sh: the agent's multicast data plane on its own.
+        .executableTarget(name: "MulticastBenchMain",
+                          dependencies: ["MulticastAgent", "Multicast", "ContentStore",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                         .product(name: "Logging", package: "swift-log")],
+                          path: "Tools/multicast-bench/Main", swiftSettings: swiftSettings),
+
         // Tests.
         .testTarget(name: "MessagesTests", dependencies: ["Messages"], swiftSettings: swiftSettings),
         .testTarget(name: "StoreTests", dependencies: ["Store"], swiftSettings: swiftSettings),
@@ -107,6 +115,10 @@ let package = Package(
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPTransferTests", dependencies: ["HTTPTransfer"], swiftSettings: swiftSettings),
         .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit"], swiftSettings: swiftSettings),
+        .testTarget(name: "MulticastTests", dependencies: ["Multicast"], swiftSettings: swiftSettings),
+        .testTarget(name: "MulticastAgentTests",
+                    dependencies: ["MulticastAgent", "Multicast", .product(name: "Logging", package: "swift-log")],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "ManagementPointTests", dependencies: ["ManagementPoint", "Messages"], swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests",
                     dependencies: ["FerryCLI", "ServiceKit", "ContentStore", "HTTPTransfer", "Bus", "Messages", "CZeroMQ", "Multicast", "Yams"],

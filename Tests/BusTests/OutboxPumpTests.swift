@@ -229,7 +229,8 @@ struct OutboxPumpTests {
         try await Task.sleep(for: .milliseconds(200))
         _ = try await Self.enqueueJob(sender)
         pump.wake()
-        let emptied = try await eventually(timeout: .seconds(5)) { try await outboxRows(sender).isEmpty }
+        // Far below the 30 s idle interval, so only wake() can have delivered it.
+        let emptied = try await eventually(timeout: .seconds(20)) { try await outboxRows(sender).isEmpty }
         #expect(emptied)
         #expect(try await effectCount(receiver) == 1)
     }

@@ -12,7 +12,8 @@
 # router has no multicast configuration.
 #
 # Environment: FERRY_BIN_DIR (built executables), TESTBED_DATA (cluster folder, default
-# /tmp/ferry-testbed), WAN_RATE, WAN_LOSS_PERMILLE, LAN_LOSS_PERMILLE.
+# /tmp/ferry-testbed), WAN_RATE, WAN_LOSS_PERMILLE, LAN_LOSS_PERMILLE, PEER_CACHING (on|off,
+# default on), MULTICAST_RATE (the agents' rate in Mbit/s, default 300).
 # deploy/testbed/down.sh removes everything this made.
 set -euo pipefail
 subnets=${1:-2}
@@ -97,7 +98,8 @@ done
 # A test bed starts from an empty site; the previous one's folder (if it was one) goes.
 if [ -f "$data/cluster.yaml" ]; then rm -rf "$data"; fi
 mkdir -p "$data"
-FERRY_BIN_DIR="$bin" "$bin/ferry" cluster up --data "$data" --testbed "$subnets:$agents" --timeout 120
+FERRY_BIN_DIR="$bin" "$bin/ferry" cluster up --data "$data" --testbed "$subnets:$agents" --timeout 120 \
+  --peer-caching "${PEER_CACHING:-on}" --multicast-rate "${MULTICAST_RATE:-300}"
 echo
 echo "test bed: $subnets subnet(s) of $agents agent(s); WAN $rate, WAN loss ${wan_loss}‰, LAN loss ${lan_loss}‰"
 echo "  cluster folder: $data (each host's config, data, log under $data/<node>/)"

@@ -17,16 +17,24 @@ struct ClusterCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("When creating the cluster: run it in the namespaces of deploy/testbed/up.sh, as SUBNETS:AGENTS (e.g. 2:4).",
                                    valueName: "subnets:agents"))
         var testbed: String?
+        @Option(help: ArgumentHelp("With --testbed: the agents' peer caches (off only to measure what they save).", valueName: "on|off"))
+        var peerCaching: OnOff = .on
+        @Option(help: ArgumentHelp("With --testbed: the agents' fixed multicast rate in Mbit/s.", valueName: "mbit"))
+        var multicastRate: Double = 300
 
         var testbedShape: ClusterManager.Testbed? {
             guard let testbed else { return nil }
             let parts = testbed.split(separator: ":").compactMap { Int($0) }
             guard parts.count == 2, (1...50).contains(parts[0]), (1...200).contains(parts[1]) else { return nil }
-            return ClusterManager.Testbed(subnets: parts[0], agentsPerSubnet: parts[1])
+            return ClusterManager.Testbed(subnets: parts[0], agentsPerSubnet: parts[1], peerCaching: peerCaching == .on,
+                                          multicastRateMegabits: multicastRate)
         }
 
         func validate() throws {
             if testbed != nil, testbedShape == nil { throw ValidationError("--testbed takes SUBNETS:AGENTS, 1-50 subnets of 1-200 agents; got '\(testbed ?? "")'") }
+            guard multicastRate.isFinite, multicastRate >= 1, multicastRate <= 10_000 else {
+                throw ValidationError("--multicast-rate must be between 1 and 10000 Mbit/s")
+            }
             guard timeout.isFinite, timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
         }
 

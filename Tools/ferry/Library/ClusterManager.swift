@@ -18,9 +18,15 @@ public struct ClusterManager: Sendable {
     public struct Testbed: Sendable {
         public var subnets: Int
         public var agentsPerSubnet: Int
-        public init(subnets: Int, agentsPerSubnet: Int) {
+        /// The agents' peer caches (SPEC M6); off only to measure what they save.
+        public var peerCaching: Bool
+        /// The agents' fixed multicast rate.
+        public var multicastRateMegabits: Double
+        public init(subnets: Int, agentsPerSubnet: Int, peerCaching: Bool = true, multicastRateMegabits: Double = 300) {
             self.subnets = subnets
             self.agentsPerSubnet = agentsPerSubnet
+            self.peerCaching = peerCaching
+            self.multicastRateMegabits = multicastRateMegabits
         }
         public static let siteNamespace = "fy-site"
         public static let siteAddress = "10.77.0.2"
@@ -316,12 +322,30 @@ public struct ClusterManager: Sendable {
             # Local test site: policy every 2 s, retries after 5 s (a real site keeps the seed's 60 minutes and 1 hour).
             policyIntervalSeconds: 2
             retryIntervalSeconds: 5
-            \(testbed == nil ? "# Loopback cannot multicast, so the subnet channel (peers, multicast) is off here; the test bed has it.\npeerCaching: false" : "# Test bed: subnet channel on; multicast per deployment (deploy --multicast on), the seed's 60 s start delay.\npeerCaching: true\nmulticast:\n  enabled: false\n  startDelaySeconds: 60\n  discoverySeconds: 1\n  failoverSeconds: 3\n  lingerSeconds: 5")
+            \(agentSubnetSettings)
 
             """
         default:
             break
         }
         return text
+    }
+
+    /// Loopback cannot multicast, so the subnet channel is off there; the test bed has it.
+    private var agentSubnetSettings: String {
+        guard let testbed else {
+            return "# Loopback cannot multicast, so the subnet channel (peers, multicast) is off here; the test bed has it.\npeerCaching: false"
+        }
+        return """
+        # Test bed: multicast per deployment (deploy --multicast on), the seed's 60 s start delay.
+        peerCaching: \(testbed.peerCaching)
+        multicast:
+          enabled: false
+          startDelaySeconds: 60
+          rateMegabitsPerSecond: \(testbed.multicastRateMegabits)
+          discoverySeconds: 1
+          failoverSeconds: 3
+          lingerSeconds: 5
+        """
     }
 }

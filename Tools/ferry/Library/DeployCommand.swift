@@ -20,13 +20,9 @@ struct DeployCommand: AsyncParsableCommand {
     @Option(help: "On a slow link (a slow boundary-group DP, or any fallback DP): download or do-not-download.")
     var slowNetwork: SlowNetworkBehavior = .download
     @Option(help: "Multicast in each subnet: on or off (default: each agent's own setting, SPEC S6).")
-    var multicast: MulticastChoice?
+    var multicast: OnOff?
     @Option(help: "Seconds a subnet's representative waits before it multicasts (default: the agent's setting, 60 s).")
     var multicastDelay: Double?
-
-    enum MulticastChoice: String, ExpressibleByArgument, CaseIterable {
-        case on, off
-    }
 
     func validate() throws {
         if let multicastDelay, !(multicastDelay.isFinite && multicastDelay >= 0 && multicastDelay <= 86_400) {

@@ -1,0 +1,27 @@
+import Multicast
+import Testing
+
+@Suite("IPv4")
+struct IPv4Tests {
+    @Test("dotted quads parse to host-order integers and format back")
+    func parseAndFormat() {
+        #expect(IPv4.parse("10.77.1.11") == 0x0A4D_010B)
+        #expect(IPv4.parse("0.0.0.0") == 0)
+        #expect(IPv4.parse("255.255.255.255") == .max)
+        for text in ["10.77.1.11", "192.168.0.1", "1.2.3.4"] {
+            #expect(IPv4.format(IPv4.parse(text) ?? 0) == text)
+        }
+    }
+
+    @Test("anything but four bytes is not an address", arguments: ["", "10.77.1", "10.77.1.1.1", "10.77.1.256", "10.77..1", "a.b.c.d", "-1.0.0.0", " 10.0.0.1", "10.0.0.1/24"])
+    func invalid(text: String) {
+        #expect(IPv4.parse(text) == nil)
+    }
+
+    @Test("the loopback address belongs to the loopback interface; an address no interface has has none")
+    func interfaceName() {
+        #expect(IPv4.interfaceName(for: "127.0.0.1") == "lo")
+        #expect(IPv4.interfaceName(for: "203.0.113.77") == nil)
+        #expect(IPv4.interfaceName(for: "not an address") == nil)
+    }
+}

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+/// A switch on the command line: `on` or `off`.
+enum OnOff: String, ExpressibleByArgument, CaseIterable {
+    case on, off
+}
