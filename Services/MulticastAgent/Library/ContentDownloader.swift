@@ -72,6 +72,16 @@ struct ContentDownloader: Sendable {
         return Int64(response.body.count)
     }
 
+    /// The chunks a peer at `base` holds, from its have list (one request instead of a 404
+    /// per chunk it lacks); nil when it cannot say, and then every chunk is asked for.
+    func fetchHeldChunks(_ versionID: String, chunks: [ChunkReference], from base: String, options: HTTPRequestOptions) async -> Set<String>? {
+        guard let response = try? await http.get("\(base)/content/\(versionID)/have", options: options),
+              response.status == 200, response.body.count == chunks.count else { return nil }
+        var held = Set<String>()
+        for (chunk, flag) in zip(chunks, response.body) where flag == UInt8(ascii: "1") { held.insert(chunk.hash) }
+        return held
+    }
+
     /// A DP read: the MP's download token, from the agent's own address.
     static func distributionPointOptions(token: String, localAddress: String) -> HTTPRequestOptions {
         HTTPRequestOptions(headers: ["Authorization": "Bearer \(token)"], timeoutSeconds: 300, localAddress: localAddress)

@@ -208,7 +208,7 @@ struct SubnetTransfer: Sendable {
         var done = total - missing.reduce(Int64(0)) { $0 + Int64($1.size) }
         for base in peerURLs {
             var stillMissing: [ChunkReference] = []
-            let held = await heldChunks(version, at: base, chunks: chunks)
+            let held = await downloader.fetchHeldChunks(version, chunks: chunks, from: base, options: peerOptions)
             for chunk in missing {
                 try Task.checkCancellation()
                 if store.contains(chunk.hash) { continue }
@@ -255,16 +255,6 @@ struct SubnetTransfer: Sendable {
             }
         }
         throw DownloadFailure("every DP failed (\(failures.joined(separator: "; ")))")
-    }
-
-    /// The chunks a peer holds, from its have list (one request instead of a 404 per chunk
-    /// it lacks); nil when it cannot say, and then every chunk is asked for.
-    private func heldChunks(_ version: String, at base: String, chunks: [ChunkReference]) async -> Set<String>? {
-        guard let response = try? await downloader.http.get("\(base)/content/\(version)/have", options: peerOptions),
-              response.status == 200, response.body.count == chunks.count else { return nil }
-        var held = Set<String>()
-        for (chunk, flag) in zip(chunks, response.body) where flag == UInt8(ascii: "1") { held.insert(chunk.hash) }
-        return held
     }
 
     private var peerOptions: HTTPRequestOptions { ContentDownloader.peerOptions(localAddress: downloader.localAddress) }
