@@ -14,15 +14,19 @@ public struct NormSettings: Sendable, Equatable {
     public var receiveBufferBytes: Int
     /// Bytes of sent objects kept for repairs.
     public var sendBufferBytes: Int
+    /// About how many bytes of chunks go into one NORM object (`ChunkBundle`).
+    public var bundleBytes: Int
 
     public init(group: String = "239.255.77.2", port: UInt16 = 7711, interfaceAddress: String,
-                rateBitsPerSecond: Double = 300_000_000, receiveBufferBytes: Int = 64 << 20, sendBufferBytes: Int = 64 << 20) {
+                rateBitsPerSecond: Double = 300_000_000, receiveBufferBytes: Int = 64 << 20, sendBufferBytes: Int = 64 << 20,
+                bundleBytes: Int = 4 << 20) {
         self.group = group
         self.port = port
         self.interfaceAddress = interfaceAddress
         self.rateBitsPerSecond = rateBitsPerSecond
         self.receiveBufferBytes = receiveBufferBytes
         self.sendBufferBytes = sendBufferBytes
+        self.bundleBytes = bundleBytes
     }
 }
 
@@ -33,14 +37,16 @@ public struct NormError: Error, CustomStringConvertible {
 }
 
 /// One NORM (RFC 5740) session on one interface: it always receives, and sends objects
-/// when asked. Each object is one content chunk with its hash as NORM info.
+/// when asked. Each object is a data object with a short info string (for content, a
+/// `ChunkBundle`).
 ///
 /// NORM runs its own protocol thread; this type adds one thread that reads its events.
 /// Data handed to `send` is copied and freed when NORM purges the object, so memory is
 /// bounded by the send buffer, not by the content size.
 public final class NormChannel: @unchecked Sendable {
-    /// Called on the event thread for every object received whole: info (the chunk hash)
-    /// and bytes. The receiver must verify the bytes; NORM only protects against loss.
+    /// Called on the event thread for every object received whole: its info and bytes.
+    /// The bytes are NORM's own buffer, valid only during the call: copy what must outlive
+    /// it. The receiver must verify the bytes; NORM only protects against loss.
     public typealias ObjectHandler = @Sendable (_ info: String, _ data: Data, _ senderAddress: String) -> Void
 
     let settings: NormSettings
@@ -54,6 +60,7 @@ public final class NormChannel: @unchecked Sendable {
     private var lastObject: NormObjectHandle?
     private var eventThread: Thread?
     private var stopped = false
+    private let updateCoalescingMicroseconds: UInt32 = 2_000
 
     /// Joins the group on the interface and starts receiving.
     public init(settings: NormSettings, interfaceName: String, onObject: @escaping ObjectHandler) throws {
@@ -109,6 +116,8 @@ public final class NormChannel: @unchecked Sendable {
             throw NormError("cannot start sending on \(settings.group):\(settings.port)")
         }
         NormSetAutoParity(session, 0)
+        // Receivers that ask for repairs are asked to acknowledge each flush (see `flush`).
+        NormSetAutoAckingNodes(session, NORM_TRACK_RECEIVERS)
         _ = NormSetTxSocketBuffer(session, 4 << 20)
         sending = true
     }
@@ -141,19 +150,34 @@ public final class NormChannel: @unchecked Sendable {
         return false
     }
 
-    /// Waits until NORM has sent everything queued (and its flush rounds), or the timeout.
+    /// Waits until every receiver NORM has heard from acknowledged everything queued, or
+    /// the timeout; true if they all did (or none was heard).
+    ///
+    /// Flush commands alone end within a few GRTTs. On a loaded host, receivers are still
+    /// working through their buffers then, and repairs they ask for later, if lost, waited
+    /// for NORM's next probe (up to 30 s). Asking for acknowledgements, and asking again
+    /// while any is missing, keeps repairs going until every receiver has everything.
     public func flush(timeout: TimeInterval) -> Bool {
         lock.lock()
         defer { lock.unlock() }
-        let before = flushes
         guard let lastObject else { return true }
-        // The watermark completes once the flush rounds after the last object are done.
-        NormSetWatermark(session, lastObject, true)
         let deadline = Date().addingTimeInterval(timeout)
-        while flushes == before && !stopped && Date() < deadline {
+        var before = flushes
+        NormSetWatermark(session, lastObject, true)
+        while !stopped && Date() < deadline {
+            if flushes != before {
+                switch NormGetAckingStatus(session, NORM_NODE_ANY) {
+                case NORM_ACK_SUCCESS, NORM_ACK_INVALID:
+                    return true
+                default:
+                    // A receiver did not acknowledge within NORM's rounds: ask again.
+                    before = flushes
+                    _ = NormResetWatermark(session)
+                }
+            }
             _ = lock.wait(until: min(deadline, Date().addingTimeInterval(0.2)))
         }
-        return flushes != before
+        return false
     }
 
     /// Stops sending; receiving goes on.
@@ -203,6 +227,11 @@ public final class NormChannel: @unchecked Sendable {
                 lock.unlock()
             case NORM_RX_OBJECT_COMPLETED:
                 deliver(event.object, from: event.sender)
+            case NORM_RX_OBJECT_UPDATED:
+                // NORM posts one update per object until it is read: read at once, that is
+                // one event, pipe write and thread switch per packet. Waiting a little lets
+                // updates merge; completed objects still arrive in order behind them.
+                usleep(updateCoalescingMicroseconds)
             default:
                 break
             }
@@ -218,7 +247,8 @@ public final class NormChannel: @unchecked Sendable {
         let info = String(decoding: infoBytes.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let size = Int(NormObjectGetSize(object))
         guard let pointer = NormDataAccessData(object) else { return }
-        let data = Data(bytes: pointer, count: size)
+        // No copy: NORM keeps the object until the next event is read, and objects are MiBs.
+        let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: pointer), count: size, deallocator: .none)
         onObject(info, data, IPv4.format(UInt32(NormNodeGetId(sender))))
     }
 }

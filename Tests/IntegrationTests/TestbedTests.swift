@@ -188,10 +188,17 @@ struct TestbedTests {
             guard let channel = try? NormChannel(settings: NormSettings(interfaceAddress: "10.77.1.99", rateBitsPerSecond: 2_000_000),
                                                  interfaceName: "eth0", onObject: { _, _, _ in }),
                   (try? channel.startSending()) != nil else { return }
+            // Well-formed bundles of forged chunks, a malformed bundle and an object that is not one.
+            let forged = manifest.uniqueChunks.prefix(20).map { (hash: $0.hash, data: Data(repeating: 0x5A, count: $0.size)) }
+            var objects = stride(from: 0, to: forged.count, by: 4).compactMap {
+                try? ChunkBundle.encode(Array(forged[$0..<min($0 + 4, forged.count)]))
+            }
+            objects.append(Data("FYB1 truncated".utf8))
             while !forging.isSet {
-                for chunk in manifest.uniqueChunks.prefix(20) where !forging.isSet {
-                    channel.send(Data(repeating: 0x5A, count: chunk.size), info: chunk.hash)
+                for object in objects where !forging.isSet {
+                    channel.send(object, info: ChunkBundle.info)
                 }
+                channel.send(Data(repeating: 1, count: 1000), info: forged[0].hash)
                 usleep(200_000)
             }
             channel.close()

@@ -25,13 +25,18 @@
 #   Its WAN is MEMORY_WAN_RATE (default 1gbit), so the big run takes minutes, not an hour.
 #
 # Environment: FERRY_BIN_DIR (default: the release build), RATE_MBIT, WAN_RATE, BIG_MB,
-# PARTS (any of "lan wan memory", default all three). Installs uftp and udpcast if missing.
+# PARTS (any of "lan wan memory", default all three); for the LAN part TOOLS (default
+# "ferry uftp udpcast"), RECEIVERS (default "3 8"), LOSS_PERMILLE (default "0 10") and
+# FERRY_BENCH_ARGS (extra options for ferry-multicast-bench, e.g. "--bundle 1024"). Installs uftp and udpcast if missing.
 set -euo pipefail
 size_mb=${1:-200}
 runs=${2:-3}
 rate=${RATE_MBIT:-900}
 wan_rate=${WAN_RATE:-100mbit}
 parts=${PARTS:-"lan wan memory"}
+tools=${TOOLS:-"ferry uftp udpcast"}
+receiver_counts=${RECEIVERS:-"3 8"}
+losses=${LOSS_PERMILLE:-"0 10"}
 big_mb=${BIG_MB:-4096}
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$here/../.."
@@ -45,7 +50,9 @@ if [ -z "${FERRY_BIN_DIR:-}" ]; then
 fi
 bin=$FERRY_BIN_DIR
 bench=$bin/ferry-multicast-bench
-work="$(mktemp -d /tmp/ferry-mbench.XXXXXX)"
+# Not /tmp: on this host creating a file under /tmp costs 0.2–0.7 ms (ext4 inode allocation
+# in a crowded block group), which a store of one file per chunk pays 2500 times per 200 MB.
+work="$(mktemp -d "${BENCH_DIR:-/var/tmp}/ferry-mbench.XXXXXX")"
 export TESTBED_DATA="$work/cluster" FERRY_BIN_DIR="$bin" FERRY_HOME="$work/home"
 cleanup() { "$root/deploy/testbed/down.sh" >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
@@ -78,21 +85,22 @@ EOF
 # One transfer to receivers 2..(n+1); prints seconds, or "fail".
 run_ferry() {
   local n=$1 pids=() j t0 t1 sender
-  rm -rf "$work"/rx*
+  # Fresh stores, removed per table cell (see forget_stores).
+  local rx="$work/rx/$RANDOM$RANDOM"
   for j in $(seq 2 $((n + 1))); do
-    ip netns exec "fy-s1-a$j" "$bench" receive --store "$work/rx$j" --manifest-from "$work/sender" --version "$version" \
-      --address "$(address "$j")" --rate "$rate" --timeout 120 > "$work/rx$j.out" 2>&1 & pids+=($!)
+    ip netns exec "fy-s1-a$j" "$bench" receive --store "$rx-$j" --manifest-from "$work/sender" --version "$version" \
+      --address "$(address "$j")" --rate "$rate" ${FERRY_BENCH_ARGS:-} --timeout 120 > "$work/rx$j.out" 2>&1 & pids+=($!)
   done
   sleep 1.5   # every receiver has joined the group
   t0=$(now)
-  ip netns exec fy-s1-a1 "$bench" send --store "$work/sender" --version "$version" --address "$(address 1)" --rate "$rate" \
+  ip netns exec fy-s1-a1 "$bench" send --store "$work/sender" --version "$version" --address "$(address 1)" --rate "$rate" ${FERRY_BENCH_ARGS:-} \
     --linger 300 > "$work/send.out" 2>&1 & sender=$!
   local ok=1
   for pid in "${pids[@]}"; do wait "$pid" || ok=0; done
   t1=$(now)
   kill "$sender" 2>/dev/null; wait "$sender" 2>/dev/null || true
   for j in $(seq 2 $((n + 1))); do
-    [ "$ok" = 1 ] && [ "$(store_hash "$work/rx$j" "$version")" = "$expected" ] || ok=0
+    [ "$ok" = 1 ] && [ "$(store_hash "$rx-$j" "$version")" = "$expected" ] || ok=0
   done
   [ "$ok" = 1 ] && echo "$t1 - $t0" | awk '{ printf "%.2f\n", $1 - $3 }' || echo fail
 }
@@ -138,6 +146,13 @@ run_udpcast() {
   [ "$ok" = 1 ] && echo "$t1 - $t0" | awk '{ printf "%.2f\n", $1 - $3 }' || echo fail
 }
 
+# ext4 skips inodes freed in the last 30 s when it allocates one, at a cost per skipped
+# inode: a run right after deleting thousands of chunk files pays several times the CPU
+# for its own files. Removed stores are therefore left to age before the next cell.
+forget_stores() {
+  if [ -d "$work/rx" ]; then rm -rf "$work/rx"; sleep 31; fi
+}
+
 set_lan_loss() {
   inns fy-lan1 nft delete table bridge benchloss 2>/dev/null || true
   if [ "$1" != 0 ]; then
@@ -154,22 +169,23 @@ if [[ " $parts " == *" lan "* ]]; then
   version=$("$bench" import --store "$work/sender" --source "$work/source")
   echo
   echo "LAN: one sender, $size_mb MB, target rate $rate Mbit/s, median of $runs runs (seconds until every receiver has it)"
-  printf "%-10s %-6s %9s %9s %9s\n" receivers loss ferry uftp udpcast
-  for n in 3 8; do
-    for loss in 0 10; do
+  printf "%-10s %-6s" receivers loss; printf " %9s" $tools; echo
+  for n in $receiver_counts; do
+    for loss in $losses; do
       set_lan_loss "$loss"
       declare -A times=()
-      for tool in ferry uftp udpcast; do times[$tool]=""; done
+      for tool in $tools; do times[$tool]=""; done
       for run in $(seq 1 "$runs"); do
-        for tool in ferry uftp udpcast; do times[$tool]+="$(run_$tool "$n")"$'\n'; done
+        for tool in $tools; do times[$tool]+="$(run_$tool "$n")"$'\n'; done
       done
-      printf "%-10s %-6s" "$n" "$((loss / 10))%"
-      for tool in ferry uftp udpcast; do
+      printf "%-10s %-6s" "$n" "$(awk -v p="$loss" 'BEGIN { printf "%g%%", p / 10 }')"
+      for tool in $tools; do
         fails=$(grep -c fail <<< "${times[$tool]}" || true)
         printf " %9s" "$(grep -v -e fail -e '^$' <<< "${times[$tool]}" | median)$([ "$fails" -gt 0 ] && echo "($fails✘)")"
       done
       echo
       unset times
+      forget_stores
     done
   done
   set_lan_loss 0

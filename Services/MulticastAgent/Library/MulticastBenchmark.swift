@@ -27,11 +27,17 @@ public enum MulticastBenchmark {
         let channel = try hub.beginSending()
         let started = Date()
         var bytes: Int64 = 0
+        var bundler = ChunkBundler(targetBytes: settings.bundleBytes)
+        func send(_ bundle: Data?) throws {
+            guard let bundle else { return }
+            guard channel.send(bundle, info: ChunkBundle.info) else { throw NormError("the NORM session closed while sending") }
+        }
         for chunk in manifest.uniqueChunks {
             let data = try store.read(chunk.hash)
-            guard channel.send(data, info: chunk.hash) else { throw NormError("the NORM session closed while sending") }
+            try send(try bundler.add(hash: chunk.hash, data: data))
             bytes += Int64(data.count)
         }
+        try send(try bundler.take())
         let flushed = channel.flush(timeout: Double(bytes) * 8 / settings.rateBitsPerSecond * 2 + 10)
         if !flushed { logger.warning("the flush rounds did not complete; receivers may still be repairing") }
         sent(Result(seconds: Date().timeIntervalSince(started), bytes: bytes, chunks: manifest.uniqueChunks.count, rejected: 0))
@@ -39,9 +45,10 @@ public enum MulticastBenchmark {
     }
 
     /// Keeps every chunk of the version heard on the session until all are stored, or
-    /// throws after `timeout` seconds. The manifest must already be in `store`.
+    /// throws after `timeout` seconds. The manifest must already be in `store`. `progress`,
+    /// if given, gets the bytes kept and the chunks still missing about once a second.
     public static func receive(store: ChunkStore, versionID: String, settings: NormSettings, timeout: Double,
-                               logger: Logger) async throws -> Result {
+                               logger: Logger, progress: ((_ bytes: Int64, _ missingChunks: Int) -> Void)? = nil) async throws -> Result {
         let manifest = try store.manifest(versionID)
         let hashes = manifest.uniqueChunks.map(\.hash)
         let hub = MulticastHub(settings: settings, store: store, logger: logger)
@@ -50,8 +57,13 @@ public enum MulticastBenchmark {
         var started: Date?
         let deadline = Date().addingTimeInterval(timeout)
         // The hub counts what it stores; the store is scanned only to confirm the end.
+        var lastReport = Date()
         while hub.pendingCount(versionID) > 0 || !store.missing(hashes).isEmpty {
             if started == nil, hub.bytesReceived(versionID) > 0 { started = Date() }
+            if let progress, Date().timeIntervalSince(lastReport) >= 1 {
+                lastReport = Date()
+                progress(hub.bytesReceived(versionID), hub.pendingCount(versionID))
+            }
             if Date() > deadline {
                 throw NormError("\(store.missing(hashes).count) of \(hashes.count) chunks still missing after \(Int(timeout)) s")
             }

@@ -37,7 +37,7 @@ final class MulticastHub: @unchecked Sendable {
             throw NormError("no interface has the agent's address \(settings.interfaceAddress)")
         }
         let opened = try NormChannel(settings: settings, interfaceName: interface) { [weak self] info, data, sender in
-            self?.heard(hash: info, data: data, from: sender)
+            self?.heard(info: info, data: data, from: sender)
         }
         channel = opened
         logger.info("joined the subnet's multicast session", metadata: ["group": "\(settings.group):\(settings.port)", "interface": "\(interface)"])
@@ -78,27 +78,43 @@ final class MulticastHub: @unchecked Sendable {
         return received[version] ?? 0
     }
 
-    private func heard(hash: String, data: Data, from sender: String) {
-        lock.lock()
-        let versions = wanted[hash]
-        lock.unlock()
+    /// One NORM object heard: a bundle of chunks. Each wanted chunk is verified and kept
+    /// on its own, so one forged chunk costs only itself.
+    private func heard(info: String, data: Data, from sender: String) {
+        guard info == ChunkBundle.info else {
+            logger.debug("ignored a multicast object that is not a chunk bundle", metadata: ["sender": "\(sender)"])
+            return
+        }
+        let entries: [ChunkBundle.Entry]
+        do {
+            entries = try ChunkBundle.decode(data)
+        } catch {
+            lock.withLock { rejected += 1 }
+            logger.warning("dropped a malformed multicast bundle", metadata: ["sender": "\(sender)", "error": "\(error)"])
+            return
+        }
+        for entry in entries {
+            keep(hash: entry.hash, data: data[entry.range], from: sender)
+        }
+    }
+
+    private func keep(hash: String, data: Data, from sender: String) {
+        let versions = lock.withLock { wanted[hash] }
         guard let versions, !store.contains(hash) else { return }
         do {
             try store.write(data, expectedHash: hash)
         } catch {
-            lock.lock()
-            rejected += 1
-            lock.unlock()
+            lock.withLock { rejected += 1 }
             logger.warning("dropped a multicast chunk that does not match its hash", metadata: ["chunk": "\(hash.prefix(12))", "sender": "\(sender)"])
             return
         }
-        lock.lock()
-        for version in versions {
-            received[version, default: 0] += Int64(data.count)
-            pending[version, default: 1] -= 1
+        lock.withLock {
+            for version in versions {
+                received[version, default: 0] += Int64(data.count)
+                pending[version, default: 1] -= 1
+            }
+            wanted[hash] = nil
         }
-        wanted[hash] = nil
-        lock.unlock()
     }
 
     // MARK: Sending

@@ -89,32 +89,39 @@ struct SubnetTransfer: Sendable {
             let channel = try hub.beginSending()
             defer { hub.endSending(linger: settings.linger) }
             var stalled = false
+            var bundler = ChunkBundler(targetBytes: hub.settings.bundleBytes)
             logger.info("multicasting", metadata: ["version": "\(version.prefix(12))", "chunks": "\(chunks.count)", "bytes": "\(total)"])
-            for chunk in chunks {
-                // Chunks go out as soon as they are here: the subnet is done soon after the WAN download.
+            // NORM took nothing for 30 s: end the session so members turn to peers (and the
+            // DP) instead of waiting on a stalled multicast.
+            func send(_ bundle: Data?) -> Bool {
+                guard let bundle else { return true }
+                if channel.send(bundle, info: ChunkBundle.info, timeout: 30) { return true }
+                logger.warning("multicast stalled; ending the session, members fetch the rest from peers",
+                               metadata: ["version": "\(version.prefix(12))"])
+                stalled = true
+                return false
+            }
+            sending: for chunk in chunks {
+                // Chunks go out as soon as they are here: the subnet is done soon after the
+                // WAN download. A part-filled bundle goes out when the download lags.
+                var waited = 0
                 while !store.contains(chunk.hash) {
                     if finished.isSet {
                         try await fetch.value
                         throw DownloadFailure("chunk \(chunk.hash.prefix(12)) was not fetched")
                     }
                     try await Task.sleep(for: .milliseconds(20))
+                    waited += 1
+                    if waited == 25, !send(try bundler.take()) { break sending }
                     if coordinator.leadingState(version)?.steppedDown ?? true { break }
                 }
                 if coordinator.leadingState(version)?.steppedDown ?? true {
                     coordinator.resign(version)
                     return nil
                 }
-                let data = try store.read(chunk.hash)
-                guard channel.send(data, info: chunk.hash, timeout: 30) else {
-                    // NORM took nothing for 30 s: end the session so members turn to peers
-                    // (and the DP) instead of waiting on a stalled multicast.
-                    logger.warning("multicast stalled; ending the session, members fetch the rest from peers",
-                                   metadata: ["version": "\(version.prefix(12))"])
-                    stalled = true
-                    break
-                }
+                guard send(try bundler.add(hash: chunk.hash, data: try store.read(chunk.hash))) else { break }
             }
-            if !stalled {
+            if !stalled, send(try bundler.take()) {
                 let seconds = Double(total) * 8 / settings.rateBitsPerSecond * 2 + 5
                 _ = channel.flush(timeout: seconds)
             }

@@ -19,9 +19,10 @@ struct MulticastBenchCommand: AsyncParsableCommand {
         @Option(help: "Fixed send rate in Mbit/s.") var rate: Double = 300
         @Option(help: "The NORM group.") var group = "239.255.77.2"
         @Option(help: "The NORM port.") var port: UInt16 = 7711
+        @Option(help: "KiB of chunks packed into one NORM object.") var bundle: Int = 4096
 
         var settings: NormSettings {
-            NormSettings(group: group, port: port, interfaceAddress: address, rateBitsPerSecond: rate * 1_000_000)
+            NormSettings(group: group, port: port, interfaceAddress: address, rateBitsPerSecond: rate * 1_000_000, bundleBytes: bundle << 10)
         }
     }
 
@@ -60,6 +61,7 @@ struct MulticastBenchCommand: AsyncParsableCommand {
         @Option(help: "A store holding the version's manifest (copied into this one first).") var manifestFrom: String
         @Option(help: "The version id.") var version: String
         @Option(help: "Give up after this many seconds.") var timeout: Double = 120
+        @Flag(help: "Print the bytes kept and the chunks missing every second (to standard error).") var progress = false
         @OptionGroup var session: Session
 
         func run() async throws {
@@ -67,8 +69,14 @@ struct MulticastBenchCommand: AsyncParsableCommand {
             let source = try ChunkStore(root: URL(fileURLWithPath: manifestFrom, isDirectory: true))
             try own.storeManifest(try source.manifestData(version), versionID: version)
             let result = try await MulticastBenchmark.receive(store: own, versionID: version, settings: session.settings,
-                                                              timeout: timeout, logger: Logger(label: "bench.receive"))
+                                                              timeout: timeout, logger: Logger(label: "bench.receive"),
+                                                              progress: progress ? { Self.report(bytes: $0, missingChunks: $1) } : nil)
             print(String(format: "received %d chunks, %d bytes in %.2f s, %d rejected", result.chunks, result.bytes, result.seconds, result.rejected))
+        }
+
+        static func report(bytes: Int64, missingChunks: Int) {
+            FileHandle.standardError.write(Data(String(format: "%.1f kept %d bytes, %d chunks missing\n",
+                                                       Date().timeIntervalSince1970, bytes, missingChunks).utf8))
         }
     }
 }
