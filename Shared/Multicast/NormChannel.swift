@@ -61,6 +61,15 @@ public final class NormChannel: @unchecked Sendable {
     private var eventThread: Thread?
     private var stopped = false
     private let updateCoalescingMicroseconds: UInt32 = 2_000
+    private var abandoned = 0
+
+    /// Objects this receiver gave up on (the sender no longer had them for repair, or the
+    /// receive buffer overflowed); their chunks must come from somewhere else.
+    public var abandonedObjects: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return abandoned
+    }
 
     /// Joins the group on the interface and starts receiving.
     public init(settings: NormSettings, interfaceName: String, onObject: @escaping ObjectHandler) throws {
@@ -227,6 +236,10 @@ public final class NormChannel: @unchecked Sendable {
                 lock.unlock()
             case NORM_RX_OBJECT_COMPLETED:
                 deliver(event.object, from: event.sender)
+            case NORM_RX_OBJECT_ABORTED:
+                lock.lock()
+                abandoned += 1
+                lock.unlock()
             case NORM_RX_OBJECT_UPDATED:
                 // NORM posts one update per object until it is read: read at once, that is
                 // one event, pipe write and thread switch per packet. Waiting a little lets

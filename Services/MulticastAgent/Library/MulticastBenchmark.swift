@@ -65,7 +65,8 @@ public enum MulticastBenchmark {
                 progress(hub.bytesReceived(versionID), hub.pendingCount(versionID))
             }
             if Date() > deadline {
-                throw NormError("\(store.missing(hashes).count) of \(hashes.count) chunks still missing after \(Int(timeout)) s")
+                throw NormError("\(store.missing(hashes).count) of \(hashes.count) chunks still missing after \(Int(timeout)) s"
+                                + " (\(hub.abandonedObjects) NORM objects abandoned)")
             }
             try await Task.sleep(for: .milliseconds(10))
         }

@@ -72,6 +72,11 @@ final class MulticastHub: @unchecked Sendable {
         lock.withLock { pending[version] ?? 0 }
     }
 
+    /// NORM objects (bundles) the session gave up on; their chunks come from peers instead.
+    var abandonedObjects: Int {
+        lock.withLock { channel }?.abandonedObjects ?? 0
+    }
+
     func bytesReceived(_ version: String) -> Int64 {
         lock.lock()
         defer { lock.unlock() }
