@@ -160,7 +160,8 @@ public final class NormChannel: @unchecked Sendable {
     }
 
     /// Waits until every receiver NORM has heard from acknowledged everything queued, or
-    /// the timeout; true if they all did (or none was heard).
+    /// the timeout; true if they all did (or none was heard). After a timeout, receivers
+    /// that did not acknowledge are not asked again.
     ///
     /// Flush commands alone end within a few GRTTs. On a loaded host, receivers are still
     /// working through their buffers then, and repairs they ask for later, if lost, waited
@@ -186,7 +187,20 @@ public final class NormChannel: @unchecked Sendable {
             }
             _ = lock.wait(until: min(deadline, Date().addingTimeInterval(0.2)))
         }
+        if !stopped { forgetSilentReceivers() }
         return false
+    }
+
+    /// Stops asking receivers that never acknowledged (gone, most likely), so they do not
+    /// hold up the next flush too. Lock held.
+    private func forgetSilentReceivers() {
+        var node = NORM_NODE_NONE
+        var status = NORM_ACK_INVALID
+        var silent: [NormNodeId] = []
+        while NormGetNextAckingNode(session, &node, &status) {
+            if status != NORM_ACK_SUCCESS { silent.append(node) }
+        }
+        for node in silent { NormRemoveAckingNode(session, node) }
     }
 
     /// Stops sending; receiving goes on.

@@ -112,7 +112,7 @@ struct SubnetTransfer: Sendable {
                     }
                     try await Task.sleep(for: .milliseconds(20))
                     waited += 1
-                    if waited == 25, !send(try bundler.take()) { break sending }
+                    if waited == 25 /* 0.5 s */, !send(try bundler.take()) { break sending }
                     if coordinator.leadingState(version)?.steppedDown ?? true { break }
                 }
                 if coordinator.leadingState(version)?.steppedDown ?? true {
@@ -122,7 +122,10 @@ struct SubnetTransfer: Sendable {
                 guard send(try bundler.add(hash: chunk.hash, data: try store.read(chunk.hash))) else { break }
             }
             if !stalled, send(try bundler.take()) {
-                let seconds = Double(total) * 8 / settings.rateBitsPerSecond * 2 + 5
+                // What is queued drains at the rate; then receivers get 30 s to acknowledge.
+                // Members fetch what they still miss from peers once the session is done, so
+                // a receiver that died must not hold the others for longer.
+                let seconds = Double(hub.settings.sendBufferBytes) * 8 / settings.rateBitsPerSecond + 30
                 _ = channel.flush(timeout: seconds)
             }
         }
