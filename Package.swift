@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "ContentStore",
                 dependencies: [.product(name: "Crypto", package: "swift-crypto")],
                 path: "Shared/ContentStore", swiftSettings: swiftSettings),
-        .target(name: "Multicast", dependencies: ["CNorm"], path: "Shared/Multicast", swiftSettings: swiftSettings),
+        .target(name: "Multicast", dependencies: ["CNorm", "ContentStore"], path: "Shared/Multicast", swiftSettings: swiftSettings),
         .target(name: "HTTPTransfer", dependencies: ["CCurl"],
                 path: "Shared/HTTPTransfer", swiftSettings: swiftSettings),
         .target(name: "ServiceKit",

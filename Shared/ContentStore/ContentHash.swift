@@ -36,13 +36,24 @@ public enum ContentHash {
 
     private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    private static func hex(_ digest: SHA256.Digest) -> String {
+    /// Raw hash bytes (e.g. a digest, or 32 bytes read off the wire) as lowercase hexadecimal.
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
         var out = [UInt8]()
         out.reserveCapacity(64)
-        for byte in digest {
+        for byte in bytes {
             out.append(digits[Int(byte >> 4)])
             out.append(digits[Int(byte & 0x0F)])
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The 32 raw bytes of a valid hash; nil unless `hex` is 64 lowercase hexadecimal characters.
+    public static func rawBytes(_ hex: String) -> [UInt8]? {
+        guard isValid(hex) else { return nil }
+        func nibble(_ character: UInt8) -> UInt8 {
+            character <= UInt8(ascii: "9") ? character - UInt8(ascii: "0") : character - UInt8(ascii: "a") + 10
+        }
+        let characters = Array(hex.utf8)
+        return stride(from: 0, to: 64, by: 2).map { nibble(characters[$0]) << 4 | nibble(characters[$0 + 1]) }
     }
 }

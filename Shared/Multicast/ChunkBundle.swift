@@ -1,3 +1,4 @@
+import ContentStore
 public import Foundation
 
 /// Several content chunks packed into one NORM object.
@@ -39,7 +40,7 @@ public enum ChunkBundle {
         out.reserveCapacity(6 + chunks.count * entryHeaderSize + chunks.reduce(0) { $0 + $1.data.count })
         appendBigEndian(UInt16(chunks.count), to: &out)
         for chunk in chunks {
-            guard let raw = rawHash(chunk.hash) else { throw FormatError(description: "'\(chunk.hash)' is not a SHA-256 in hex") }
+            guard let raw = ContentHash.rawBytes(chunk.hash) else { throw FormatError(description: "'\(chunk.hash)' is not a SHA-256 in hex") }
             guard chunk.data.count <= Int(UInt32.max) else { throw FormatError(description: "a chunk of \(chunk.data.count) bytes is too big") }
             out.append(contentsOf: raw)
             appendBigEndian(UInt32(chunk.data.count), to: &out)
@@ -64,7 +65,7 @@ public enum ChunkBundle {
         entries.reserveCapacity(count)
         for index in 0..<count {
             let at = 6 + index * entryHeaderSize
-            let hash = hex(header[at..<at + 32])
+            let hash = ContentHash.hex(header[at..<at + 32])
             let length = header[at + 32..<at + 36].reduce(0) { $0 << 8 | Int($1) }
             guard length <= size - offset else { throw FormatError(description: "chunk \(index + 1) runs past the bundle's end") }
             let start = data.startIndex + offset
@@ -77,37 +78,6 @@ public enum ChunkBundle {
 
     private static func appendBigEndian<Value: FixedWidthInteger>(_ value: Value, to data: inout Data) {
         withUnsafeBytes(of: value.bigEndian) { data.append(contentsOf: $0) }
-    }
-
-    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
-
-    private static func hex(_ raw: ArraySlice<UInt8>) -> String {
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for byte in raw {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func rawHash(_ hex: String) -> [UInt8]? {
-        let characters = Array(hex.utf8)
-        guard characters.count == 64 else { return nil }
-        func nibble(_ character: UInt8) -> UInt8? {
-            switch character {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10
-            default: nil
-            }
-        }
-        var raw = [UInt8]()
-        raw.reserveCapacity(32)
-        for index in stride(from: 0, to: 64, by: 2) {
-            guard let high = nibble(characters[index]), let low = nibble(characters[index + 1]) else { return nil }
-            raw.append(high << 4 | low)
-        }
-        return raw
     }
 }
 

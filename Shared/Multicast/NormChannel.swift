@@ -93,8 +93,9 @@ public final class NormChannel: @unchecked Sendable {
         NormSetBackoffFactor(session, 0)
         NormSetGroupSize(session, 10)
         NormSetDefaultSyncPolicy(session, NORM_SYNC_ALL)
-        // Chunks are small objects (tens of KiB): NORM's default of 256 pending objects per
-        // sender made receivers abandon objects still awaiting repair at line rate.
+        // NORM's default of 256 pending objects per sender made receivers abandon objects
+        // still awaiting repair at line rate when each chunk was its own object; bundles
+        // need far fewer, but a sender of small objects must not cost a receiver its data.
         NormSetRxCacheLimit(session, 16_384)
         guard NormStartReceiver(session, UInt32(settings.receiveBufferBytes)) else {
             NormDestroySession(session)
