@@ -8,8 +8,9 @@
 #   Host s1a1 sends SIZE_MB (default 200) of pseudo-random data to 3 and to 8 receivers
 #   on the same bridge, at 0 % and 1 % loss (nftables on the bridge), every tool at the
 #   same target rate RATE_MBIT (default 900, PLATFORM.md's anchors):
-#     ferry   - ferry-multicast-bench: the agent's NORM hub, each chunk one NORM object,
-#               every chunk's SHA-256 checked against the manifest before it is stored;
+#     ferry   - ferry-multicast-bench: the agent's NORM hub and settings, chunks packed
+#               into NORM objects (ChunkBundle), every chunk's SHA-256 checked against
+#               the manifest before it is stored as its own file;
 #     uftp    - uftp -R / uftpd;
 #     udpcast - udp-sender --max-bitrate / udp-receiver.
 #   Time: from the sender's start until the last receiver has the whole file; each copy

@@ -14,12 +14,7 @@ public enum MulticastAgent {
 
     /// Builds the agent from its configuration file and runs it until SIGTERM.
     public static func run(configuration: ConfigurationFile, journal: String? = nil) async throws {
-        // Multicast moves MiB-sized buffers between threads (bundles, NORM objects). With a
-        // fixed threshold they are mapped and unmapped, so memory returns to the system at
-        // once instead of piling up as free space in per-thread malloc arenas (SPEC S8).
-        // Swift's Glibc module leaves out malloc.h: mallopt is looked up; M_MMAP_THRESHOLD is -3.
-        typealias MallocOption = @convention(c) (Int32, Int32) -> Int32
-        if let mallopt = dlsym(nil, "mallopt") { _ = unsafeBitCast(mallopt, to: MallocOption.self)(-3, 512 << 10) }
+        mapLargeBuffers()
         let common = try configuration.decode(CommonSettings.self)
         let settings = try configuration.decode(MulticastAgentSettings.self)
         guard AddressRange.parse(settings.address) != nil else {

@@ -19,10 +19,16 @@ struct MulticastBenchCommand: AsyncParsableCommand {
         @Option(help: "Fixed send rate in Mbit/s.") var rate: Double = 300
         @Option(help: "The NORM group.") var group = "239.255.77.2"
         @Option(help: "The NORM port.") var port: UInt16 = 7711
-        @Option(help: "KiB of chunks packed into one NORM object.") var bundle: Int = 4096
+        @Option(help: "KiB of chunks packed into one NORM object (default: the agent's, 512).") var bundle: Int?
+        @Option(help: "Bytes of payload per NORM packet (default: the agent's, 1400).") var segment: Int?
+        @Option(help: "Reed-Solomon parity segments per block of 64 (default: the agent's, 0).") var parity: Int?
 
         var settings: NormSettings {
-            NormSettings(group: group, port: port, interfaceAddress: address, rateBitsPerSecond: rate * 1_000_000, bundleBytes: bundle << 10)
+            var settings = NormSettings(group: group, port: port, interfaceAddress: address, rateBitsPerSecond: rate * 1_000_000)
+            if let bundle { settings.bundleBytes = bundle << 10 }
+            if let segment { settings.segmentBytes = segment }
+            if let parity { settings.paritySegments = parity }
+            return settings
         }
     }
 
@@ -46,6 +52,7 @@ struct MulticastBenchCommand: AsyncParsableCommand {
         @OptionGroup var session: Session
 
         func run() async throws {
+            MulticastAgent.mapLargeBuffers()
             let chunkStore = try ChunkStore(root: URL(fileURLWithPath: store, isDirectory: true))
             try await MulticastBenchmark.send(store: chunkStore, versionID: version, settings: session.settings, linger: linger,
                                               logger: Logger(label: "bench.send")) { result in
@@ -65,6 +72,7 @@ struct MulticastBenchCommand: AsyncParsableCommand {
         @OptionGroup var session: Session
 
         func run() async throws {
+            MulticastAgent.mapLargeBuffers()
             let own = try ChunkStore(root: URL(fileURLWithPath: store, isDirectory: true))
             let source = try ChunkStore(root: URL(fileURLWithPath: manifestFrom, isDirectory: true))
             try own.storeManifest(try source.manifestData(version), versionID: version)
