@@ -106,6 +106,20 @@ final class TestbedFixture: @unchecked Sendable {
         return false
     }
 
+    /// The scheduling policies of a node's threads (field 41 of /proc/PID/task/TID/stat).
+    func schedulingPolicies(_ node: String) throws -> Set<Int> {
+        guard let pid = cluster.pid(node) else { throw FixtureError("no pid for \(node)") }
+        var policies = Set<Int>()
+        for thread in try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(thread)/stat", encoding: .utf8),
+                  let end = stat.lastIndex(of: ")") else { continue }
+            // Fields after the command name start at field 3 (state).
+            let fields = stat[stat.index(after: end)...].split(separator: " ")
+            if fields.count > 38, let policy = Int(fields[38]) { policies.insert(policy) }
+        }
+        return policies
+    }
+
     func log(_ node: String) -> String {
         (try? String(contentsOf: cluster.data.appendingPathComponent("\(node)/agent.log"), encoding: .utf8)) ?? ""
     }

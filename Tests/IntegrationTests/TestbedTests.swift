@@ -44,6 +44,10 @@ struct TestbedTests {
             #expect(wan > Int64(TestbedFixture.contentSize), "subnet \(subnet) got the content over its WAN once: \(wan) bytes")
             #expect(Double(wan) <= 1.05 * Double(TestbedFixture.contentSize), "subnet \(subnet): \(wan) WAN bytes")
         }
+        // Agents run every thread, NORM's included, under batch scheduling (3, SCHED_BATCH) by default.
+        for agent in testbed.agents() {
+            #expect(try testbed.schedulingPolicies(agent) == [3], "\(agent)")
+        }
         for agent in status.agents where agent.representative == false {
             #expect(agent.bytesFromDistributionPoint == 0, "\(agent.agent) fetched \(agent.bytesFromDistributionPoint ?? -1) bytes from the DP")
             #expect((agent.bytesFromMulticast ?? 0) > Int64(TestbedFixture.contentSize / 2), "\(agent.agent) heard little multicast: \(agent)")

@@ -28,7 +28,10 @@
 # Environment: FERRY_BIN_DIR (default: the release build), RATE_MBIT, WAN_RATE, BIG_MB,
 # PARTS (any of "lan wan memory", default all three); for the LAN part TOOLS (default
 # "ferry uftp udpcast"), RECEIVERS (default "3 8"), LOSS_PERMILLE (default "0 10") and
-# FERRY_BENCH_ARGS (extra options for ferry-multicast-bench, e.g. "--bundle 1024"). Installs uftp and udpcast if missing.
+# FERRY_BENCH_ARGS (extra options for ferry-multicast-bench, e.g. "--bundle 1024"), and
+# SCHEDULING: "shipped" (default: every tool as it runs out of the box; Ferry's agents, and
+# so its benchmark, use Linux's batch scheduling policy) or "batch" (uftp and udpcast run
+# under `chrt -b 0` too, for a like-for-like comparison). Installs uftp and udpcast if missing.
 set -euo pipefail
 size_mb=${1:-200}
 runs=${2:-3}
@@ -39,6 +42,12 @@ tools=${TOOLS:-"ferry uftp udpcast"}
 receiver_counts=${RECEIVERS:-"3 8"}
 losses=${LOSS_PERMILLE:-"0 10"}
 big_mb=${BIG_MB:-4096}
+tool_prefix=()
+case ${SCHEDULING:-shipped} in
+  shipped) ;;
+  batch) tool_prefix=(chrt -b 0) ;;
+  *) echo "multicast.sh: SCHEDULING must be shipped or batch, not '$SCHEDULING'" >&2; exit 2 ;;
+esac
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$here/../.."
 [ "$(id -u)" = 0 ] || { echo "multicast.sh: needs root (network namespaces)" >&2; exit 1; }
@@ -111,12 +120,12 @@ run_uftp() {
   rm -rf "$work"/u*
   for j in $(seq 2 $((n + 1))); do
     mkdir -p "$work/u$j"
-    ip netns exec "fy-s1-a$j" uftpd -d -I eth0 -D "$work/u$j" -x 0 > "$work/u$j.out" 2>&1 & daemons+=($!)
+    ip netns exec "fy-s1-a$j" "${tool_prefix[@]}" uftpd -d -I eth0 -D "$work/u$j" -x 0 > "$work/u$j.out" 2>&1 & daemons+=($!)
     hosts+="${hosts:+,}$(address "$j")"
   done
   sleep 1.5
   t0=$(now)
-  inns fy-s1-a1 uftp -I eth0 -R $((rate * 1000)) -H "$hosts" -x 0 "$work/source/image.bin" > "$work/uftp.out" 2>&1 || ok=0
+  inns fy-s1-a1 "${tool_prefix[@]}" uftp -I eth0 -R $((rate * 1000)) -H "$hosts" -x 0 "$work/source/image.bin" > "$work/uftp.out" 2>&1 || ok=0
   t1=$(now)
   for pid in "${daemons[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; done
   for j in $(seq 2 $((n + 1))); do
@@ -132,11 +141,11 @@ run_udpcast() {
   local n=$1 pids=() j t0 t1 ok=1 sender
   rm -f "$work"/c*.bin
   for j in $(seq 2 $((n + 1))); do
-    ip netns exec "fy-s1-a$j" timeout 120 udp-receiver --interface eth0 --mcast-rdv-address 239.255.77.9 --file "$work/c$j.bin" --nokbd > "$work/c$j.out" 2>&1 & pids+=($!)
+    ip netns exec "fy-s1-a$j" "${tool_prefix[@]}" timeout 120 udp-receiver --interface eth0 --mcast-rdv-address 239.255.77.9 --file "$work/c$j.bin" --nokbd > "$work/c$j.out" 2>&1 & pids+=($!)
   done
   sleep 1.5
   t0=$(now)
-  ip netns exec fy-s1-a1 udp-sender --interface eth0 --mcast-rdv-address 239.255.77.9 --file "$work/source/image.bin" --min-receivers "$n" --max-bitrate "${rate}m" \
+  ip netns exec fy-s1-a1 "${tool_prefix[@]}" udp-sender --interface eth0 --mcast-rdv-address 239.255.77.9 --file "$work/source/image.bin" --min-receivers "$n" --max-bitrate "${rate}m" \
     --max-wait 20 --nokbd > "$work/udpcast.out" 2>&1 & sender=$!
   for pid in "${pids[@]}"; do wait "$pid" || ok=0; done
   t1=$(now)
@@ -169,7 +178,7 @@ if [[ " $parts " == *" lan "* ]]; then
   "$bin/ferry" cluster down --data "$TESTBED_DATA" > /dev/null   # only the tools run now
   version=$("$bench" import --store "$work/sender" --source "$work/source")
   echo
-  echo "LAN: one sender, $size_mb MB, target rate $rate Mbit/s, median of $runs runs (seconds until every receiver has it)"
+  echo "LAN: one sender, $size_mb MB, target rate $rate Mbit/s, median of $runs runs (seconds until every receiver has it), scheduling: ${SCHEDULING:-shipped}"
   printf "%-10s %-6s" receivers loss; printf " %9s" $tools; echo
   for n in $receiver_counts; do
     for loss in $losses; do

@@ -17,6 +17,7 @@ public enum MulticastAgent {
         mapLargeBuffers()
         let common = try configuration.decode(CommonSettings.self)
         let settings = try configuration.decode(MulticastAgentSettings.self)
+        if settings.backgroundSchedulingEnabled { try useBatchScheduling() }
         guard AddressRange.parse(settings.address) != nil else {
             throw ConfigurationError("address '\(settings.address)' is not an IPv4 address")
         }

@@ -18,9 +18,13 @@ public struct MulticastAgentSettings: Codable, Sendable {
     /// Serve the verified cache to the subnet's agents and ask them before a DP (SPEC M6).
     /// Needs the subnet's control channel, so it is off where multicast cannot work (loopback).
     public var peerCaching: Bool?
+    /// Run the agent's threads under Linux's batch scheduling policy, so its packet-by-packet
+    /// wakeups do not preempt the user's work (or, on a shared host, the other receivers).
+    public var backgroundScheduling: Bool?
 
     public var subnetSettings: SubnetSettings { multicast ?? SubnetSettings() }
     public var peerCachingEnabled: Bool { peerCaching ?? true }
+    public var backgroundSchedulingEnabled: Bool { backgroundScheduling ?? true }
 }
 
 /// How the agent finds and elects its subnet's representative and multicasts.
