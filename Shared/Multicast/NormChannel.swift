@@ -18,7 +18,8 @@ public struct NormSettings: Sendable, Equatable {
     /// 4 MiB measured alike for speed; the smaller object holds less memory on both sides and
     /// a late joiner, who cannot use an object it heard only in part, loses less.
     public var bundleBytes: Int
-    /// Bytes of payload per NORM data packet; with headers it must fit one Ethernet frame.
+    /// Bytes of payload per NORM data packet. With NORM's, UDP's and IP's headers a packet
+    /// must fit the LAN's frame (1400 for a 1500-byte MTU): a fragmented packet is lost whole.
     public var segmentBytes: Int
     /// Reed-Solomon parity segments per block of 64 data segments; 0 repairs by resending
     /// the lost segments. NORM computes parity for every block as it sends, whether or not
@@ -130,7 +131,8 @@ public final class NormChannel: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard !sending else { return }
-        // Reed-Solomon over GF(2^8): data and parity segments of a block together stay under 256.
+        // Segments: a 9000-byte jumbo frame at most. Parity: Reed-Solomon over GF(2^8) keeps a
+        // block's data and parity segments under 256.
         guard (64...8_800).contains(settings.segmentBytes), (0...128).contains(settings.paritySegments) else {
             throw NormError("segment size \(settings.segmentBytes) (64–8800 bytes) or parity \(settings.paritySegments) (0–128 per block of 64) is out of range")
         }
