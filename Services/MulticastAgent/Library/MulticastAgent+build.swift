@@ -17,12 +17,17 @@ public enum MulticastAgent {
         mapLargeBuffers()
         let common = try configuration.decode(CommonSettings.self)
         let settings = try configuration.decode(MulticastAgentSettings.self)
-        if settings.backgroundSchedulingEnabled { try useBatchScheduling() }
         guard AddressRange.parse(settings.address) != nil else {
             throw ConfigurationError("address '\(settings.address)' is not an IPv4 address")
         }
         let subnetRange = try AddressRange(subnet: settings.subnet)
         let host = try ServiceHost(service: serviceName, settings: common, defaultLogName: "agent.log", journalOverride: journal)
+        if settings.backgroundSchedulingEnabled {
+            // Only a speed and courtesy setting: an agent that cannot have it still works.
+            do { try useBatchScheduling() } catch {
+                host.logger.warning("running without batch scheduling", metadata: ["error": "\(error)"])
+            }
+        }
         let database = try ServiceDatabase(url: common.dataURL.appendingPathComponent("agent.sqlite"), migrator: AgentDatabase.migrator)
         let store = try ChunkStore(root: common.dataURL.appendingPathComponent("store", isDirectory: true))
         let managementPoint = try host.client(peer: AgentWorker.managementPointPeer, settings: settings.managementPoint)
