@@ -4,6 +4,14 @@ import Glibc
 #endif
 
 extension MulticastAgent {
+    /// Sets up the process as every agent does at start: large buffers mapped on their own,
+    /// and, if asked, batch scheduling (which may throw). The multicast benchmark calls it
+    /// too, so it measures what agents run.
+    public static func prepareProcess(batchScheduling: Bool) throws {
+        mapLargeBuffers()
+        if batchScheduling { try useBatchScheduling() }
+    }
+
     /// Puts every thread of this process under Linux's batch scheduling policy; threads
     /// started later inherit it. Call once at start, before the NORM session opens.
     ///
@@ -12,7 +20,7 @@ extension MulticastAgent {
     /// other receivers and the sender, each switch costing microseconds. Batch threads are
     /// not favoured at wakeup, so packets wait in the socket buffer (4 MiB, about 35 ms at
     /// line rate) and are read in runs. Priority (nice) is unchanged; no privilege is needed.
-    public static func useBatchScheduling() throws {
+    static func useBatchScheduling() throws {
         var parameters = sched_param(sched_priority: 0)
         let threads = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
         for entry in threads {
@@ -25,7 +33,7 @@ extension MulticastAgent {
     }
 
     /// Linux's `SCHED_BATCH`, which Swift's Glibc module does not export (it is a GNU extension).
-    public static let batchPolicy: Int32 = 3
+    static let batchPolicy: Int32 = 3
 }
 
 /// Why the agent's scheduling policy could not be set.

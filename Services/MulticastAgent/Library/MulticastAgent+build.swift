@@ -14,7 +14,6 @@ public enum MulticastAgent {
 
     /// Builds the agent from its configuration file and runs it until SIGTERM.
     public static func run(configuration: ConfigurationFile, journal: String? = nil) async throws {
-        mapLargeBuffers()
         let common = try configuration.decode(CommonSettings.self)
         let settings = try configuration.decode(MulticastAgentSettings.self)
         guard AddressRange.parse(settings.address) != nil else {
@@ -22,11 +21,9 @@ public enum MulticastAgent {
         }
         let subnetRange = try AddressRange(subnet: settings.subnet)
         let host = try ServiceHost(service: serviceName, settings: common, defaultLogName: "agent.log", journalOverride: journal)
-        if settings.backgroundSchedulingEnabled {
-            // Only a speed and courtesy setting: an agent that cannot have it still works.
-            do { try useBatchScheduling() } catch {
-                host.logger.warning("running without batch scheduling", metadata: ["error": "\(error)"])
-            }
+        // Batch scheduling is only a speed and courtesy setting: an agent that cannot have it still works.
+        do { try prepareProcess(batchScheduling: settings.backgroundSchedulingEnabled) } catch {
+            host.logger.warning("running without batch scheduling", metadata: ["error": "\(error)"])
         }
         let database = try ServiceDatabase(url: common.dataURL.appendingPathComponent("agent.sqlite"), migrator: AgentDatabase.migrator)
         let store = try ChunkStore(root: common.dataURL.appendingPathComponent("store", isDirectory: true))

@@ -24,12 +24,6 @@ struct MulticastBenchCommand: AsyncParsableCommand {
         @Option(help: "Reed-Solomon parity segments per block of 64 (default: the agent's, 0).") var parity: Int?
         @Flag(inversion: .prefixedNo, help: "Batch scheduling for every thread, as agents have by default.") var backgroundScheduling = true
 
-        /// What agents do at start (`MulticastAgent.run`), so the benchmark measures it.
-        func prepareProcess() throws {
-            MulticastAgent.mapLargeBuffers()
-            if backgroundScheduling { try MulticastAgent.useBatchScheduling() }
-        }
-
         var settings: NormSettings {
             var settings = NormSettings(group: group, port: port, interfaceAddress: address, rateBitsPerSecond: rate * 1_000_000)
             if let bundle { settings.bundleBytes = bundle << 10 }
@@ -59,7 +53,7 @@ struct MulticastBenchCommand: AsyncParsableCommand {
         @OptionGroup var session: Session
 
         func run() async throws {
-            try session.prepareProcess()
+            try MulticastAgent.prepareProcess(batchScheduling: session.backgroundScheduling)
             let chunkStore = try ChunkStore(root: URL(fileURLWithPath: store, isDirectory: true))
             try await MulticastBenchmark.send(store: chunkStore, versionID: version, settings: session.settings, linger: linger,
                                               logger: Logger(label: "bench.send")) { result in
@@ -79,7 +73,7 @@ struct MulticastBenchCommand: AsyncParsableCommand {
         @OptionGroup var session: Session
 
         func run() async throws {
-            try session.prepareProcess()
+            try MulticastAgent.prepareProcess(batchScheduling: session.backgroundScheduling)
             let own = try ChunkStore(root: URL(fileURLWithPath: store, isDirectory: true))
             let source = try ChunkStore(root: URL(fileURLWithPath: manifestFrom, isDirectory: true))
             try own.storeManifest(try source.manifestData(version), versionID: version)
