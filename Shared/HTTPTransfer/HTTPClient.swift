@@ -80,7 +80,7 @@ public enum HTTPTransferError: Error, CustomStringConvertible, Sendable {
 }
 
 /// A libcurl HTTP client. Blocking libcurl work runs on Dispatch threads, never on Swift's cooperative
-/// pool. Each request uses its own easy handle (no connection reuse). Redirects are not followed; any
+/// pool. Easy handles are pooled, so requests to one server reuse its connections. Redirects are not followed; any
 /// HTTP status (including 4xx/5xx) is returned, only transport failures throw. Cancelling the calling
 /// task aborts the transfer (within about a second) and throws `CancellationError`.
 public final class HTTPClient: Sendable {

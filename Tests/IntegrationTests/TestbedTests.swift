@@ -136,12 +136,14 @@ struct TestbedTests {
         _ = try testbed.waitFor(timeout: 120) { status in ["s1a1", "s1a2", "s1a3"].allSatisfy { status.agent($0)?.state == "cached" } }
         try testbed.cluster.ok(["cluster", "up"])
         let status = try expectEveryAgentHasIt(testbed, versionID: versionID, agents: testbed.agents(subnets: 1))
-        for late in ["s1a3", "s1a4"] {
-            let agent = try #require(status.agent(late))
-            #expect(agent.bytesFromDistributionPoint == 0, "\(late): \(agent)")
-            #expect(agent.received == Int64(TestbedFixture.contentSize), "\(late): \(agent)")
-        }
-        #expect(status.agent("s1a4")?.bytesFromPeers == Int64(TestbedFixture.contentSize), "\(String(describing: status.agent("s1a4")))")
+        let joiner = try #require(status.agent("s1a3"))
+        #expect(joiner.bytesFromDistributionPoint == 0, "\(joiner)")
+        #expect(joiner.received == Int64(TestbedFixture.contentSize), "\(joiner)")
+        // s1a4's first start (the `cluster up` above) may fetch a little before the SIGTERM
+        // lands, and status counts only its last run: that run took everything from peers.
+        let latecomer = try #require(status.agent("s1a4"))
+        #expect(latecomer.bytesFromDistributionPoint == 0, "\(latecomer)")
+        #expect(latecomer.bytesFromPeers == latecomer.received, "\(latecomer)")
     }
 
     @Test("peer caching with multicast off: one DP download per subnet, the rest from peers")

@@ -40,7 +40,8 @@ final class AgentWorker: Service, Sendable {
         self.managementPoint = managementPoint
         self.pump = pump
         self.logger = logger
-        downloader = ContentDownloader(store: store, http: HTTPClient.shared, localAddress: settings.address, logger: logger)
+        downloader = ContentDownloader(store: store, http: HTTPClient.shared, localAddress: settings.address, logger: logger,
+                                       parallelRequests: settings.parallelDownloadCount)
     }
 
     var policyInterval: Double { settings.policyIntervalSeconds ?? 3600 }

@@ -20,6 +20,9 @@ public enum MulticastAgent {
             throw ConfigurationError("address '\(settings.address)' is not an IPv4 address")
         }
         let subnetRange = try AddressRange(subnet: settings.subnet)
+        guard MulticastAgentSettings.parallelDownloadRange.contains(settings.parallelDownloadCount) else {
+            throw ConfigurationError("parallelDownloads \(settings.parallelDownloadCount) is out of range (1–32)")
+        }
         let host = try ServiceHost(service: serviceName, settings: common, defaultLogName: "agent.log", journalOverride: journal)
         // Batch scheduling is only a speed and courtesy setting: an agent that cannot have it still works.
         do { try prepareProcess(batchScheduling: settings.backgroundSchedulingEnabled) } catch {
@@ -58,7 +61,8 @@ public enum MulticastAgent {
         }
         let transfer = coordinator.map {
             SubnetTransfer(coordinator: $0, hub: hub,
-                           downloader: ContentDownloader(store: store, http: HTTPClient.shared, localAddress: settings.address, logger: host.logger),
+                           downloader: ContentDownloader(store: store, http: HTTPClient.shared, localAddress: settings.address, logger: host.logger,
+                                                         parallelRequests: settings.parallelDownloadCount),
                            settings: settings.subnetSettings, logger: host.logger)
         }
         let worker = AgentWorker(name: common.node, settings: settings, database: database, store: store,

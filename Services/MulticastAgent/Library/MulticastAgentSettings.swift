@@ -21,10 +21,16 @@ public struct MulticastAgentSettings: Codable, Sendable {
     /// Run the agent's threads under Linux's batch scheduling policy, so its packet-by-packet
     /// wakeups do not preempt the user's work (or, on a shared host, the other receivers).
     public var backgroundScheduling: Bool?
+    /// Chunk requests kept in flight per download from a DP or peer (1–32; default 4), so
+    /// WAN round trips overlap instead of adding up.
+    public var parallelDownloads: Int?
 
     public var subnetSettings: SubnetSettings { multicast ?? SubnetSettings() }
     public var peerCachingEnabled: Bool { peerCaching ?? true }
     public var backgroundSchedulingEnabled: Bool { backgroundScheduling ?? true }
+    public var parallelDownloadCount: Int { parallelDownloads ?? Self.defaultParallelDownloads }
+    public static let defaultParallelDownloads = 4
+    public static let parallelDownloadRange = 1...32
 }
 
 /// How the agent finds and elects its subnet's representative and multicasts.

@@ -219,14 +219,13 @@ struct SubnetTransfer: Sendable {
         for base in peerURLs {
             var stillMissing: [ChunkReference] = []
             let held = await downloader.fetchHeldChunks(version, chunks: chunks, from: base, options: peerOptions)
-            for chunk in missing {
-                try Task.checkCancellation()
-                if store.contains(chunk.hash) { continue }
-                if let held, !held.contains(chunk.hash) {
-                    stillMissing.append(chunk)
-                    continue
-                }
-                if let bytes = try? await downloader.fetchChunk(chunk.hash, versionID: version, from: base, source: base, options: peerOptions) {
+            var asked: [ChunkReference] = []
+            for chunk in missing where !store.contains(chunk.hash) {
+                if let held, !held.contains(chunk.hash) { stillMissing.append(chunk) } else { asked.append(chunk) }
+            }
+            // A peer that fails a chunk is not trusted less: the chunk is asked of the next source.
+            try await downloader.fetchChunks(asked, versionID: version, from: base, source: base, options: peerOptions) { chunk, outcome in
+                if case .success(let bytes?) = outcome {
                     counters.add(peers: bytes)
                     done += bytes
                 } else {
@@ -243,10 +242,9 @@ struct SubnetTransfer: Sendable {
         var failures: [String] = []
         for point in points {
             do {
-                for chunk in missing where !store.contains(chunk.hash) {
-                    try Task.checkCancellation()
-                    guard let bytes = try await downloader.fetchChunk(chunk.hash, versionID: version, from: point.httpURL, source: point.name,
-                                                                      options: dpOptions(token)) else {
+                try await downloader.fetchChunks(missing.filter { !store.contains($0.hash) }, versionID: version, from: point.httpURL,
+                                                 source: point.name, options: dpOptions(token)) { chunk, outcome in
+                    guard let bytes = try outcome.get() else {
                         throw DownloadFailure("\(point.name) does not have chunk \(chunk.hash.prefix(12))")
                     }
                     counters.add(distributionPoint: bytes, name: point.name)
