@@ -92,6 +92,12 @@ public final class NormChannel: @unchecked Sendable {
         self.onObject = onObject
         instance = NormCreateInstance(false)
         guard instance != NORM_INSTANCE_INVALID else { throw NormError("cannot create a NORM instance") }
+        // Received objects land in reused buffers (ObjectBufferPool: no page faults per bundle).
+        NormSetAllocationFunctions(instance, { byteCount in
+            ObjectBufferPool.shared.allocate(byteCount)?.assumingMemoryBound(to: CChar.self)
+        }, { buffer in
+            if let buffer { ObjectBufferPool.shared.release(UnsafeMutableRawPointer(buffer)) }
+        })
         // Node ids must be unique in the group; the interface address is (PLATFORM.md).
         session = NormCreateSession(instance, settings.group, settings.port, NormNodeId(nodeID))
         guard session != NORM_SESSION_INVALID else {
@@ -247,6 +253,8 @@ public final class NormChannel: @unchecked Sendable {
         NormDestroyInstance(instance)
         for buffer in pinned.values { buffer.deallocate() }
         pinned.removeAll()
+        // An agent opens one channel for good; the benchmark and tests open many.
+        ObjectBufferPool.shared.drain()
     }
 
     private func readEvents() {
