@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit"], swiftSettings: swiftSettings),
         .testTarget(name: "MulticastTests", dependencies: ["Multicast"], swiftSettings: swiftSettings),
         .testTarget(name: "MulticastAgentTests",
-                    dependencies: ["MulticastAgent", "Multicast", "ContentStore", "HTTPTransfer", "Messages",
+                    dependencies: ["MulticastAgent", "Multicast", "ContentStore", "HTTPTransfer", "Messages", "ServiceKit",
                                    .product(name: "Logging", package: "swift-log"), .product(name: "Hummingbird", package: "hummingbird"),
                                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                     swiftSettings: swiftSettings),
