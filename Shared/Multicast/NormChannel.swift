@@ -94,7 +94,7 @@ public final class NormChannel: @unchecked Sendable {
         guard instance != NORM_INSTANCE_INVALID else { throw NormError("cannot create a NORM instance") }
         // Received objects land in reused buffers (ObjectBufferPool: no page faults per bundle).
         NormSetAllocationFunctions(instance, { byteCount in
-            ObjectBufferPool.shared.allocate(byteCount)?.assumingMemoryBound(to: CChar.self)
+            ObjectBufferPool.shared.allocate(byteCount)?.bindMemory(to: CChar.self, capacity: byteCount)
         }, { buffer in
             if let buffer { ObjectBufferPool.shared.release(UnsafeMutableRawPointer(buffer)) }
         })

@@ -14,18 +14,19 @@ import Synchronization
 /// a send cache of them, and rounding each up cost more memory than the faults cost CPU.)
 ///
 /// Thread-safe: NORM allocates on its protocol thread and frees wherever an object ends.
-public final class ObjectBufferPool: Sendable {
+final class ObjectBufferPool: Sendable {
     /// The pool NORM sessions use.
-    public static let shared = ObjectBufferPool()
+    static let shared = ObjectBufferPool()
 
-    /// Sizes are rounded up to a multiple of this; smaller and larger buffers are not kept.
-    public static let granule = 128 << 10
-    public static let largestKept = 4 << 20
+    /// Sizes are rounded up to a multiple of this; smaller buffers are not kept.
+    static let granule = 128 << 10
+    /// Larger buffers are not kept either (bundles are 512 KiB of chunks by default).
+    static let largestKept = 4 << 20
     /// Room before each buffer for its size class, so `release` needs only the pointer.
     static let headerBytes = 16
 
     /// Bytes of freed buffers the pool may keep.
-    public let idleLimit: Int
+    let idleLimit: Int
     private let state = Mutex(State())
 
     /// A freed buffer: the pool owns it, and the lock orders every use of it.
@@ -41,18 +42,18 @@ public final class ObjectBufferPool: Sendable {
         var reused = 0
     }
 
-    public init(idleLimit: Int = 4 << 20) {
+    init(idleLimit: Int = 4 << 20) {
         self.idleLimit = idleLimit
     }
 
-    /// Buffers handed out so far, and how many of them were reused.
-    public var counts: (allocated: Int, reused: Int, idleBytes: Int) {
+    /// Buffers handed out so far, how many of them were reused, and the bytes kept idle now.
+    var counts: (allocated: Int, reused: Int, idleBytes: Int) {
         state.withLock { ($0.allocated, $0.reused, $0.idleBytes) }
     }
 
     /// A buffer of at least `byteCount` bytes, aligned to 16; give it back with `release`.
     /// Nil only if the system has no memory left.
-    public func allocate(_ byteCount: Int) -> UnsafeMutableRawPointer? {
+    func allocate(_ byteCount: Int) -> UnsafeMutableRawPointer? {
         let size = Self.sizeClass(byteCount)
         let kept: Freed? = state.withLock { state in
             state.allocated += 1
@@ -68,7 +69,7 @@ public final class ObjectBufferPool: Sendable {
     }
 
     /// Takes back a buffer from `allocate`: kept for reuse, or freed if the pool is full.
-    public func release(_ buffer: UnsafeMutableRawPointer) {
+    func release(_ buffer: UnsafeMutableRawPointer) {
         let header = buffer - Self.headerBytes
         let size = header.load(as: Int.self)
         let freed = Freed(header: header)
@@ -82,7 +83,7 @@ public final class ObjectBufferPool: Sendable {
     }
 
     /// Frees every kept buffer (a session that closes).
-    public func drain() {
+    func drain() {
         let buffers = state.withLock { state in
             defer { state.idle = [:]; state.idleBytes = 0 }
             return state.idle.values.flatMap { $0 }

@@ -123,6 +123,7 @@ struct TestbedTests {
         let versionID = try testbed.prepareContent()
         for agent in ["s1a3", "s1a4"] { kill(testbed.cluster.pid(agent) ?? 0, SIGTERM) }
         usleep(500_000)
+        let before = try testbed.wanBytesIn()
         try testbed.cluster.ok(["deploy", "image", "--collection", "All Systems", "--cache-only", "--multicast", "on", "--multicast-delay", "1"])
         let began = try testbed.waitFor(timeout: 60) { status in
             status.agents.contains { $0.state == "downloading" && $0.bytesDone > Int64(TestbedFixture.contentSize / 4) && $0.representative != true
@@ -144,6 +145,10 @@ struct TestbedTests {
         let latecomer = try #require(status.agent("s1a4"))
         #expect(latecomer.bytesFromDistributionPoint == 0, "\(latecomer)")
         #expect(latecomer.bytesFromPeers == latecomer.received, "\(latecomer)")
+        // Over every run of every agent: one copy crossed the WAN (the representative's), so
+        // neither late agent, in any of its starts, downloaded from the DP.
+        let wan = (try testbed.wanBytesIn()[1] ?? 0) - (before[1] ?? 0)
+        #expect(Double(wan) <= 1.1 * Double(TestbedFixture.contentSize), "\(wan) WAN bytes")
     }
 
     @Test("peer caching with multicast off: one DP download per subnet, the rest from peers")

@@ -48,11 +48,14 @@ struct ContentDownloader: Sendable {
 
     /// Fetches `chunks` from a DP or peer at `base` with up to `parallelRequests` requests in
     /// flight, asked for in order, and hands each outcome to `fetched` as it arrives: the
-    /// chunk's size once stored, nil when the source does not have it (HTTP 404), or the error.
+    /// bytes fetched once the chunk is stored (0 if it was already stored when its turn
+    /// came, say by multicast), nil when the source does not have it (HTTP 404), or the error.
     ///
     /// One request per chunk waits a WAN round trip each: at 50 ms and 20 Mbit/s, a 64 KiB
     /// chunk would spend twice as long waiting as arriving. A few in flight keep the link busy.
-    /// If `fetched` throws, the requests still in flight are cancelled and the error is thrown.
+    /// If `fetched` throws, no further chunk is asked for, the requests in flight are
+    /// cancelled, those that still completed are handed to `fetched` too (so counts stay
+    /// true), and the first error is thrown.
     func fetchChunks(_ chunks: [ChunkReference], versionID: String, from base: String, source: String, options: HTTPRequestOptions,
                      fetched: (ChunkReference, Swift.Result<Int64?, any Error>) async throws -> Void) async throws {
         try await withThrowingTaskGroup(of: (ChunkReference, Swift.Result<Int64?, any Error>).self) { group in
@@ -60,6 +63,7 @@ struct ContentDownloader: Sendable {
             func requestNext() -> Bool {
                 guard let chunk = next.next() else { return false }
                 group.addTask {
+                    if store.contains(chunk.hash) { return (chunk, .success(0)) }
                     do {
                         return (chunk, .success(try await fetchChunk(chunk.hash, versionID: versionID, from: base, source: source, options: options)))
                     } catch {
@@ -68,12 +72,24 @@ struct ContentDownloader: Sendable {
                 }
                 return true
             }
-            for _ in 0..<max(1, parallelRequests) where !requestNext() { break }
+            var started = 0
+            while started < max(1, parallelRequests), requestNext() { started += 1 }
+            var failure: (any Error)?
             while let (chunk, outcome) = try await group.next() {
-                try Task.checkCancellation()
-                try await fetched(chunk, outcome)
-                _ = requestNext()
+                if failure != nil {
+                    if case .success(let bytes?) = outcome { try? await fetched(chunk, .success(bytes)) }
+                    continue
+                }
+                do {
+                    try Task.checkCancellation()
+                    try await fetched(chunk, outcome)
+                    _ = requestNext()
+                } catch {
+                    failure = error
+                    group.cancelAll()
+                }
             }
+            if let failure { throw failure }
         }
     }
 

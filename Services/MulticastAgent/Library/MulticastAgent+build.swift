@@ -21,7 +21,8 @@ public enum MulticastAgent {
         }
         let subnetRange = try AddressRange(subnet: settings.subnet)
         guard MulticastAgentSettings.parallelDownloadRange.contains(settings.parallelDownloadCount) else {
-            throw ConfigurationError("parallelDownloads \(settings.parallelDownloadCount) is out of range (1–32)")
+            let range = MulticastAgentSettings.parallelDownloadRange
+            throw ConfigurationError("parallelDownloads \(settings.parallelDownloadCount) is out of range (\(range.lowerBound)–\(range.upperBound))")
         }
         let host = try ServiceHost(service: serviceName, settings: common, defaultLogName: "agent.log", journalOverride: journal)
         // Batch scheduling is only a speed and courtesy setting: an agent that cannot have it still works.
