@@ -116,6 +116,42 @@ struct TestbedTests {
         #expect(Double(wan) <= 1.1 * Double(TestbedFixture.contentSize), "\(wan) WAN bytes")
     }
 
+    @Test("a member dies late in the multicast: the representative's flush gives up on it, everyone else finishes, no member asks the DP")
+    func memberKilled() throws {
+        let testbed = try TestbedFixture(subnets: 1, agents: 4)
+        defer { testbed.tearDown() }
+        let versionID = try testbed.prepareContent()
+        let before = try testbed.wanBytesIn()
+        try testbed.cluster.ok(["deploy", "image", "--collection", "All Systems", "--cache-only", "--multicast", "on", "--multicast-delay", "1"])
+        // Multicast trails the representative's 20 Mbit/s download, so a member with 60 % has
+        // acknowledged nothing of the rest: the flush that follows must not wait for it for good.
+        let agents = testbed.agents(subnets: 1)
+        var representative: String?
+        var victim: String?
+        let late = try testbed.waitFor(timeout: 60) { status in
+            // Status names the representative only once it is done; its log names it at once.
+            representative = agents.first { testbed.log($0).contains("representative for the subnet") }
+            victim = status.agents.first {
+                agents.contains($0.agent) && $0.agent != representative && $0.state == "downloading"
+                    && $0.bytesDone > Int64(TestbedFixture.contentSize * 3 / 5)
+            }?.agent
+            return representative != nil && victim != nil
+        }
+        #expect(late)
+        let killed = try #require(victim)
+        try testbed.cluster.kill9(killed)
+        let survivors = agents.filter { $0 != killed }
+        let status = try expectEveryAgentHasIt(testbed, versionID: versionID, agents: survivors)
+        let leaders = survivors.filter { status.agent($0)?.representative == true }
+        #expect(leaders == [representative].compactMap { $0 }, "the first representative stays the only one: \(leaders)")
+        #expect(testbed.log(try #require(representative)).contains("representative done"))
+        for agent in survivors where !leaders.contains(agent) {
+            #expect(status.agent(agent)?.bytesFromDistributionPoint == 0, "\(agent): \(String(describing: status.agent(agent)))")
+        }
+        let wan = (try testbed.wanBytesIn()[1] ?? 0) - (before[1] ?? 0)
+        #expect(Double(wan) <= 1.05 * Double(TestbedFixture.contentSize), "\(wan) WAN bytes")
+    }
+
     @Test("agents that get the task after the multicast began (or ended) keep what they hear and get the rest from peers, not the DP")
     func lateJoiners() throws {
         let testbed = try TestbedFixture(subnets: 1, agents: 4)
