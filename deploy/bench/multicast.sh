@@ -29,6 +29,8 @@
 # PARTS (any of "lan wan memory", default all three); for the LAN part TOOLS (default
 # "ferry uftp udpcast"), RECEIVERS (default "3 8"), LOSS_PERMILLE (default "0 10") and
 # FERRY_BENCH_ARGS (extra options for ferry-multicast-bench, e.g. "--bundle 1024"), and
+# RECEIVE_FS: "fresh" (default: every run's receivers write into a new journaled ext4
+# filesystem held in RAM, as an endpoint's disk) or "host" (the work folder), and
 # SCHEDULING: "shipped" (default: every tool as it runs out of the box; Ferry's agents, and
 # so its benchmark, use Linux's batch scheduling policy) or "batch" (uftp and udpcast run
 # under `chrt -b 0` too, for a like-for-like comparison). Installs uftp and udpcast if missing.
@@ -42,6 +44,8 @@ tools=${TOOLS:-"ferry uftp udpcast"}
 receiver_counts=${RECEIVERS:-"3 8"}
 losses=${LOSS_PERMILLE:-"0 10"}
 big_mb=${BIG_MB:-4096}
+receive_fs=${RECEIVE_FS:-fresh}
+case $receive_fs in fresh|host) ;; *) echo "multicast.sh: RECEIVE_FS must be fresh or host, not '$receive_fs'" >&2; exit 2 ;; esac
 tool_prefix=()
 case ${SCHEDULING:-shipped} in
   shipped) ;;
@@ -64,7 +68,8 @@ bench=$bin/ferry-multicast-bench
 # in a crowded block group), which a store of one file per chunk pays 2500 times per 200 MB.
 work="$(mktemp -d "${BENCH_DIR:-/var/tmp}/ferry-mbench.XXXXXX")"
 export TESTBED_DATA="$work/cluster" FERRY_BIN_DIR="$bin" FERRY_HOME="$work/home"
-cleanup() { "$root/deploy/testbed/down.sh" >/dev/null 2>&1 || true; rm -rf "$work"; }
+rx_image=/dev/shm/ferry-mbench-rx.$$.img
+cleanup() { "$root/deploy/testbed/down.sh" >/dev/null 2>&1 || true; release_receive_fs; rm -rf "$work"; }
 trap cleanup EXIT
 # Background jobs run `ip netns exec` directly (it execs the tool, so $! is the tool's pid
 # and it can be killed); a shell function in the background would be a subshell.
@@ -77,6 +82,28 @@ mkdir -p "$work/source"
 head -c $((size_mb * 1000 * 1000)) /dev/urandom > "$work/source/image.bin"
 expected=$(sha256sum "$work/source/image.bin" | cut -d' ' -f1)
 echo "content: $size_mb MB, sha256 ${expected:0:16}…"
+
+# Every run's receivers write under $work/rx. With RECEIVE_FS=fresh that is a new ext4
+# filesystem (journaled, as on an endpoint) on a loop device backed by RAM, made for the
+# run and removed after it. Why not this host's disk: its root filesystem is ext4 without
+# a journal, and such an ext4 checks every inode it considers for allocation against the
+# inode table and passes over those freed in the last 60 s (360 s while the table block is
+# dirty). After a few runs had deleted their stores, a receiver that creates one file per
+# chunk spent 15 % of its CPU in that scan (perf: recently_deleted); uftp and udpcast,
+# one file per run, did not. A journaled ext4 does no such check.
+make_receive_fs() {
+  release_receive_fs
+  mkdir -p "$work/rx"
+  [ "$receive_fs" = fresh ] || return 0
+  truncate -s $(( $1 * size_mb * 12 / 10 + 512 ))M "$rx_image"
+  mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$rx_image"
+  mount -o loop "$rx_image" "$work/rx"
+}
+# Host stores stay until the end of the table cell (forget_stores).
+release_receive_fs() {
+  if mountpoint -q "$work/rx" 2>/dev/null; then umount "$work/rx"; rmdir "$work/rx"; fi
+  rm -f "$rx_image"
+}
 
 # The SHA-256 of the file a receiver's chunk store holds, from its manifest's chunk list.
 store_hash() {
@@ -95,7 +122,7 @@ EOF
 # One transfer to receivers 2..(n+1); prints seconds, or "fail".
 run_ferry() {
   local n=$1 pids=() j t0 t1 sender
-  # Fresh stores, removed per table cell (see forget_stores).
+  make_receive_fs "$n"
   local rx="$work/rx/$RANDOM$RANDOM"
   for j in $(seq 2 $((n + 1))); do
     ip netns exec "fy-s1-a$j" "$bench" receive --store "$rx-$j" --manifest-from "$work/sender" --version "$version" \
@@ -112,15 +139,16 @@ run_ferry() {
   for j in $(seq 2 $((n + 1))); do
     [ "$ok" = 1 ] && [ "$(store_hash "$rx-$j" "$version")" = "$expected" ] || ok=0
   done
+  release_receive_fs
   [ "$ok" = 1 ] && echo "$t1 - $t0" | awk '{ printf "%.2f\n", $1 - $3 }' || echo fail
 }
 
 run_uftp() {
   local n=$1 daemons=() hosts="" j t0 t1 ok=1
-  rm -rf "$work"/u*
+  make_receive_fs "$n"
   for j in $(seq 2 $((n + 1))); do
-    mkdir -p "$work/u$j"
-    ip netns exec "fy-s1-a$j" "${tool_prefix[@]}" uftpd -d -I eth0 -D "$work/u$j" -x 0 > "$work/u$j.out" 2>&1 & daemons+=($!)
+    rm -rf "$work/rx/u$j"; mkdir -p "$work/rx/u$j"
+    ip netns exec "fy-s1-a$j" "${tool_prefix[@]}" uftpd -d -I eth0 -D "$work/rx/u$j" -x 0 > "$work/u$j.out" 2>&1 & daemons+=($!)
     hosts+="${hosts:+,}$(address "$j")"
   done
   sleep 1.5
@@ -129,8 +157,9 @@ run_uftp() {
   t1=$(now)
   for pid in "${daemons[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; done
   for j in $(seq 2 $((n + 1))); do
-    [ "$ok" = 1 ] && [ "$(sha256sum < "$work/u$j/image.bin" | cut -d' ' -f1)" = "$expected" ] || ok=0
+    [ "$ok" = 1 ] && [ "$(sha256sum < "$work/rx/u$j/image.bin" | cut -d' ' -f1)" = "$expected" ] || ok=0
   done 2>/dev/null
+  release_receive_fs
   [ "$ok" = 1 ] && echo "$t1 - $t0" | awk '{ printf "%.2f\n", $1 - $3 }' || echo fail
 }
 
@@ -139,9 +168,10 @@ run_uftp() {
 # retry it), so the sender starts after 20 s without it and the run counts as failed.
 run_udpcast() {
   local n=$1 pids=() j t0 t1 ok=1 sender
-  rm -f "$work"/c*.bin
+  make_receive_fs "$n"
+  rm -f "$work"/rx/c*.bin
   for j in $(seq 2 $((n + 1))); do
-    ip netns exec "fy-s1-a$j" "${tool_prefix[@]}" timeout 120 udp-receiver --interface eth0 --mcast-rdv-address 239.255.77.9 --file "$work/c$j.bin" --nokbd > "$work/c$j.out" 2>&1 & pids+=($!)
+    ip netns exec "fy-s1-a$j" "${tool_prefix[@]}" timeout 120 udp-receiver --interface eth0 --mcast-rdv-address 239.255.77.9 --file "$work/rx/c$j.bin" --nokbd > "$work/c$j.out" 2>&1 & pids+=($!)
   done
   sleep 1.5
   t0=$(now)
@@ -151,16 +181,17 @@ run_udpcast() {
   t1=$(now)
   wait "$sender" || ok=0
   for j in $(seq 2 $((n + 1))); do
-    [ "$ok" = 1 ] && [ "$(sha256sum < "$work/c$j.bin" | cut -d' ' -f1)" = "$expected" ] || ok=0
+    [ "$ok" = 1 ] && [ "$(sha256sum < "$work/rx/c$j.bin" | cut -d' ' -f1)" = "$expected" ] || ok=0
   done
+  release_receive_fs
   [ "$ok" = 1 ] && echo "$t1 - $t0" | awk '{ printf "%.2f\n", $1 - $3 }' || echo fail
 }
 
-# ext4 skips inodes freed in the last 30 s when it allocates one, at a cost per skipped
-# inode: a run right after deleting thousands of chunk files pays several times the CPU
-# for its own files. Removed stores are therefore left to age before the next cell.
+# On the host's filesystem (RECEIVE_FS=host), the inodes of removed stores are left to age
+# before the next cell (see make_receive_fs); a fresh filesystem has none.
 forget_stores() {
-  if [ -d "$work/rx" ]; then rm -rf "$work/rx"; sleep 31; fi
+  [ "$receive_fs" = host ] || return 0
+  rm -rf "$work/rx"; sleep 61
 }
 
 set_lan_loss() {
