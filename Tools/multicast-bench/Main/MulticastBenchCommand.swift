@@ -37,10 +37,15 @@ struct MulticastBenchCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Chunk a folder into a store; prints the version id.")
         @Option(help: "The chunk store folder.") var store: String
         @Option(help: "The folder to import.") var source: String
+        @Option(help: "Average chunk size in KiB (minimum a quarter, maximum four times it), as the site's `chunking` setting would set it.")
+        var chunkAverage = ChunkingParameters.standard.averageSize / 1024
 
         func run() throws {
+            let average = chunkAverage * 1024
+            let parameters = try ChunkingParameters(minimumSize: average / 4, averageSize: average, maximumSize: average * 4).validated()
             let chunkStore = try ChunkStore(root: URL(fileURLWithPath: store, isDirectory: true))
-            let result = try FolderImporter(store: chunkStore).importFolder(at: URL(fileURLWithPath: source, isDirectory: true))
+            let result = try FolderImporter(store: chunkStore, parameters: parameters)
+                .importFolder(at: URL(fileURLWithPath: source, isDirectory: true))
             print(result.versionID)
         }
     }
