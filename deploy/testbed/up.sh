@@ -71,6 +71,15 @@ for i in $(seq 1 "$subnets"); do
   inns fy-router ip link set "wan$i" up
   inns fy-router tc qdisc add dev "wan$i" root tbf rate "$rate" burst 32kbit latency 400ms
   inns "$lan" tc qdisc add dev uplink root tbf rate "$rate" burst 32kbit latency 400ms
+  # The subnet's multicast stays off the WAN link. A Linux bridge without a querier floods
+  # group traffic to every port, the uplink too, where it filled the WAN's upstream queue
+  # and held up the representative's TCP ACKs to the DP (a 200 MB multicast deployment
+  # over 100 Mbit/s took 28 s instead of about 20). A real branch router takes such
+  # frames on its LAN port, not on its WAN line, and drops them (TTL 1, no multicast
+  # routing). The counter shows what was kept off: nft list table bridge ferryuplink.
+  inns "$lan" nft add table bridge ferryuplink
+  inns "$lan" nft add chain bridge ferryuplink forward "{ type filter hook forward priority 0; }"
+  inns "$lan" nft add rule bridge ferryuplink forward oifname uplink ip daddr 224.0.0.0/4 counter drop
   # WAN bytes are IP bytes the router forwards into / out of the subnet (link framing
   # differs per WAN technology, so it is not counted).
   inns fy-router nft add rule inet ferrywan forward oifname "wan$i" counter comment "\"into subnet $i\""
