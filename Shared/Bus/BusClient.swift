@@ -14,6 +14,7 @@ public final class BusClient: @unchecked Sendable {
     public let peer: String
     public let endpoint: String
     private let security: BusClientSecurity?
+    private let sourceAddress: String?
     private let journal: Journal?
     private let logger: Logger
     private let context = ZMQContext()
@@ -35,12 +36,15 @@ public final class BusClient: @unchecked Sendable {
     /// - Parameters:
     ///   - node: this process's node name (the envelope's sender).
     ///   - peer: a name for the peer, used in errors and logs.
+    ///   - sourceAddress: the local IPv4 address connections leave from (an agent's own
+    ///     address: the MP takes a client's address from its connection); nil: the system's choice.
     public init(node: String, peer: String, endpoint: String, security: BusClientSecurity?,
-                journal: Journal? = nil, logger: Logger) {
+                sourceAddress: String? = nil, journal: Journal? = nil, logger: Logger) {
         self.node = node
         self.peer = peer
         self.endpoint = endpoint
         self.security = security
+        self.sourceAddress = sourceAddress
         self.journal = journal
         self.logger = logger
     }
@@ -129,12 +133,14 @@ public final class BusClient: @unchecked Sendable {
             try socket.set(ZMQ_RCVHWM, 100_000)
             try socket.set(ZMQ_RECONNECT_IVL, 100)
             try socket.set(ZMQ_RECONNECT_IVL_MAX, 2000)
+            // A reply larger than any frame a server may send is refused, not buffered.
+            try socket.set(ZMQ_MAXMSGSIZE, int64: Int64(EnvelopeCodec.defaultMaximumFrameSize) + 4096)
             if let security {
                 try socket.set(ZMQ_CURVE_SERVERKEY, string: security.serverKey)
                 try socket.set(ZMQ_CURVE_PUBLICKEY, string: security.identity.publicKey)
                 try socket.set(ZMQ_CURVE_SECRETKEY, string: security.identity.secretKey)
             }
-            try socket.connect(endpoint)
+            try socket.connect(Self.connectEndpoint(endpoint, sourceAddress: sourceAddress))
         } catch {
             socket.close()
             throw error
@@ -143,6 +149,12 @@ public final class BusClient: @unchecked Sendable {
         let thread = Thread { [self] in serve(box.socket) }
         thread.name = "bus-client-\(peer)"
         thread.start()
+    }
+
+    /// libzmq's `tcp://SOURCE:0;HOST:PORT` form binds the connection's local address.
+    static func connectEndpoint(_ endpoint: String, sourceAddress: String?) -> String {
+        guard let sourceAddress, !sourceAddress.isEmpty, endpoint.hasPrefix("tcp://") else { return endpoint }
+        return "tcp://\(sourceAddress):0;" + endpoint.dropFirst("tcp://".count)
     }
 
     private func serve(_ socket: ZMQSocket) {

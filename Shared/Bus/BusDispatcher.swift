@@ -4,26 +4,41 @@ import Logging
 import Messages
 import Store
 
-/// Maps message types to handlers; turns thrown errors into typed error replies.
+/// Maps message types to handlers; refuses what the sender may not send; turns thrown
+/// errors into typed error replies.
 ///
-/// Queries get a reply from their handler. Commands registered with
+/// Before a handler runs, the envelope's authenticated peer (set by the ``BusServer``)
+/// must have a role the registration allows (the type's ``Message/allowedSenders`` unless
+/// overridden) and the envelope's self-declared `sender` must be that peer's node. Anything
+/// else gets ``ErrorCode/notAuthorized``, changes nothing, and is logged (at most a few
+/// lines a minute per peer). Queries get a reply from their handler. Commands registered with
 /// ``onCommand(_:database:apply:afterCommit:)`` are applied effectively once: the inbox
 /// check, the effect and the inbox record share one SQLite transaction, and the reply is an
 /// ``Ack`` (duplicate when the id was seen before).
 public struct BusDispatcher: Sendable {
     public typealias Handler = @Sendable (Envelope) async throws -> any Message
-    private var handlers: [String: Handler] = [:]
+    struct Registration {
+        var allowedSenders: Set<PeerRole>
+        var handler: Handler
+    }
+    private var handlers: [String: Registration] = [:]
     private let logger: Logger
+    private let refusals: RefusalLog
 
     public init(logger: Logger) {
         self.logger = logger
+        refusals = RefusalLog(logger: logger)
     }
 
     /// Registers a request/reply handler for `type`.
+    ///
+    /// - Parameter allowedSenders: who may send it; the type's own list unless a test
+    ///   dispatcher says otherwise.
     public mutating func on<Request: Message>(
-        _ type: Request.Type, _ handler: @escaping @Sendable (Request, Envelope) async throws -> any Message
+        _ type: Request.Type, allowedSenders: Set<PeerRole> = Request.allowedSenders,
+        _ handler: @escaping @Sendable (Request, Envelope) async throws -> any Message
     ) {
-        handlers[Request.wireName] = { envelope in
+        handlers[Request.wireName] = Registration(allowedSenders: allowedSenders) { envelope in
             let request = try envelope.decodeBody(Request.self)
             return try await handler(request, envelope)
         }
@@ -34,30 +49,46 @@ public struct BusDispatcher: Sendable {
     /// `apply` runs inside the write transaction that also records the message id; a
     /// throw rolls both back and the sender retries. `afterCommit` runs after a first
     /// application commits (to wake a worker, say).
+    ///
+    /// `apply` says whether it changed anything: ``CommandEffect/skipped(_:)`` (an older
+    /// snapshot after a newer one, say) is acknowledged and recorded like an applied
+    /// command, but `afterCommit` does not run, so nothing claims it was applied.
     public mutating func onCommand<Command: Message>(
-        _ type: Command.Type, database: ServiceDatabase,
-        apply: @escaping @Sendable (Command, Envelope, Database) throws -> Void,
+        _ type: Command.Type, database: ServiceDatabase, allowedSenders: Set<PeerRole> = Command.allowedSenders,
+        apply: @escaping @Sendable (Command, Envelope, Database) throws -> CommandEffect,
         afterCommit: (@Sendable (Command) async -> Void)? = nil
     ) {
-        handlers[Command.wireName] = { envelope in
+        let logger = logger
+        handlers[Command.wireName] = Registration(allowedSenders: allowedSenders) { envelope in
             let command = try envelope.decodeBody(Command.self)
-            let duplicate = try await database.write { db in
-                if try InboxRecord.contains(db, messageID: envelope.id) { return true }
-                try apply(command, envelope, db)
+            let effect = try await database.write { db -> CommandEffect? in
+                if try InboxRecord.contains(db, messageID: envelope.id) { return nil }
+                let effect = try apply(command, envelope, db)
                 try InboxRecord(messageID: envelope.id, type: envelope.type, sender: envelope.sender).insert(db)
-                return false
+                return effect
             }
-            if !duplicate { await afterCommit?(command) }
-            return Ack(messageID: envelope.id, duplicate: duplicate)
+            switch effect {
+            case .applied?: await afterCommit?(command)
+            case .skipped(let reason)?: logger.debug("skipped \(envelope.type)", metadata: ["from": "\(envelope.sender)", "reason": "\(reason)"])
+            case nil: break
+            }
+            return Ack(messageID: envelope.id, duplicate: effect == nil)
         }
     }
 
     /// Handles one envelope and returns the reply frame.
     public func dispatch(_ envelope: Envelope, node: String) async -> Data {
         let reply: any Message
-        if let handler = handlers[envelope.type] {
+        if let registration = handlers[envelope.type] {
+            if let refusal = Self.authorize(envelope, allowedSenders: registration.allowedSenders) {
+                refusals.record(envelope, refusal)
+                return Self.encode(ErrorReply(refusal), node: node, correlationID: envelope.id)
+            }
             do {
-                reply = try await handler(envelope)
+                reply = try await registration.handler(envelope)
+            } catch let error as WireError where error.code == .notAuthorized {
+                refusals.record(envelope, error)
+                reply = ErrorReply(error)
             } catch let error as WireError {
                 logger.warning("refused \(envelope.type)", metadata: ["from": "\(envelope.sender)", "code": "\(error.code.rawValue)", "reason": "\(error.message)"])
                 reply = ErrorReply(error)
@@ -72,6 +103,23 @@ public struct BusDispatcher: Sendable {
         return Self.encode(reply, node: node, correlationID: envelope.id)
     }
 
+    /// Nil when the envelope's peer may send it; else why not.
+    static func authorize(_ envelope: Envelope, allowedSenders: Set<PeerRole>) -> WireError? {
+        guard let peer = envelope.peer else {
+            return WireError(code: .notAuthorized, message: "\(envelope.type): the sender '\(envelope.sender.prefix(64))' is not a known client of this service")
+        }
+        guard allowedSenders.contains(peer.role) else {
+            let allowed = allowedSenders.sorted().map(\.rawValue).joined(separator: ", ")
+            return WireError(code: .notAuthorized,
+                             message: "\(envelope.type) may not be sent by \(peer.role.rawValue) '\(peer.node)' (allowed: \(allowed.isEmpty ? "nobody" : allowed))")
+        }
+        guard envelope.sender == peer.node else {
+            return WireError(code: .notAuthorized,
+                             message: "\(envelope.type): the envelope says it is from '\(envelope.sender.prefix(64))' but the connection is '\(peer.node)'")
+        }
+        return nil
+    }
+
     static func encode(_ reply: any Message, node: String, correlationID: UUID) -> Data {
         func open<M: Message>(_ message: M) -> Data? {
             try? EnvelopeCodec.encode(message, sender: node, correlationID: correlationID)
@@ -79,5 +127,50 @@ public struct BusDispatcher: Sendable {
         if let frame = open(reply) { return frame }
         let fallback = ErrorReply(code: .internalError, message: "could not encode the reply")
         return (try? EnvelopeCodec.encode(fallback, sender: node, correlationID: correlationID)) ?? Data()
+    }
+}
+
+/// What a command handler did with a command it accepted.
+public enum CommandEffect: Sendable, Equatable {
+    case applied
+    /// Accepted and recorded, but nothing changed (an older update, say); the reason is logged at debug.
+    case skipped(String)
+}
+
+/// Logs refused requests, at most `burst` lines per peer per minute, then one line saying
+/// how many were not logged: a hostile peer must not be able to flood the log.
+final class RefusalLog: Sendable {
+    private struct Window { var start: Date; var logged: Int; var suppressed: Int }
+    private let logger: Logger
+    private let burst: Int
+    private let windows = Mutex([String: Window]())
+
+    init(logger: Logger, burst: Int = 5) {
+        self.logger = logger
+        self.burst = burst
+    }
+
+    func record(_ envelope: Envelope, _ error: WireError, now: Date = Date()) {
+        let who = envelope.peer.map { "\($0.role.rawValue) \($0.node)" } ?? "unknown sender \(envelope.sender.prefix(64))"
+        let (log, suppressed) = windows.withLock { windows -> (Bool, Int) in
+            var window = windows[who] ?? Window(start: now, logged: 0, suppressed: 0)
+            var reported = 0
+            if now.timeIntervalSince(window.start) >= 60 {
+                reported = window.suppressed
+                window = Window(start: now, logged: 0, suppressed: 0)
+            }
+            let log = window.logged < burst
+            if log { window.logged += 1 } else { window.suppressed += 1 }
+            // Bounded memory: a flood of invented sender names must not grow this forever.
+            if windows.count > 10_000 { windows.removeAll() }
+            windows[who] = window
+            return (log, reported)
+        }
+        if suppressed > 0 {
+            logger.warning("not authorized: more refusals not logged", metadata: ["peer": "\(who)", "count": "\(suppressed)"])
+        }
+        guard log else { return }
+        logger.warning("not authorized: refused \(envelope.type)", metadata: [
+            "peer": "\(who)", "address": "\(envelope.peer?.address ?? "-")", "reason": "\(error.message)"])
     }
 }

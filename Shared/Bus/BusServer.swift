@@ -8,13 +8,17 @@ import ServiceLifecycle
 ///
 /// Frames are validated by ``EnvelopeCodec`` first; anything malformed, unknown, too new or
 /// too large is answered with an ``ErrorReply`` and logged, and the server keeps serving.
-/// Valid envelopes go to the ``BusDispatcher``; its reply is sent back to the requester.
-/// With a Curve identity, only clients whose public keys are listed may connect.
+/// Valid envelopes go to the ``BusDispatcher`` with the peer they came from; its reply is
+/// sent back to the requester. With a Curve identity, only clients whose public keys are in
+/// `clients` may connect, and each message's peer is the one its key belongs to. Without
+/// one (`--insecure-bus`), nothing is proven: the envelope's declared sender is looked up.
+/// Frames above `maximumFrameSize` are refused by libzmq before they are buffered whole.
 public final class BusServer: Service, @unchecked Sendable {
     // Mutable state is guarded by `state`; the socket lives only on the server thread.
     public let node: String
     private let requestedEndpoint: String
     private let security: BusServerSecurity?
+    private let clients: PeerDirectory
     private let dispatcher: BusDispatcher
     private let maximumFrameSize: Int
     private let journal: Journal?
@@ -31,11 +35,12 @@ public final class BusServer: Service, @unchecked Sendable {
         var finished = false
     }
 
-    public init(node: String, endpoint: String, security: BusServerSecurity?, dispatcher: BusDispatcher,
+    public init(node: String, endpoint: String, security: BusServerSecurity?, clients: PeerDirectory, dispatcher: BusDispatcher,
                 maximumFrameSize: Int = EnvelopeCodec.defaultMaximumFrameSize, journal: Journal? = nil, logger: Logger) {
         self.node = node
         self.requestedEndpoint = endpoint
         self.security = security
+        self.clients = clients
         self.dispatcher = dispatcher
         self.maximumFrameSize = maximumFrameSize
         self.journal = journal
@@ -50,7 +55,7 @@ public final class BusServer: Service, @unchecked Sendable {
     public func start() throws -> String {
         if let endpoint { return endpoint }
         if let security {
-            let authenticator = CurveAuthenticator(context: context, allowedKeys: security.allowedClientKeys, logger: logger)
+            let authenticator = CurveAuthenticator(context: context, allowedKeys: clients.allowedKeys, logger: logger)
             try authenticator.start()
             self.authenticator = authenticator
         }
@@ -60,6 +65,10 @@ public final class BusServer: Service, @unchecked Sendable {
             try socket.set(ZMQ_ROUTER_MANDATORY, 1)
             try socket.set(ZMQ_SNDHWM, 100_000)
             try socket.set(ZMQ_RCVHWM, 100_000)
+            // libzmq drops the connection of a peer sending more: memory stays flat instead of
+            // buffering a 300 MB frame before the codec can refuse it. The codec's own check
+            // stays for frames between this limit and the envelope's (there are none today).
+            try socket.set(ZMQ_MAXMSGSIZE, int64: Int64(maximumFrameSize) + 4096)
             if let security {
                 try socket.set(ZMQ_CURVE_SERVER, 1)
                 try socket.set(ZMQ_CURVE_SECRETKEY, string: security.identity.secretKey)
@@ -107,21 +116,21 @@ public final class BusServer: Service, @unchecked Sendable {
             flushReplies(socket)
             guard readable else { continue }
             // Drain everything waiting, so a burst is not served one poll at a time.
-            while let frames = try? socket.receive() {
-                receive(frames)
+            while let (frames, metadata) = try? socket.receiveWithMetadata() {
+                receive(frames, metadata: metadata)
             }
             flushReplies(socket)
         }
     }
 
-    private func receive(_ frames: [Data]) {
+    private func receive(_ frames: [Data], metadata: ZMQSocket.ConnectionMetadata) {
         // A DEALER's request arrives as [identity, payload]; REQ-style adds an empty delimiter.
         guard frames.count >= 2, let identity = frames.first, let payload = frames.last else {
             logger.warning("dropped a bus message with no payload frame")
             return
         }
         journal?.record(direction: .incoming, frame: payload)
-        let envelope: Envelope
+        var envelope: Envelope
         do {
             envelope = try EnvelopeCodec.decode(payload, maximumFrameSize: maximumFrameSize)
         } catch {
@@ -131,8 +140,15 @@ public final class BusServer: Service, @unchecked Sendable {
             enqueueReply(identity: identity, reply: ErrorReply(error), correlationID: correlation)
             return
         }
+        if security != nil {
+            // The ZAP handler admitted only listed keys and returned the key as the user id.
+            envelope.peer = metadata.userID.flatMap { clients.peer(publicKey: $0, address: metadata.peerAddress) }
+        } else {
+            envelope.peer = clients.peer(declaredNode: envelope.sender, address: metadata.peerAddress)
+        }
+        let request = envelope
         Task { [dispatcher, node] in
-            let reply = await dispatcher.dispatch(envelope, node: node)
+            let reply = await dispatcher.dispatch(request, node: node)
             self.enqueueReply(identity: identity, frame: reply)
         }
     }
@@ -166,14 +182,12 @@ public final class BusServer: Service, @unchecked Sendable {
     }
 }
 
-/// Who may talk to a server: its own Curve identity and the client keys it accepts.
+/// A server's own Curve identity; the clients it admits are its ``PeerDirectory``.
 public struct BusServerSecurity: Sendable {
     public var identity: CurveKeyPair
-    public var allowedClientKeys: Set<String>
 
-    public init(identity: CurveKeyPair, allowedClientKeys: Set<String>) {
+    public init(identity: CurveKeyPair) {
         self.identity = identity
-        self.allowedClientKeys = allowedClientKeys
     }
 }
 

@@ -62,6 +62,19 @@ final class ZMQSocket {
 
     /// Receives one whole multipart message without blocking; nil when none is waiting.
     func receive() throws(ZMQError) -> [Data]? {
+        try receiveWithMetadata()?.frames
+    }
+
+    /// What libzmq knows about the connection a message came from.
+    struct ConnectionMetadata {
+        /// The user id the ZAP handler returned: the client's Curve public key (Z85).
+        var userID: String?
+        /// The remote IP address of a TCP connection.
+        var peerAddress: String?
+    }
+
+    /// Like ``receive()``, with the connection's metadata read from the message's last frame.
+    func receiveWithMetadata() throws(ZMQError) -> (frames: [Data], metadata: ConnectionMetadata)? {
         var frames: [Data] = []
         while true {
             zmq_msg_init(message)
@@ -77,7 +90,23 @@ final class ZMQSocket {
             } else {
                 frames.append(Data())
             }
-            if zmq_msg_more(message) == 0 { return frames }
+            if zmq_msg_more(message) == 0 {
+                return (frames, ConnectionMetadata(userID: property("User-Id"), peerAddress: property("Peer-Address")))
+            }
+        }
+    }
+
+    /// A metadata property of the message currently in `message`; nil when libzmq has none.
+    private func property(_ name: String) -> String? {
+        guard let value = zmq_msg_gets(message, name) else { return nil }
+        let text = String(cString: value)
+        return text.isEmpty ? nil : text
+    }
+
+    func set(_ option: Int32, int64 value: Int64) throws(ZMQError) {
+        var value = value
+        guard zmq_setsockopt(handle, option, &value, MemoryLayout<Int64>.size) == 0 else {
+            throw ZMQError.last("zmq_setsockopt(\(option))")
         }
     }
 

@@ -15,6 +15,9 @@ public struct Envelope: Sendable {
     public var sentAt: Date
     /// The whole frame as received or encoded; the body is decoded from it on demand.
     public var frame: Data
+    /// Who sent it, as the bus server authenticated the connection (not part of the frame);
+    /// nil outside a server's dispatch.
+    public var peer: BusPeer?
 
     /// Decodes the body as `M`, mapping decoding failures to a ``WireError``.
     public func decodeBody<M: Message>(_: M.Type = M.self) throws(WireError) -> M {

@@ -14,8 +14,13 @@ public protocol Message: Codable, Sendable {
     static var summary: String { get }
     /// A fully populated value: documents the fields.
     static var example: Self { get }
+    /// The roles that may send this message to a service; a server refuses it from any
+    /// other with ``ErrorCode/notAuthorized``. Empty (replies): nobody may send it as a request.
+    static var allowedSenders: Set<PeerRole> { get }
 }
 
 extension Message {
     public static var version: Int { 1 }
+    /// Deny by default: a type that does not say who may send it is refused from everyone.
+    public static var allowedSenders: Set<PeerRole> { [] }
 }

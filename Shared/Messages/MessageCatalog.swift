@@ -23,7 +23,7 @@ public struct MessageCatalog: Sendable {
         ListDistributionPoints.self, DistributionPointList.self,
         Distribute.self, DistributeAccepted.self,
         DistributionStatusQuery.self, DistributionStatusReply.self,
-        TransferJob.self, TransferProgress.self, TransferReport.self,
+        TransferJob.self, TransferProgress.self, TransferReport.self, TransferTokenRequest.self, TransferTokenReply.self,
         MissingChunksQuery.self, MissingChunksReply.self,
         VerifyVersion.self, VerifyVersionReply.self,
         CreateBoundaryGroup.self, AddBoundaryGroupMember.self, ListBoundaryGroups.self, BoundaryGroupsReply.self,

@@ -24,7 +24,7 @@ public struct TransferJob: Message {
     public static let example = TransferJob(
         jobID: UUID(uuidString: "6F9619FF-8B86-D011-B42D-00CF4FC964FF") ?? UUID(), contentName: "office",
         versionID: String(repeating: "ab", count: 32), version: 1, priority: .medium, distributionPoint: .example,
-        libraryURL: "http://127.0.0.1:8001", pushToken: "token", redistribute: false, totalBytes: 209_715_200, chunkCount: 3200)
+        libraryURL: "http://127.0.0.1:8001", redistribute: false, totalBytes: 209_715_200, chunkCount: 3200)
     public var jobID: UUID
     public var contentName: String
     public var versionID: String
@@ -33,13 +33,11 @@ public struct TransferJob: Message {
     public var distributionPoint: DistributionPointAddress
     /// Base URL of the site content library the PTM reads chunks and manifests from.
     public var libraryURL: String
-    /// A site-signed token the DP accepts for pushes.
-    public var pushToken: String
     public var redistribute: Bool
     public var totalBytes: Int64
     public var chunkCount: Int
     public init(jobID: UUID, contentName: String, versionID: String, version: Int, priority: Priority,
-                distributionPoint: DistributionPointAddress, libraryURL: String, pushToken: String,
+                distributionPoint: DistributionPointAddress, libraryURL: String,
                 redistribute: Bool, totalBytes: Int64, chunkCount: Int) {
         self.jobID = jobID
         self.contentName = contentName
@@ -48,7 +46,6 @@ public struct TransferJob: Message {
         self.priority = priority
         self.distributionPoint = distributionPoint
         self.libraryURL = libraryURL
-        self.pushToken = pushToken
         self.redistribute = redistribute
         self.totalBytes = totalBytes
         self.chunkCount = chunkCount
@@ -160,5 +157,34 @@ public struct VerifyVersionReply: Message {
         self.complete = complete
         self.missing = missing
         self.corrupt = corrupt
+    }
+}
+
+/// PTM to distribution manager: a short-lived token for one job's DP and version.
+///
+/// Transfer tokens are scoped to one DP and one version and live an hour by default, so the
+/// PTM asks before each attempt and again when the one it holds is about to expire.
+public struct TransferTokenRequest: Message {
+    public static let wireName = "transfer.token"
+    public static let summary = "PTM to distribution manager: a transfer token for one DP and version; replies transfer.token.reply."
+    public static let example = TransferTokenRequest(distributionPoint: "dp1", versionID: String(repeating: "ab", count: 32))
+    public var distributionPoint: String
+    public var versionID: String
+    public init(distributionPoint: String, versionID: String) {
+        self.distributionPoint = distributionPoint
+        self.versionID = versionID
+    }
+}
+
+/// A site-signed transfer token and when it expires.
+public struct TransferTokenReply: Message {
+    public static let wireName = "transfer.token.reply"
+    public static let summary = "A transfer token valid at one DP (and the site library) for one version."
+    public static let example = TransferTokenReply(token: "token", expiresAt: Date(timeIntervalSince1970: 1_800_000_000))
+    public var token: String
+    public var expiresAt: Date
+    public init(token: String, expiresAt: Date) {
+        self.token = token
+        self.expiresAt = expiresAt
     }
 }

@@ -47,6 +47,8 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     case notFound = "not-found"
     case conflict = "conflict"
     case unauthorized = "unauthorized"
+    /// The authenticated peer's role may not send this message, or it spoke for another node.
+    case notAuthorized = "not-authorized"
     case unavailable = "unavailable"
     case internalError = "internal-error"
 }

@@ -1,5 +1,6 @@
 public import Foundation
 public import Bus
+public import Messages
 
 /// Settings every Ferry service has.
 public struct CommonSettings: Codable, Sendable {
@@ -18,14 +19,45 @@ public struct CommonSettings: Codable, Sendable {
     public var dataURL: URL { URL(fileURLWithPath: dataDirectory, isDirectory: true) }
 }
 
-/// Where the service's inbox listens and which keys it uses.
+/// Where the service's inbox listens, which keys it uses and which clients it accepts.
 public struct BusSettings: Codable, Sendable {
     /// e.g. `tcp://127.0.0.1:7001`; port 0 picks a free port.
     public var bind: String
-    /// A YAML file with `publicKey` and `secretKey` (Z85); omit to run without CurveZMQ.
+    /// A YAML file with `publicKey` and `secretKey` (Z85), made by `ferry keys generate`.
+    /// Required: a service without one refuses to start unless run with `--insecure-bus`.
     public var keyFile: String?
-    /// Client public keys this service accepts.
-    public var allowedClientKeys: [String]?
+    /// Every client this service accepts: its node, its role (which decides what it may
+    /// send) and its public key. Nobody else can connect.
+    public var clients: [KnownPeer]?
+
+    public init(bind: String, keyFile: String?, clients: [KnownPeer]?) {
+        self.bind = bind
+        self.keyFile = keyFile
+        self.clients = clients
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case bind, keyFile, clients
+        case allowedClientKeys
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        // The old key list gave no roles: accepting it would authorize nobody, silently.
+        guard !container.contains(.allowedClientKeys) else {
+            throw ConfigurationError("bus.allowedClientKeys is no longer read: list each client under bus.clients with its node, role (\(PeerRole.allCases.map(\.rawValue).joined(separator: ", "))) and publicKey")
+        }
+        bind = try container.decode(String.self, forKey: .bind)
+        keyFile = try container.decodeIfPresent(String.self, forKey: .keyFile)
+        clients = try container.decodeIfPresent([KnownPeer].self, forKey: .clients)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(bind, forKey: .bind)
+        try container.encodeIfPresent(keyFile, forKey: .keyFile)
+        try container.encodeIfPresent(clients, forKey: .clients)
+    }
 }
 
 /// Where the service's HTTP endpoint (health, metrics, data) listens.

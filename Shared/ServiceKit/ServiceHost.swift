@@ -16,6 +16,8 @@ public final class ServiceHost: Sendable {
     public let logger: Logger
     public let journal: Journal?
     public let identity: CurveKeyPair?
+    /// The clients the service's inbox accepts, from `bus.clients`.
+    public let clients: PeerDirectory
     public let metrics = MetricsRegistry()
     public let startedAt = Date()
     private let bound = Mutex<(bus: String?, http: String?)>((nil, nil))
@@ -23,8 +25,10 @@ public final class ServiceHost: Sendable {
     /// - Parameters:
     ///   - service: the executable's name, e.g. `distribution-manager`.
     ///   - defaultLogName: the log file name under the data folder when the config names none.
+    ///   - insecureBus: run without CurveZMQ when no key file is configured (`--insecure-bus`);
+    ///     without it, a missing key file refuses the start.
     public init(service: String, settings: CommonSettings, defaultLogName: String, journalOverride: String? = nil,
-                echoLogToStandardOutput: Bool = true) throws {
+                insecureBus: Bool = false, echoLogToStandardOutput: Bool = true) throws {
         self.service = service
         self.settings = settings
         try FileManager.default.createDirectory(at: settings.dataURL, withIntermediateDirectories: true)
@@ -33,16 +37,47 @@ public final class ServiceHost: Sendable {
         let level = settings.logLevel.flatMap(Logger.Level.init(rawValue:)) ?? .info
         logger = sink.logger(label: settings.node, level: level)
         journal = try (journalOverride ?? settings.journal).map { try Journal(url: URL(fileURLWithPath: $0)) }
-        identity = try settings.bus.keyFile.map { try CurveKeyPair.load(from: $0) }
+        identity = try Self.loadIdentity(settings.bus, insecureBus: insecureBus)
+        let clients = settings.bus.clients ?? []
+        if identity != nil, let keyless = clients.first(where: { $0.publicKey.map(CurveKeyPair.isValid) != true }) {
+            throw ConfigurationError("bus.clients: '\(keyless.node)' needs a publicKey (a 40-character Z85 key); without one it could never connect")
+        }
+        do {
+            self.clients = try PeerDirectory(clients)
+        } catch {
+            throw ConfigurationError(error.description)
+        }
+        if identity == nil {
+            logger.warning("INSECURE BUS: --insecure-bus and no bus.keyFile: no CurveZMQ, so anyone who can reach \(settings.bus.bind) can send anything as any client listed in bus.clients. Use it for tests only.")
+        }
+    }
+
+    /// The service's Curve key pair; nil only for an explicitly insecure bus.
+    static func loadIdentity(_ bus: BusSettings, insecureBus: Bool) throws -> CurveKeyPair? {
+        switch (bus.keyFile, insecureBus) {
+        case (let path?, false):
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ConfigurationError("bus.keyFile: \(path) does not exist (create a key pair with 'ferry keys generate --out \(path)')")
+            }
+            return try CurveKeyPair.load(from: path)
+        case (nil, false):
+            throw ConfigurationError("bus.keyFile is not set: every service needs a Curve key pair (create one with 'ferry keys generate --out FILE'); --insecure-bus runs without one, for tests only")
+        case (_?, true):
+            throw ConfigurationError("--insecure-bus was given but bus.keyFile is set: remove one of them")
+        case (nil, true):
+            return nil
+        }
     }
 
     /// The server-side Curve settings, or nil when this service runs without keys.
     public var serverSecurity: BusServerSecurity? {
-        identity.map { BusServerSecurity(identity: $0, allowedClientKeys: Set(settings.bus.allowedClientKeys ?? [])) }
+        identity.map { BusServerSecurity(identity: $0) }
     }
 
     /// A connection to another service's inbox.
-    public func client(peer: String, settings peerSettings: PeerSettings) throws -> BusClient {
+    ///
+    /// - Parameter sourceAddress: the local address the connection leaves from (agents).
+    public func client(peer: String, settings peerSettings: PeerSettings, sourceAddress: String? = nil) throws -> BusClient {
         var security: BusClientSecurity?
         if let identity {
             guard let serverKey = peerSettings.publicKey else {
@@ -51,7 +86,7 @@ public final class ServiceHost: Sendable {
             security = BusClientSecurity(identity: identity, serverKey: serverKey)
         }
         return BusClient(node: settings.node, peer: peer, endpoint: peerSettings.endpoint, security: security,
-                         journal: journal, logger: logger)
+                         sourceAddress: sourceAddress, journal: journal, logger: logger)
     }
 
     /// The service's inbox, with `health.query` answered.
@@ -62,7 +97,7 @@ public final class ServiceHost: Sendable {
             return HealthReply(service: service, node: settings.node, startedAt: startedAt,
                                busEndpoint: endpoints.bus ?? settings.bus.bind, httpURL: endpoints.http)
         }
-        return BusServer(node: settings.node, endpoint: settings.bus.bind, security: serverSecurity,
+        return BusServer(node: settings.node, endpoint: settings.bus.bind, security: serverSecurity, clients: clients,
                          dispatcher: dispatcher, journal: journal, logger: logger)
     }
 

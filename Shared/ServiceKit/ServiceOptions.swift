@@ -9,6 +9,9 @@ public struct ServiceOptions: ParsableArguments {
     @Option(name: .long, help: "Write every bus envelope in and out to this JSON-lines file.")
     public var journal: String?
 
+    @Flag(name: .long, help: "Run the bus without CurveZMQ when the configuration names no key file: anyone who can reach the port can send anything as anyone. For tests only; logs a warning at every start.")
+    public var insecureBus = false
+
     public init() {}
 
     /// The configuration file, from `--config` or `FERRY_CONFIG`.

@@ -5,16 +5,23 @@ import Crypto
 public struct SiteTokenClaims: Codable, Sendable, Equatable {
     /// `transfer` (PTM pushes and library reads) or `download` (client reads of one version).
     public var scope: String
-    /// Who the token was issued to.
+    /// Who the token was issued to: a client's address (download), the PTM's node (transfer).
     public var subject: String
-    /// For download tokens: the content version it opens.
+    /// The services that accept it: DP names, or ``SiteTokenClaims/peerCacheAudience``. A
+    /// token replayed to any other DP is refused there.
+    public var audience: [String]
+    /// The content version it opens.
     public var versionID: String?
     public var issuedAt: Date
     public var expiresAt: Date
 
-    public init(scope: String, subject: String, versionID: String? = nil, issuedAt: Date = Date(), expiresAt: Date) {
+    /// The audience every agent's peer cache accepts.
+    public static let peerCacheAudience = "peer-cache"
+
+    public init(scope: String, subject: String, audience: [String], versionID: String? = nil, issuedAt: Date = Date(), expiresAt: Date) {
         self.scope = scope
         self.subject = subject
+        self.audience = audience
         self.versionID = versionID
         self.issuedAt = issuedAt
         self.expiresAt = expiresAt
@@ -28,6 +35,8 @@ public enum SiteTokenError: Error, CustomStringConvertible, Equatable, Sendable 
     case expired
     case wrongScope(expected: String)
     case wrongVersion
+    case wrongAudience(String)
+    case wrongClient(String)
 
     public var description: String {
         switch self {
@@ -36,6 +45,8 @@ public enum SiteTokenError: Error, CustomStringConvertible, Equatable, Sendable 
         case .expired: "the token has expired"
         case .wrongScope(let expected): "the token is not valid for \(expected)"
         case .wrongVersion: "the token is for another content version"
+        case .wrongAudience(let audience): "the token is not valid at \(audience)"
+        case .wrongClient(let client): "the token was issued to another client than \(client)"
         }
     }
 }
@@ -86,8 +97,12 @@ public struct SiteTokenVerifier: Sendable {
         rawKey = raw
     }
 
-    /// Returns the claims if the token is signed by the site, unexpired, and of `scope`.
-    public func verify(_ token: String, scope: String, versionID: String? = nil, now: Date = Date()) throws(SiteTokenError) -> SiteTokenClaims {
+    /// Returns the claims if the token is signed by the site, unexpired, of `scope`, and
+    /// (where given) for `versionID`, accepted at `audience` and issued to `subject`.
+    ///
+    /// A token naming no version opens none when a version is asked for.
+    public func verify(_ token: String, scope: String, versionID: String? = nil, audience: String? = nil, subject: String? = nil,
+                       now: Date = Date()) throws(SiteTokenError) -> SiteTokenClaims {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2, let payload = Data(base64URLEncoded: String(parts[0])),
               let signature = Data(base64URLEncoded: String(parts[1])) else { throw .malformed }
@@ -96,7 +111,9 @@ public struct SiteTokenVerifier: Sendable {
         guard let claims = try? JSONDecoder.tokens.decode(SiteTokenClaims.self, from: payload) else { throw .malformed }
         guard claims.expiresAt > now else { throw .expired }
         guard claims.scope == scope else { throw .wrongScope(expected: scope) }
-        if let versionID, let granted = claims.versionID, granted != versionID { throw .wrongVersion }
+        if let versionID, claims.versionID != versionID { throw .wrongVersion }
+        if let audience, !claims.audience.contains(audience) { throw .wrongAudience(audience) }
+        if let subject, claims.subject != subject { throw .wrongClient(subject) }
         return claims
     }
 

@@ -11,15 +11,17 @@ public struct TokenRefusal: Error, Sendable {
 }
 
 extension SiteTokenVerifier {
-    /// Checks a request's `Authorization: Bearer` token for `scope` (and `versionID`):
-    /// the claims when accepted, else 401 without a token or 403 with a bad one.
-    public func check(_ request: Request, scope: String, versionID: String? = nil) -> Result<SiteTokenClaims, TokenRefusal> {
+    /// Checks a request's `Authorization: Bearer` token for `scope` (and, where given,
+    /// `versionID`, `audience` and the client `subject` it must have been issued to): the
+    /// claims when accepted, else 401 without a token or 403 with a bad one.
+    public func check(_ request: Request, scope: String, versionID: String? = nil, audience: String? = nil,
+                      subject: String? = nil) -> Result<SiteTokenClaims, TokenRefusal> {
         guard let token = Self.bearer(request.headers[.authorization]) else {
             let message = scope == "download" ? "a download token from the management point is required" : "a site \(scope) token is required"
             return .failure(TokenRefusal(reason: "no-token", message: message, status: .unauthorized))
         }
         do {
-            return .success(try verify(token, scope: scope, versionID: versionID))
+            return .success(try verify(token, scope: scope, versionID: versionID, audience: audience, subject: subject))
         } catch {
             return .failure(TokenRefusal(reason: "bad-token", message: error.description, status: .forbidden))
         }

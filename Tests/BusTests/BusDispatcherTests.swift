@@ -14,8 +14,11 @@ struct BusDispatcherTests {
         var count: Int { value.withLock { $0 } }
     }
 
-    static func envelope<M: Message>(_ body: M, id: UUID = UUID(), sender: String = "site") throws -> Envelope {
-        try EnvelopeCodec.decode(try EnvelopeCodec.encode(body, id: id, sender: sender))
+    /// An envelope as a server hands it over: from an authenticated peer (the site, by default).
+    static func envelope<M: Message>(_ body: M, id: UUID = UUID(), sender: String = "site", peer: BusPeer? = BusPeer(node: "site", role: .site)) throws -> Envelope {
+        var envelope = try EnvelopeCodec.decode(try EnvelopeCodec.encode(body, id: id, sender: sender))
+        envelope.peer = peer
+        return envelope
     }
 
     static func reply(_ frame: Data) throws -> Envelope {
@@ -57,7 +60,8 @@ struct BusDispatcherTests {
         let good = try EnvelopeCodec.encode(ShowContent(name: "x"), sender: "site")
         var object = try #require(try JSONSerialization.jsonObject(with: good) as? [String: Any])
         object["body"] = ["nom": "x"]
-        let request = try EnvelopeCodec.decode(try JSONSerialization.data(withJSONObject: object))
+        var request = try EnvelopeCodec.decode(try JSONSerialization.data(withJSONObject: object))
+        request.peer = BusPeer(node: "site", role: .site)
         let reply = try Self.reply(await testDispatcher().dispatch(request, node: "dm"))
         let error = try reply.decodeBody(ErrorReply.self)
         #expect(error.code == .missingField)
@@ -159,6 +163,7 @@ struct BusDispatcherTests {
             attempts.increment()
             try recordEffect(job, envelope, db)
             if attempts.count == 1 { throw WireError(code: .unavailable, message: "busy") }
+            return .applied
         }
         let command = try Self.envelope(TransferJob.example)
         let refused = try Self.reply(await dispatcher.dispatch(command, node: "ptm")).decodeBody(ErrorReply.self)
@@ -218,5 +223,76 @@ struct BusDispatcherTests {
         #expect(error?.remoteCode == .internalError)
         #expect(try await effectCount(database) == 0)
         #expect(try await inboxCount(database) == 0)
+    }
+}
+
+/// Issue 14 item 1: every bus message authorized by who sent it.
+@Suite("BusDispatcher authorization")
+struct BusDispatcherAuthorizationTests {
+    static func dispatcher() -> BusDispatcher {
+        var dispatcher = BusDispatcher(logger: quietLogger)
+        // The type's own list: the site only.
+        dispatcher.on(SiteSnapshot.self) { _, envelope in Ack(messageID: envelope.id, duplicate: false) }
+        return dispatcher
+    }
+
+    static func code(_ frame: Data) throws -> ErrorCode? {
+        let reply = try EnvelopeCodec.decode(frame)
+        guard reply.type == ErrorReply.wireName else { return nil }
+        return try reply.decodeBody(ErrorReply.self).code
+    }
+
+    @Test("Issue 14: a role the type does not allow is refused as not-authorized")
+    func aRoleNotAllowedIsRefused() async throws {
+        let envelope = try BusDispatcherTests.envelope(SiteSnapshot.example, sender: "agent1", peer: BusPeer(node: "agent1", role: .agent))
+        #expect(try Self.code(await Self.dispatcher().dispatch(envelope, node: "mp")) == .notAuthorized)
+        let site = try BusDispatcherTests.envelope(SiteSnapshot.example, sender: "site", peer: BusPeer(node: "site", role: .site))
+        #expect(try Self.code(await Self.dispatcher().dispatch(site, node: "mp")) == nil)
+    }
+
+    @Test("Issue 14: the envelope's sender must be the authenticated peer")
+    func aSenderThatIsNotThePeerIsRefused() async throws {
+        let envelope = try BusDispatcherTests.envelope(SiteSnapshot.example, sender: "site", peer: BusPeer(node: "agent1", role: .site))
+        #expect(try Self.code(await Self.dispatcher().dispatch(envelope, node: "mp")) == .notAuthorized)
+    }
+
+    @Test("Issue 14: an unauthenticated envelope is refused")
+    func noPeerIsRefused() async throws {
+        let envelope = try BusDispatcherTests.envelope(SiteSnapshot.example, sender: "site", peer: nil)
+        #expect(try Self.code(await Self.dispatcher().dispatch(envelope, node: "mp")) == .notAuthorized)
+    }
+
+    @Test("Issue 14: a type that names no senders is refused from everyone")
+    func replyTypesAreNobodysRequest() async throws {
+        var dispatcher = BusDispatcher(logger: quietLogger)
+        dispatcher.on(Ack.self) { _, envelope in Ack(messageID: envelope.id, duplicate: false) }
+        for role in PeerRole.allCases {
+            let envelope = try BusDispatcherTests.envelope(Ack.example, sender: "n", peer: BusPeer(node: "n", role: role))
+            #expect(try Self.code(await dispatcher.dispatch(envelope, node: "x")) == .notAuthorized)
+        }
+    }
+
+    @Test("Issue 14: agents may report only about themselves")
+    func agentsSpeakOnlyForThemselves() throws {
+        var envelope = try BusDispatcherTests.envelope(HealthQuery(), sender: "agent3", peer: BusPeer(node: "agent3", role: .agent))
+        #expect(throws: WireError.self) { try envelope.requireAgentSelf("agent1") }
+        try envelope.requireAgentSelf("agent3")
+        envelope.peer = BusPeer(node: "mp", role: .managementPoint)
+        try envelope.requireAgentSelf("agent1")
+    }
+
+    @Test("Issue 14: a command skipped as older is acknowledged, but afterCommit does not claim it applied")
+    func skippedCommandsDoNotRunAfterCommit() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let database = try makeEffectsDatabase(folder)
+        let applied = BusDispatcherTests.Counter()
+        var dispatcher = BusDispatcher(logger: quietLogger)
+        dispatcher.onCommand(TransferJob.self, database: database, apply: { _, _, _ in .skipped("older") },
+                             afterCommit: { _ in applied.increment() })
+        let reply = try EnvelopeCodec.decode(await dispatcher.dispatch(try BusDispatcherTests.envelope(TransferJob.example), node: "ptm"))
+        #expect(try reply.decodeBody(Ack.self).duplicate == false)
+        #expect(applied.count == 0)
+        #expect(try await inboxCount(database) == 1)
     }
 }

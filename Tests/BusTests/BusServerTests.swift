@@ -33,7 +33,7 @@ struct BusServerTests {
         let released = Outcome<Bool>()
         let thread = Thread {
             do {
-                let second = BusServer(node: "second", endpoint: endpoint, security: nil, dispatcher: testDispatcher(),
+                let second = BusServer(node: "second", endpoint: endpoint, security: nil, clients: testClients, dispatcher: testDispatcher(),
                                        logger: quietLogger)
                 do {
                     try second.start()

@@ -16,14 +16,13 @@ struct CurveAuthenticatorTests {
             stranger = try CurveKeyPair.generate()
         }
 
-        var serverSecurity: BusServerSecurity {
-            BusServerSecurity(identity: server, allowedClientKeys: [allowed.publicKey])
-        }
+        var serverSecurity: BusServerSecurity { BusServerSecurity(identity: server) }
+        var clients: PeerDirectory { try! testClients(keys: [allowed]) }
     }
 
     @Test func anAllowedKeyGetsReplies() async throws {
         let keys = try Keys()
-        let (server, endpoint) = try startServer(security: keys.serverSecurity)
+        let (server, endpoint) = try startServer(security: keys.serverSecurity, clients: keys.clients)
         defer { server.stop() }
         let client = makeClient(endpoint, security: BusClientSecurity(identity: keys.allowed, serverKey: keys.server.publicKey))
         defer { client.close() }
@@ -36,7 +35,7 @@ struct CurveAuthenticatorTests {
 
     @Test func aKeyThatIsNotListedGetsNoReply() async throws {
         let keys = try Keys()
-        let (server, endpoint) = try startServer(security: keys.serverSecurity)
+        let (server, endpoint) = try startServer(security: keys.serverSecurity, clients: keys.clients)
         defer { server.stop() }
         let stranger = makeClient(endpoint, security: BusClientSecurity(identity: keys.stranger, serverKey: keys.server.publicKey))
         defer { stranger.close() }
@@ -55,7 +54,7 @@ struct CurveAuthenticatorTests {
 
     @Test func aPlainClientGetsNoReplyFromACurveServer() async throws {
         let keys = try Keys()
-        let (server, endpoint) = try startServer(security: keys.serverSecurity)
+        let (server, endpoint) = try startServer(security: keys.serverSecurity, clients: keys.clients)
         defer { server.stop() }
         let plain = makeClient(endpoint)
         defer { plain.close() }
@@ -71,7 +70,7 @@ struct CurveAuthenticatorTests {
 
     @Test func aClientWithTheWrongServerKeyGetsNoReply() async throws {
         let keys = try Keys()
-        let (server, endpoint) = try startServer(security: keys.serverSecurity)
+        let (server, endpoint) = try startServer(security: keys.serverSecurity, clients: keys.clients)
         defer { server.stop() }
         let impostor = try CurveKeyPair.generate()
         let client = makeClient(endpoint, security: BusClientSecurity(identity: keys.allowed, serverKey: impostor.publicKey))
@@ -84,11 +83,12 @@ struct CurveAuthenticatorTests {
     @Test func everyListedKeyIsAccepted() async throws {
         let server = try CurveKeyPair.generate()
         let clients = try (0..<3).map { _ in try CurveKeyPair.generate() }
-        let security = BusServerSecurity(identity: server, allowedClientKeys: Set(clients.map(\.publicKey)))
-        let (bus, endpoint) = try startServer(security: security)
+        let security = BusServerSecurity(identity: server)
+        let (bus, endpoint) = try startServer(security: security, clients: try testClients(keys: clients))
         defer { bus.stop() }
-        for identity in clients {
-            let client = makeClient(endpoint, security: BusClientSecurity(identity: identity, serverKey: server.publicKey))
+        for (index, identity) in clients.enumerated() {
+            let client = makeClient(endpoint, security: BusClientSecurity(identity: identity, serverKey: server.publicKey),
+                                    node: index == 0 ? "client" : "client\(index + 1)")
             defer { client.close() }
             _ = try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5))
         }
@@ -97,9 +97,9 @@ struct CurveAuthenticatorTests {
     @Test func twoCurveServersInOneProcessKeepTheirOwnAllowLists() async throws {
         let first = try Keys()
         let second = try Keys()
-        let (a, endpointA) = try startServer(security: first.serverSecurity)
+        let (a, endpointA) = try startServer(security: first.serverSecurity, clients: first.clients)
         defer { a.stop() }
-        let (b, endpointB) = try startServer(security: second.serverSecurity)
+        let (b, endpointB) = try startServer(security: second.serverSecurity, clients: second.clients)
         defer { b.stop() }
         let good = makeClient(endpointB, security: BusClientSecurity(identity: second.allowed, serverKey: second.server.publicKey))
         defer { good.close() }
@@ -133,5 +133,69 @@ struct CurveKeyPairTests {
         #expect(!CurveKeyPair.isValid(String(repeating: "a", count: 39)))
         #expect(!CurveKeyPair.isValid(String(repeating: "a", count: 41)))
         #expect(CurveKeyPair.isValid(String(repeating: "a", count: 40)))
+    }
+}
+
+/// Issue 14 item 1: the bus server tells each handler which peer (key, node, role, address)
+/// a message came from, from the Curve handshake rather than the envelope.
+@Suite("BusServer peers")
+struct BusServerPeerTests {
+    /// Answers a health query with who the server believes asked.
+    static func whoAmIDispatcher() -> BusDispatcher {
+        var dispatcher = BusDispatcher(logger: quietLogger)
+        dispatcher.on(HealthQuery.self, allowedSenders: Set(PeerRole.allCases)) { _, envelope in
+            HealthReply(service: envelope.peer?.role.rawValue ?? "-", node: envelope.peer?.node ?? "-",
+                        startedAt: Date(timeIntervalSince1970: 0), busEndpoint: envelope.peer?.address ?? "-",
+                        httpURL: envelope.peer?.publicKey)
+        }
+        return dispatcher
+    }
+
+    @Test("Issue 14: the peer comes from the client's key and its connection's address")
+    func thePeerIsTheKeysNode() async throws {
+        let server = try CurveKeyPair.generate()
+        let agent = try CurveKeyPair.generate()
+        let clients = try PeerDirectory([KnownPeer(node: "agent7", role: .agent, publicKey: agent.publicKey)])
+        let (bus, endpoint) = try startServer(dispatcher: Self.whoAmIDispatcher(), security: BusServerSecurity(identity: server), clients: clients)
+        defer { bus.stop() }
+        let client = BusClient(node: "agent7", peer: "server", endpoint: endpoint,
+                               security: BusClientSecurity(identity: agent, serverKey: server.publicKey),
+                               sourceAddress: "127.0.3.7", logger: quietLogger)
+        defer { client.close() }
+        let reply = try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5))
+        #expect(reply.node == "agent7")
+        #expect(reply.service == "agent")
+        #expect(reply.busEndpoint == "127.0.3.7", "the source address the client bound")
+        #expect(reply.httpURL == agent.publicKey)
+    }
+
+    @Test("Issue 14: a key's peer cannot declare itself another node")
+    func aDeclaredSenderOtherThanTheKeysIsRefused() async throws {
+        let server = try CurveKeyPair.generate()
+        let agent = try CurveKeyPair.generate()
+        let clients = try PeerDirectory([KnownPeer(node: "agent7", role: .agent, publicKey: agent.publicKey),
+                                         KnownPeer(node: "site", role: .site, publicKey: try CurveKeyPair.generate().publicKey)])
+        let (bus, endpoint) = try startServer(dispatcher: Self.whoAmIDispatcher(), security: BusServerSecurity(identity: server), clients: clients)
+        defer { bus.stop() }
+        let impostor = BusClient(node: "site", peer: "server", endpoint: endpoint,
+                                 security: BusClientSecurity(identity: agent, serverKey: server.publicKey), logger: quietLogger)
+        defer { impostor.close() }
+        await #expect { try await impostor.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5)) } throws: { error in
+            (error as? BusError)?.remoteCode == .notAuthorized
+        }
+    }
+
+    @Test("Issue 14: on an insecure bus an unknown declared sender is refused")
+    func insecureUnknownSenderIsRefused() async throws {
+        let (bus, endpoint) = try startServer(dispatcher: Self.whoAmIDispatcher())
+        defer { bus.stop() }
+        let stranger = makeClient(endpoint, node: "stranger")
+        defer { stranger.close() }
+        await #expect { try await stranger.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5)) } throws: { error in
+            (error as? BusError)?.remoteCode == .notAuthorized
+        }
+        let known = makeClient(endpoint)
+        defer { known.close() }
+        #expect(try await known.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5)).node == "client")
     }
 }

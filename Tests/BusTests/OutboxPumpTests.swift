@@ -250,7 +250,7 @@ struct OutboxPumpTests {
         let good = try EnvelopeCodec.encode(TransferJob.example, id: poisonID, sender: "site")
         var object = try #require(try JSONSerialization.jsonObject(with: good) as? [String: Any])
         var body = try #require(object["body"] as? [String: Any])
-        body.removeValue(forKey: "pushToken")
+        body.removeValue(forKey: "libraryURL")
         object["body"] = body
         let poison = try JSONSerialization.data(withJSONObject: object)
         try await sender.write { db in
@@ -265,7 +265,7 @@ struct OutboxPumpTests {
         }
         let poisonRow = try await sender.read { db in try OutboxMessage.fetchOne(db, key: poisonID.uuidString) }
         #expect(poisonRow != nil, "a refused message is kept")
-        #expect(poisonRow?.lastError?.contains("pushToken") == true, "\(poisonRow?.lastError ?? "nil")")
+        #expect(poisonRow?.lastError?.contains("libraryURL") == true, "\(poisonRow?.lastError ?? "nil")")
         let laterDelivered = try await receiver.read { db in try InboxRecord.contains(db, messageID: laterID) }
         #expect(laterDelivered, "the well-formed command behind it was never delivered")
         #expect(poisonRow?.attempts == 1, "refused as malformed yet retried")

@@ -66,9 +66,11 @@ func outboxRows(_ database: ServiceDatabase) async throws -> [OutboxMessage] {
 }
 
 /// Inserts one `effects` row for `job`.
-@Sendable func recordEffect(_ job: TransferJob, _ envelope: Envelope, _ db: Database) throws {
+@discardableResult
+@Sendable func recordEffect(_ job: TransferJob, _ envelope: Envelope, _ db: Database) throws -> CommandEffect {
     try db.execute(sql: "INSERT INTO effects (messageID, jobID) VALUES (?, ?)",
                    arguments: [envelope.id.uuidString, job.jobID.uuidString])
+    return .applied
 }
 
 // MARK: Servers and clients
@@ -76,11 +78,13 @@ func outboxRows(_ database: ServiceDatabase) async throws -> [OutboxMessage] {
 /// A dispatcher that answers health queries and, with a database, applies transfer jobs once.
 func testDispatcher(database: ServiceDatabase? = nil) -> BusDispatcher {
     var dispatcher = BusDispatcher(logger: quietLogger)
-    dispatcher.on(HealthQuery.self) { _, _ in
+    // The mechanics under test are not who may send what: every role may.
+    let everyone = Set(PeerRole.allCases)
+    dispatcher.on(HealthQuery.self, allowedSenders: everyone) { _, _ in
         HealthReply(service: "test", node: "server", startedAt: Date(timeIntervalSince1970: 0),
                     busEndpoint: "tcp://127.0.0.1:0", httpURL: nil)
     }
-    dispatcher.on(ShowContent.self) { request, _ in
+    dispatcher.on(ShowContent.self, allowedSenders: everyone) { request, _ in
         switch request.name {
         case "missing": throw WireError(code: .notFound, message: "no content named 'missing'")
         case "boom": throw TestFailure("handler exploded")
@@ -97,10 +101,22 @@ func testDispatcher(database: ServiceDatabase? = nil) -> BusDispatcher {
 }
 
 /// Starts a server on `endpoint` (port 0 by default); stop it with `server.stop()`.
+/// The senders these tests use on an insecure bus (``makeClient(_:security:journal:node:)``
+/// makes `client`; raw frames say `raw`, outbox rows `site`), all in the site's role.
+let testClients = try! PeerDirectory(["client", "site", "raw", "a", "s"].map { KnownPeer(node: $0, role: .site, publicKey: nil) })
+
+/// A directory admitting `keys` as node `client` (the first) and `client2`… (the others), all as the site.
+func testClients(keys: [CurveKeyPair]) throws -> PeerDirectory {
+    try PeerDirectory(keys.enumerated().map { index, pair in
+        KnownPeer(node: index == 0 ? "client" : "client\(index + 1)", role: .site, publicKey: pair.publicKey)
+    })
+}
+
 func startServer(dispatcher: BusDispatcher = testDispatcher(), endpoint: String = "tcp://127.0.0.1:0",
-                 security: BusServerSecurity? = nil, maximumFrameSize: Int = EnvelopeCodec.defaultMaximumFrameSize,
+                 security: BusServerSecurity? = nil, clients: PeerDirectory = testClients,
+                 maximumFrameSize: Int = EnvelopeCodec.defaultMaximumFrameSize,
                  journal: Journal? = nil) throws -> (server: BusServer, endpoint: String) {
-    let server = BusServer(node: "server", endpoint: endpoint, security: security, dispatcher: dispatcher,
+    let server = BusServer(node: "server", endpoint: endpoint, security: security, clients: clients, dispatcher: dispatcher,
                            maximumFrameSize: maximumFrameSize, journal: journal, logger: quietLogger)
     do {
         let bound = try server.start()
@@ -112,8 +128,8 @@ func startServer(dispatcher: BusDispatcher = testDispatcher(), endpoint: String 
     }
 }
 
-func makeClient(_ endpoint: String, security: BusClientSecurity? = nil, journal: Journal? = nil) -> BusClient {
-    BusClient(node: "client", peer: "server", endpoint: endpoint, security: security, journal: journal, logger: quietLogger)
+func makeClient(_ endpoint: String, security: BusClientSecurity? = nil, journal: Journal? = nil, node: String = "client") -> BusClient {
+    BusClient(node: node, peer: "server", endpoint: endpoint, security: security, journal: journal, logger: quietLogger)
 }
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held.

@@ -71,7 +71,12 @@ extension ClusterTests {
         try cluster.up()
         let dp = try cluster.service("dp1").http
         let signer = try SiteTokenSigner(privateKeyFile: cluster.data.appendingPathComponent("keys/site-signing.key"))
-        let token = try signer.sign(SiteTokenClaims(scope: "transfer", subject: "test", expiresAt: Date().addingTimeInterval(600)))
+        let token = try signer.sign(SiteTokenClaims(scope: "transfer", subject: "test", audience: ["dp1"], expiresAt: Date().addingTimeInterval(600)))
+        /// A manifest push needs a transfer token for that very version.
+        func manifestToken(_ manifest: Data) throws -> String {
+            try signer.sign(SiteTokenClaims(scope: "transfer", subject: "test", audience: ["dp1"], versionID: ContentHash.sha256Hex(manifest),
+                                            expiresAt: Date().addingTimeInterval(600)))
+        }
         let chunk = Data("a chunk of content".utf8)
         let hash = ContentHash.sha256Hex(chunk)
         func put(_ path: String, _ body: Data, token: String?) async throws -> Int {
@@ -84,9 +89,9 @@ extension ClusterTests {
         let otherSite = cluster.root.appendingPathComponent("other")
         try SiteTokenSigner.generateKeyPair(privateKeyFile: otherSite.appendingPathComponent("k"), publicKeyFile: otherSite.appendingPathComponent("k.pub"))
         let forged = try SiteTokenSigner(privateKeyFile: otherSite.appendingPathComponent("k"))
-            .sign(SiteTokenClaims(scope: "transfer", subject: "x", expiresAt: Date().addingTimeInterval(600)))
+            .sign(SiteTokenClaims(scope: "transfer", subject: "x", audience: ["dp1"], expiresAt: Date().addingTimeInterval(600)))
         #expect(try await put("/chunks/\(hash)", chunk, token: forged) == 403)
-        let expired = try signer.sign(SiteTokenClaims(scope: "transfer", subject: "x", issuedAt: Date().addingTimeInterval(-120),
+        let expired = try signer.sign(SiteTokenClaims(scope: "transfer", subject: "x", audience: ["dp1"], issuedAt: Date().addingTimeInterval(-120),
                                                       expiresAt: Date().addingTimeInterval(-60)))
         #expect(try await put("/chunks/\(hash)", chunk, token: expired) == 403)
         // Right token, but the bytes do not match the hash they claim.
@@ -95,9 +100,9 @@ extension ClusterTests {
 
         // A manifest naming ../x is refused even with a valid token and matching id.
         let unsafe = Data(#"{"entries":[{"chunks":[],"kind":"file","mode":420,"path":"../x","size":0}],"formatVersion":1}"#.utf8)
-        #expect(try await put("/manifests/\(ContentHash.sha256Hex(unsafe))", unsafe, token: token) == 422)
+        #expect(try await put("/manifests/\(ContentHash.sha256Hex(unsafe))", unsafe, token: try manifestToken(unsafe)) == 422)
         let absolutePath = Data(#"{"entries":[{"chunks":[],"kind":"file","mode":420,"path":"/etc/passwd","size":0}],"formatVersion":1}"#.utf8)
-        #expect(try await put("/manifests/\(ContentHash.sha256Hex(absolutePath))", absolutePath, token: token) == 422)
+        #expect(try await put("/manifests/\(ContentHash.sha256Hex(absolutePath))", absolutePath, token: try manifestToken(absolutePath)) == 422)
         let manifests = try FileManager.default.contentsOfDirectory(atPath: cluster.data.appendingPathComponent("dp1/store/manifests").path)
         #expect(manifests.filter { $0.hasSuffix(".json") }.isEmpty)
 

@@ -128,9 +128,9 @@ final class ClusterFixture: @unchecked Sendable {
 
     /// A site-signed token, as the management point (download) or the site (transfer) signs it.
     func token(scope: String = "download", versionID: String? = nil, client: String = "127.0.0.1",
-               expiresIn: TimeInterval = 600) throws -> String {
+               audience: [String] = ["dp1", "dp2"], expiresIn: TimeInterval = 600) throws -> String {
         let signer = try SiteTokenSigner(privateKeyFile: data.appendingPathComponent("keys/site-signing.key"))
-        return try signer.sign(SiteTokenClaims(scope: scope, subject: client, versionID: versionID,
+        return try signer.sign(SiteTokenClaims(scope: scope, subject: client, audience: audience, versionID: versionID,
                                                issuedAt: Date().addingTimeInterval(min(0, expiresIn) - 1),
                                                expiresAt: Date().addingTimeInterval(expiresIn)))
     }

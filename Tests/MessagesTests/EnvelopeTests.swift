@@ -6,7 +6,7 @@ import Testing
 struct EnvelopeTests {
     @Test("a missing body field is refused with the field's name",
           arguments: ["jobID", "contentName", "versionID", "version", "priority", "distributionPoint",
-                      "libraryURL", "pushToken", "redistribute", "totalBytes", "chunkCount"])
+                      "libraryURL", "redistribute", "totalBytes", "chunkCount"])
     func missingBodyField(field: String) throws {
         var object = try Frames.object(TransferJob.example)
         var body = try #require(object["body"] as? [String: Any])

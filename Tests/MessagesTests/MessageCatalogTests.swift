@@ -60,7 +60,6 @@ struct MessageCatalogTests {
             "priority: Priority",
             "distributionPoint: DistributionPointAddress",
             "libraryURL: String",
-            "pushToken: String",
             "redistribute: Bool",
             "totalBytes: Int64",
             "chunkCount: Int",

@@ -1,4 +1,5 @@
 import Foundation
+import Bus
 import ServiceKit
 import Testing
 
@@ -10,7 +11,8 @@ struct ConfigurationFileTests {
         logLevel: debug
         bus:
           bind: tcp://127.0.0.1:0
-          allowedClientKeys: ['abc']
+          clients:
+            - {node: cli, role: admin, publicKey: 'abc'}
         http:
           host: 127.0.0.1
           port: 0
@@ -38,7 +40,7 @@ struct ConfigurationFileTests {
         #expect(settings.logLevel == "debug")
         #expect(settings.logFile == nil)
         #expect(settings.bus.bind == "tcp://127.0.0.1:0")
-        #expect(settings.bus.allowedClientKeys == ["abc"])
+        #expect(settings.bus.clients == [KnownPeer(node: "cli", role: .admin, publicKey: "abc")])
         #expect(settings.bus.keyFile == nil)
         #expect(settings.http.port == 0)
     }

@@ -22,7 +22,7 @@ struct SiteTokenTests {
     static let now = Date(timeIntervalSince1970: 1_700_000_000)
 
     static func claims(scope: String = "transfer", versionID: String? = nil, expiresIn: TimeInterval = 3600) -> SiteTokenClaims {
-        SiteTokenClaims(scope: scope, subject: "ptm", versionID: versionID, issuedAt: now, expiresAt: now.addingTimeInterval(expiresIn))
+        SiteTokenClaims(scope: scope, subject: "ptm", audience: ["dp1"], versionID: versionID, issuedAt: now, expiresAt: now.addingTimeInterval(expiresIn))
     }
 
     static func refusal(_ body: () throws(SiteTokenError) -> SiteTokenClaims) -> SiteTokenError? {

@@ -20,13 +20,12 @@ final class ContentCatalog: Sendable {
     let chunking: ChunkingParameters
     let node: String
     let signer: SiteTokenSigner
-    let tokenLifetime: TimeInterval
     let logger: Logger
     let libraryURL: @Sendable () -> String
     let topology: SiteTopology
 
     init(database: ServiceDatabase, library: ChunkStore, chunking: ChunkingParameters, node: String,
-         signer: SiteTokenSigner, tokenLifetime: TimeInterval, logger: Logger, topology: SiteTopology,
+         signer: SiteTokenSigner, logger: Logger, topology: SiteTopology,
          libraryURL: @escaping @Sendable () -> String) {
         self.topology = topology
         self.database = database
@@ -34,7 +33,6 @@ final class ContentCatalog: Sendable {
         self.chunking = chunking
         self.node = node
         self.signer = signer
-        self.tokenLifetime = tokenLifetime
         self.logger = logger
         self.libraryURL = libraryURL
     }
@@ -211,8 +209,6 @@ final class ContentCatalog: Sendable {
     /// (all of them with `redistribute`); call inside a write transaction.
     func queue(_ db: Database, content record: ContentRecord, version: VersionRecord,
                targets: [(distributionPoint: String, origin: String)], redistribute: Bool) throws -> DistributeAccepted {
-        let token = try signer.sign(SiteTokenClaims(scope: "transfer", subject: Self.transferManagerPeer,
-                                                    expiresAt: Date().addingTimeInterval(tokenLifetime)))
         let libraryURL = libraryURL()
         var queued: [String] = []
         var installed: [String] = []
@@ -243,7 +239,7 @@ final class ContentCatalog: Sendable {
                 priority: Priority(rawValue: record.priority) ?? .medium,
                 distributionPoint: DistributionPointAddress(name: point.name, busEndpoint: point.busEndpoint,
                                                             httpURL: point.httpURL, publicKey: point.publicKey ?? ""),
-                libraryURL: libraryURL, pushToken: token, redistribute: redistribute,
+                libraryURL: libraryURL, redistribute: redistribute,
                 totalBytes: version.totalBytes, chunkCount: version.chunkCount)
             try Outbox.enqueue(db, job, to: Self.transferManagerPeer, sender: node)
             queued.append(name)

@@ -13,10 +13,11 @@ public enum DistributionManager {
     public static let serviceName = "distribution-manager"
 
     /// Builds the service from its configuration file and runs it until SIGTERM.
-    public static func run(configuration: ConfigurationFile, journal: String? = nil) async throws {
+    public static func run(configuration: ConfigurationFile, journal: String? = nil, insecureBus: Bool = false) async throws {
         let common = try configuration.decode(CommonSettings.self)
         let settings = try configuration.decode(DistributionManagerSettings.self)
-        let host = try ServiceHost(service: serviceName, settings: common, defaultLogName: "distmgr.log", journalOverride: journal)
+        let host = try ServiceHost(service: serviceName, settings: common, defaultLogName: "distmgr.log", journalOverride: journal,
+                                   insecureBus: insecureBus)
         let database = try ServiceDatabase(url: common.dataURL.appendingPathComponent("distmgr.sqlite"),
                                            migrator: DistributionManagerDatabase.migrator)
         let library = try ChunkStore(root: common.dataURL.appendingPathComponent("library", isDirectory: true))
@@ -26,7 +27,7 @@ public enum DistributionManager {
         let topology = SiteTopology(database: database, node: common.node, publishesSnapshots: settings.managementPoint != nil)
         let catalog = ContentCatalog(
             database: database, library: library, chunking: try (settings.chunking ?? .standard).validated(), node: common.node,
-            signer: signer, tokenLifetime: settings.transferTokenLifetimeSeconds ?? 7 * 24 * 3600, logger: host.logger,
+            signer: signer, logger: host.logger,
             topology: topology, libraryURL: { host.httpURL ?? fallbackURL })
         try await catalog.registerDistributionPoints(settings.distributionPoints)
         // A management point that lost its state (or is new) gets the whole picture at start.
@@ -42,6 +43,9 @@ public enum DistributionManager {
             }
         }
         var dispatcher = makeDispatcher(catalog: catalog, database: database, pump: pump, logger: host.logger)
+        let tokens = TransferTokenIssuer(database: database, signer: signer, subject: ContentCatalog.transferManagerPeer,
+                                         lifetime: settings.transferTokenLifetimeSeconds ?? TransferTokenIssuer.defaultLifetime)
+        dispatcher.on(TransferTokenRequest.self) { request, _ in try await tokens.issue(request) }
         dispatcher.on(CreateBoundaryGroup.self) { request, _ in
             defer { pump.wake() }
             return try await topology.createGroup(request)
@@ -82,6 +86,7 @@ public enum DistributionManager {
         }
         dispatcher.onCommand(OnDemandDistribution.self, database: database) { request, _, db in
             _ = try catalog.applyOnDemand(request, db)
+            return .applied
         } afterCommit: { request in
             pump.wake()
             host.logger.info("on-demand distribution requested", metadata: [
@@ -90,6 +95,7 @@ public enum DistributionManager {
         }
         dispatcher.onCommand(AgentStatusReport.self, database: database) { report, _, db in
             try deployments.apply(report, db)
+            return .applied
         }
         // The site stays the CLI's single entry point; these answers are the MP's own.
         dispatcher.on(ListAgents.self) { request, _ in
@@ -169,6 +175,7 @@ public enum DistributionManager {
         }
         dispatcher.onCommand(TransferReport.self, database: database) { report, _, db in
             try catalog.applyReport(report, db)
+            return .applied
         } afterCommit: { report in
             pump.wake()
             logger.info("distribution \(report.outcome.rawValue)", metadata: [

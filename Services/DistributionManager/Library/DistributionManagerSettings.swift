@@ -12,8 +12,8 @@ public struct DistributionManagerSettings: Codable, Sendable {
     /// The site's Ed25519 signing key (base64), written by `ferry cluster up`.
     public var siteSigningKeyFile: String
     public var chunking: ChunkingParameters?
-    /// How long a transfer token stays valid; default 7 days, so retries spread over the
-    /// seed's 100 × 30 minutes still carry a valid token.
+    /// How long a transfer token (one DP, one version) stays valid; default 1 hour. The PTM
+    /// asks for a new one at each attempt and before the one it holds expires.
     public var transferTokenLifetimeSeconds: Double?
 }
 

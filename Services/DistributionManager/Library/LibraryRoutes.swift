@@ -20,16 +20,18 @@ struct LibraryRoutes: Sendable {
             return HTTPResponses.data(data)
         }
         router.get("/library/manifests/:version") { request, context -> Response in
-            if let refusal = authorize(request) { return refusal }
             let version = context.parameters.get("version") ?? ""
+            if let refusal = authorize(request, versionID: version) { return refusal }
             guard ContentHash.isValid(version) else { return HTTPResponses.error(.badRequest, "invalid version id") }
             guard let data = try? library.manifestData(version) else { return HTTPResponses.error(.notFound, "no manifest \(version)") }
             return HTTPResponses.data(data, contentType: "application/json")
         }
     }
 
-    private func authorize(_ request: Request) -> Response? {
-        if case .failure(let refusal) = verifier.check(request, scope: "transfer") { return refusal.response }
+    /// A transfer token (for `versionID`, where the route names one), whatever DP it is for:
+    /// the PTM reads what it pushes to that DP.
+    private func authorize(_ request: Request, versionID: String? = nil) -> Response? {
+        if case .failure(let refusal) = verifier.check(request, scope: "transfer", versionID: versionID) { return refusal.response }
         return nil
     }
 }

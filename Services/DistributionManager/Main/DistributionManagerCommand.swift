@@ -11,6 +11,6 @@ struct DistributionManagerCommand: AsyncParsableCommand {
     @OptionGroup var options: ServiceOptions
 
     func run() async throws {
-        try await DistributionManager.run(configuration: try options.configurationFile(), journal: options.journal)
+        try await DistributionManager.run(configuration: try options.configurationFile(), journal: options.journal, insecureBus: options.insecureBus)
     }
 }

@@ -16,14 +16,18 @@ struct AgentInventory: Sendable {
     let pump: OutboxPump
 
     func register(on dispatcher: inout BusDispatcher) {
-        dispatcher.onCommand(AgentRegistration.self, database: database) { registration, _, db in
+        dispatcher.onCommand(AgentRegistration.self, database: database) { registration, envelope, db in
+            try envelope.requireAgentSelf(registration.agent)
             try Self.validate(registration)
+            try Self.requireConnectionAddress(registration, envelope)
             try db.execute(sql: "INSERT OR REPLACE INTO agent (name, address, subnet, lastSeen, cachedVersions) VALUES (?, ?, ?, ?, ?)",
                            arguments: [registration.agent, registration.address, registration.subnet, Date().timeIntervalSince1970,
                                        registration.cachedVersions.joined(separator: ",")])
+            return .applied
         }
-        dispatcher.on(PolicyQuery.self) { query, _ in
-            try await database.read { db in
+        dispatcher.on(PolicyQuery.self) { query, envelope in
+            try envelope.requireAgentSelf(query.agent)
+            return try await database.read { db in
                 guard let agent = try Row.fetchOne(db, sql: "SELECT address FROM agent WHERE name = ?", arguments: [query.agent]) else {
                     throw WireError(code: .notFound, message: "agent '\(query.agent)' has not registered")
                 }
@@ -37,14 +41,16 @@ struct AgentInventory: Sendable {
                 })
             }
         }
-        dispatcher.onCommand(AgentStatusReport.self, database: database) { [node, relays] report, _, db in
+        dispatcher.onCommand(AgentStatusReport.self, database: database) { [node, relays] report, envelope, db in
             let status = report.status
+            try envelope.requireAgentSelf(status.agent)
             let current = try Double.fetchOne(db, sql: "SELECT updatedAt FROM agentStatus WHERE agent = ? AND deploymentID = ?",
                                               arguments: [status.agent, status.deploymentID]) ?? 0
-            guard status.updatedAt.timeIntervalSince1970 >= current else { return }
+            guard status.updatedAt.timeIntervalSince1970 >= current else { return .skipped("an older status of \(status.agent)") }
             try db.execute(sql: "INSERT OR REPLACE INTO agentStatus (agent, deploymentID, status, updatedAt) VALUES (?, ?, ?, ?)",
                            arguments: [status.agent, status.deploymentID, try EnvelopeCodec.json(status), status.updatedAt.timeIntervalSince1970])
             if relays { try Outbox.enqueue(db, report, to: "distribution-manager", sender: node) }
+            return .applied
         } afterCommit: { report in
             logger.info("agent status", metadata: ["agent": "\(report.status.agent)", "deployment": "\(report.status.deploymentID)",
                                                    "state": "\(report.status.state)", "detail": "\(report.status.detail ?? "-")"])
@@ -69,6 +75,14 @@ struct AgentInventory: Sendable {
         guard let definition = collections.first(where: { $0.name == collection }) else { return false }
         return definition.agents.contains(agent)
             || definition.subnets.contains { (try? AddressRange(subnet: $0))?.contains(address) ?? false }
+    }
+
+    /// An agent registers the address its connection comes from: the MP answers location
+    /// requests and issues tokens for that address, so a claimed one proves nothing.
+    static func requireConnectionAddress(_ registration: AgentRegistration, _ envelope: Envelope) throws {
+        guard let peer = envelope.peer, peer.role == .agent, let connected = peer.address, connected != registration.address else { return }
+        throw WireError(code: .notAuthorized,
+                        message: "agent '\(registration.agent)' registers address \(registration.address.prefix(64)) but connects from \(connected); set its 'address' to the one it connects from")
     }
 
     static func validate(_ registration: AgentRegistration) throws {

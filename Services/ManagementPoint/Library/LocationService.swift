@@ -25,8 +25,17 @@ struct LocationService: Sendable {
     let pump: OutboxPump
 
     func register(on dispatcher: inout BusDispatcher) {
-        dispatcher.on(ContentLocationQuery.self) { query, _ in try await locate(query) }
+        dispatcher.on(ContentLocationQuery.self) { query, envelope in try await locate(Self.fromConnection(query, envelope)) }
         dispatcher.on(LocationExplainQuery.self) { query, _ in try await explain(query) }
+    }
+
+    /// An agent is answered (and given a token) for the address its connection comes from,
+    /// whatever address it claims; the site and the administrator may ask for any address.
+    static func fromConnection(_ query: ContentLocationQuery, _ envelope: Envelope) -> ContentLocationQuery {
+        guard let peer = envelope.peer, peer.role == .agent, let address = peer.address else { return query }
+        var query = query
+        query.clientAddress = address
+        return query
     }
 
     func locate(_ query: ContentLocationQuery) async throws -> ContentLocationReply {
@@ -57,7 +66,10 @@ struct LocationService: Sendable {
         var expiresAt: Date?
         if let signer, !analysis.points.isEmpty {
             let expiry = Date().addingTimeInterval(tokenLifetime)
-            token = try signer.sign(SiteTokenClaims(scope: "download", subject: query.clientAddress, versionID: analysis.versionID, expiresAt: expiry))
+            // Good only at the DPs in this answer and the subnet's peer caches, and only for this client.
+            token = try signer.sign(SiteTokenClaims(scope: "download", subject: query.clientAddress,
+                                                    audience: analysis.points.map(\.name) + [SiteTokenClaims.peerCacheAudience],
+                                                    versionID: analysis.versionID, expiresAt: expiry))
             expiresAt = expiry
         }
         logger.info("content location", metadata: [

@@ -10,4 +10,8 @@ public struct ManagementPointSettings: Codable, Sendable {
     public var downloadTokenLifetimeSeconds: Double?
     /// Where agent status is relayed to.
     public var distributionManager: PeerSettings?
+    /// How far a site snapshot's sequence may run ahead of the one held (default 1,000,000:
+    /// the site adds one per change). A larger jump is refused: a forged 2⁶³−1 would make
+    /// every real snapshot after it look old.
+    public var maximumSnapshotSequenceJump: Int64?
 }

@@ -11,6 +11,6 @@ struct ManagementPointCommand: AsyncParsableCommand {
     @OptionGroup var options: ServiceOptions
 
     func run() async throws {
-        try await ManagementPoint.run(configuration: try options.configurationFile(), journal: options.journal)
+        try await ManagementPoint.run(configuration: try options.configurationFile(), journal: options.journal, insecureBus: options.insecureBus)
     }
 }

@@ -9,6 +9,7 @@ final class ChunkListCache: @unchecked Sendable {
     private let capacity: Int
     private let lock = NSLock()
     private var lists: [String: [String]] = [:]
+    private var sets: [String: Set<String>] = [:]
     private var order: [String] = []
 
     init(store: ChunkStore, capacity: Int = 16) {
@@ -24,11 +25,23 @@ final class ChunkListCache: @unchecked Sendable {
         lock.withLock {
             if lists[version] == nil {
                 lists[version] = hashes
+                sets[version] = Set(hashes)
                 order.append(version)
-                if order.count > capacity { lists[order.removeFirst()] = nil }
+                if order.count > capacity {
+                    let evicted = order.removeFirst()
+                    lists[evicted] = nil
+                    sets[evicted] = nil
+                }
             }
         }
         return hashes
+    }
+
+    /// Whether `chunk` belongs to the version; false when its manifest is not stored.
+    func contains(_ version: String, chunk: String) -> Bool {
+        if let set = lock.withLock({ sets[version] }) { return set.contains(chunk) }
+        guard chunks(version) != nil else { return false }
+        return lock.withLock { sets[version]?.contains(chunk) } ?? false
     }
 
     /// Whether this agent holds chunks of the version: (any, every one).

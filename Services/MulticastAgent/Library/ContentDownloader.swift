@@ -137,9 +137,10 @@ struct ContentDownloader: Sendable {
         HTTPRequestOptions(headers: ["Authorization": "Bearer \(token)"], timeoutSeconds: 300, localAddress: localAddress)
     }
 
-    /// A peer-cache read: no token (peers serve their own subnet only).
-    static func peerOptions(localAddress: String) -> HTTPRequestOptions {
-        HTTPRequestOptions(timeoutSeconds: 60, localAddress: localAddress)
+    /// A peer-cache read: the same download token a DP takes (peers check it with the
+    /// site's public key), from the agent's own address.
+    static func peerOptions(token: String, localAddress: String) -> HTTPRequestOptions {
+        HTTPRequestOptions(headers: ["Authorization": "Bearer \(token)"], timeoutSeconds: 60, localAddress: localAddress)
     }
 }
 

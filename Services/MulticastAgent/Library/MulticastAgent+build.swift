@@ -13,7 +13,7 @@ public enum MulticastAgent {
     public static let serviceName = "multicast-agent"
 
     /// Builds the agent from its configuration file and runs it until SIGTERM.
-    public static func run(configuration: ConfigurationFile, journal: String? = nil) async throws {
+    public static func run(configuration: ConfigurationFile, journal: String? = nil, insecureBus: Bool = false) async throws {
         let common = try configuration.decode(CommonSettings.self)
         let settings = try configuration.decode(MulticastAgentSettings.self)
         guard AddressRange.parse(settings.address) != nil else {
@@ -24,14 +24,17 @@ public enum MulticastAgent {
             let range = MulticastAgentSettings.parallelDownloadRange
             throw ConfigurationError("parallelDownloads \(settings.parallelDownloadCount) is out of range (\(range.lowerBound)–\(range.upperBound))")
         }
-        let host = try ServiceHost(service: serviceName, settings: common, defaultLogName: "agent.log", journalOverride: journal)
+        let host = try ServiceHost(service: serviceName, settings: common, defaultLogName: "agent.log", journalOverride: journal,
+                                   insecureBus: insecureBus)
         // Batch scheduling is only a speed and courtesy setting: an agent that cannot have it still works.
         do { try prepareProcess(batchScheduling: settings.backgroundSchedulingEnabled) } catch {
             host.logger.warning("running without batch scheduling", metadata: ["error": "\(error)"])
         }
         let database = try ServiceDatabase(url: common.dataURL.appendingPathComponent("agent.sqlite"), migrator: AgentDatabase.migrator)
         let store = try ChunkStore(root: common.dataURL.appendingPathComponent("store", isDirectory: true))
-        let managementPoint = try host.client(peer: AgentWorker.managementPointPeer, settings: settings.managementPoint)
+        // From the agent's own address: the MP answers, and issues tokens, for the address that connects.
+        let managementPoint = try host.client(peer: AgentWorker.managementPointPeer, settings: settings.managementPoint,
+                                              sourceAddress: settings.address)
         let pump = OutboxPump(database: database, logger: host.logger) { peer in
             peer == AgentWorker.managementPointPeer ? managementPoint : nil
         }
@@ -42,6 +45,10 @@ public enum MulticastAgent {
             guard common.http.port != 0 else {
                 throw ConfigurationError("peer caching needs a fixed http.port: peers find the cache at http://\(settings.address):PORT")
             }
+            guard let keyFile = settings.sitePublicKeyFile else {
+                throw ConfigurationError("peer caching needs sitePublicKeyFile (the site's token public key) to check peers' download tokens")
+            }
+            let verifier = try SiteTokenVerifier(publicKeyFile: URL(fileURLWithPath: keyFile))
             let subnet = settings.subnetSettings
             let chunkLists = ChunkListCache(store: store)
             let candidate = SubnetCoordinator(node: common.node, address: settings.address,
@@ -50,7 +57,7 @@ public enum MulticastAgent {
             do {
                 try candidate.start()
                 coordinator = candidate
-                PeerCacheRoutes.add(to: router, store: store, chunkLists: chunkLists, subnet: subnetRange)
+                PeerCacheRoutes.add(to: router, store: store, chunkLists: chunkLists, subnet: subnetRange, verifier: verifier)
                 hub = MulticastHub(settings: NormSettings(group: subnet.normGroup, port: subnet.normPort, interfaceAddress: settings.address,
                                                           rateBitsPerSecond: subnet.rateBitsPerSecond),
                                    store: store, logger: host.logger)

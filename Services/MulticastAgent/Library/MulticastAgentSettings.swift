@@ -18,6 +18,9 @@ public struct MulticastAgentSettings: Codable, Sendable {
     /// Serve the verified cache to the subnet's agents and ask them before a DP (SPEC M6).
     /// Needs the subnet's control channel, so it is off where multicast cannot work (loopback).
     public var peerCaching: Bool?
+    /// The site's token public key: the peer cache accepts only site-signed download
+    /// tokens. Required when peer caching is on.
+    public var sitePublicKeyFile: String?
     /// Run the agent's threads under Linux's batch scheduling policy, so its packet-by-packet
     /// wakeups do not preempt the user's work (or, on a shared host, the other receivers).
     public var backgroundScheduling: Bool?

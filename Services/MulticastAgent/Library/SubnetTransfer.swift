@@ -187,9 +187,9 @@ struct SubnetTransfer: Sendable {
     private func obtainManifest(_ version: String, firstFrom peerURL: String?, points: [LocatedDistributionPoint], token: String) async throws -> Manifest {
         if store.hasManifest(version) { return try store.manifest(version) }
         var sources: [(base: String, name: String, options: HTTPRequestOptions)] = []
-        if let peerURL { sources.append((peerURL, peerURL, peerOptions)) }
+        if let peerURL { sources.append((peerURL, peerURL, peerOptions(token))) }
         for peer in await coordinator.peers(holding: version) where peer.httpURL != peerURL {
-            if let url = peer.httpURL { sources.append((url, url, peerOptions)) }
+            if let url = peer.httpURL { sources.append((url, url, peerOptions(token))) }
         }
         sources += points.map { ($0.httpURL, $0.name, dpOptions(token)) }
         var failures: [String] = []
@@ -218,13 +218,13 @@ struct SubnetTransfer: Sendable {
         var done = total - missing.reduce(Int64(0)) { $0 + Int64($1.size) }
         for base in peerURLs {
             var stillMissing: [ChunkReference] = []
-            let held = await downloader.fetchHeldChunks(version, chunks: chunks, from: base, options: peerOptions)
+            let held = await downloader.fetchHeldChunks(version, chunks: chunks, from: base, options: peerOptions(token))
             var asked: [ChunkReference] = []
             for chunk in missing where !store.contains(chunk.hash) {
                 if let held, !held.contains(chunk.hash) { stillMissing.append(chunk) } else { asked.append(chunk) }
             }
             // A peer that fails a chunk is not trusted less: the chunk is asked of the next source.
-            try await downloader.fetchChunks(asked, versionID: version, from: base, source: base, options: peerOptions) { chunk, outcome in
+            try await downloader.fetchChunks(asked, versionID: version, from: base, source: base, options: peerOptions(token)) { chunk, outcome in
                 if case .success(let bytes?) = outcome {
                     counters.add(peers: bytes)
                     done += bytes
@@ -265,7 +265,9 @@ struct SubnetTransfer: Sendable {
         throw DownloadFailure("every DP failed (\(failures.joined(separator: "; ")))")
     }
 
-    private var peerOptions: HTTPRequestOptions { ContentDownloader.peerOptions(localAddress: downloader.localAddress) }
+    private func peerOptions(_ token: String) -> HTTPRequestOptions {
+        ContentDownloader.peerOptions(token: token, localAddress: downloader.localAddress)
+    }
 
     private func dpOptions(_ token: String) -> HTTPRequestOptions {
         ContentDownloader.distributionPointOptions(token: token, localAddress: downloader.localAddress)

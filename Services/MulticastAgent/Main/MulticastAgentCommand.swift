@@ -11,6 +11,6 @@ struct MulticastAgentCommand: AsyncParsableCommand {
     @OptionGroup var options: ServiceOptions
 
     func run() async throws {
-        try await MulticastAgent.run(configuration: try options.configurationFile(), journal: options.journal)
+        try await MulticastAgent.run(configuration: try options.configurationFile(), journal: options.journal, insecureBus: options.insecureBus)
     }
 }

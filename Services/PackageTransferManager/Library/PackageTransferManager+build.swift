@@ -13,10 +13,11 @@ public enum PackageTransferManager {
     public static let serviceName = "package-transfer-manager"
 
     /// Builds the service from its configuration file and runs it until SIGTERM.
-    public static func run(configuration: ConfigurationFile, journal: String? = nil) async throws {
+    public static func run(configuration: ConfigurationFile, journal: String? = nil, insecureBus: Bool = false) async throws {
         let common = try configuration.decode(CommonSettings.self)
         let settings = try configuration.decode(PackageTransferManagerSettings.self)
-        let host = try ServiceHost(service: serviceName, settings: common, defaultLogName: "pkgxfermgr.log", journalOverride: journal)
+        let host = try ServiceHost(service: serviceName, settings: common, defaultLogName: "pkgxfermgr.log", journalOverride: journal,
+                                   insecureBus: insecureBus)
         let database = try ServiceDatabase(url: common.dataURL.appendingPathComponent("pkgxfermgr.sqlite"),
                                            migrator: TransferJobStore.migrator)
         let distributionManager = try host.client(peer: TransferWorker.distributionManagerPeer, settings: settings.distributionManager)
@@ -29,6 +30,9 @@ public enum PackageTransferManager {
         }
         let progress: @Sendable (TransferProgress) async -> Void = { progressSender.submit($0) }
         let metrics = host.metrics
+        let tokens = TransferTokenSource { request in
+            try await distributionManager.request(request, expecting: TransferTokenReply.self, timeout: .seconds(10))
+        }
         let worker = TransferWorkerBox()
         let executor: @Sendable (TransferJob) -> TransferExecutor = { job in
             TransferExecutor(http: HTTPClient.shared, transfersPerJob: settings.transfersPerJob ?? 5,
@@ -37,6 +41,9 @@ public enum PackageTransferManager {
                              distributionPoint: { address in
                                  try connections.client(name: address.name, endpoint: address.busEndpoint,
                                                         publicKey: address.publicKey.isEmpty ? nil : address.publicKey)
+                             },
+                             token: { job in
+                                 try await tokens.token(distributionPoint: job.distributionPoint.name, versionID: job.versionID)
                              },
                              reportProgress: { bytes in
                                  await progress(TransferProgress(jobID: job.jobID, distributionPoint: job.distributionPoint.name,
@@ -53,6 +60,7 @@ public enum PackageTransferManager {
         var dispatcher = BusDispatcher(logger: host.logger)
         dispatcher.onCommand(TransferJob.self, database: database) { job, _, db in
             try TransferWorker.accept(job, db)
+            return .applied
         } afterCommit: { job in
             host.logger.job(job).info("job received", metadata: ["bytes": "\(job.totalBytes)", "redistribute": "\(job.redistribute)"])
             worker.wake()

@@ -22,12 +22,14 @@ struct TransferExecutor: Sendable {
     let distributionPointTimeout: Duration
     let logger: Logger
     let distributionPoint: @Sendable (DistributionPointAddress) throws -> BusClient
+    /// The job's current transfer token (one DP, one version; renewed as it nears expiry).
+    let token: @Sendable (TransferJob) async throws -> String
     let reportProgress: @Sendable (_ bytesDone: Int64) async -> Void
 
     func execute(_ job: TransferJob) async throws -> Outcome {
         let log = logger.job(job)
-        let authorization = HTTPRequestOptions(headers: ["Authorization": "Bearer \(job.pushToken)"], timeoutSeconds: 120)
-        let manifestData = try await fetch("\(job.libraryURL)/library/manifests/\(job.versionID)", options: authorization, what: "manifest")
+        let manifestData = try await fetch("\(job.libraryURL)/library/manifests/\(job.versionID)", options: try await authorization(job),
+                                           what: "manifest")
         guard ContentHash.sha256Hex(manifestData) == job.versionID else {
             throw TransferFailure("the site library's manifest does not match version \(job.versionID)")
         }
@@ -58,7 +60,7 @@ struct TransferExecutor: Sendable {
             var lastReport = Date.distantPast
             func addNext() -> Bool {
                 guard let chunk = iterator.next() else { return false }
-                group.addTask { try await push(chunk, job: job, options: authorization) }
+                group.addTask { try await push(chunk, job: job, options: try await authorization(job)) }
                 return true
             }
             for _ in 0..<max(1, transfersPerJob) where !addNext() { break }
@@ -77,7 +79,8 @@ struct TransferExecutor: Sendable {
             "bytes": "\(bytesPushed)", "seconds": "\(String(format: "%.2f", seconds))",
             "mb-per-s": "\(String(format: "%.1f", Double(bytesPushed) / seconds / 1_000_000))"])
 
-        let manifestPush = try await http.put("\(job.distributionPoint.httpURL)/manifests/\(job.versionID)", body: manifestData, options: authorization)
+        let manifestPush = try await http.put("\(job.distributionPoint.httpURL)/manifests/\(job.versionID)", body: manifestData,
+                                            options: try await authorization(job))
         guard manifestPush.isSuccess else {
             throw TransferFailure("DP \(job.distributionPoint.name) refused the manifest: HTTP \(manifestPush.status) \(Self.text(manifestPush.body))")
         }
@@ -89,6 +92,10 @@ struct TransferExecutor: Sendable {
         }
         log.info("verified on DP", metadata: ["outcome": "installed"])
         return Outcome(bytesPushed: bytesPushed, chunksPushed: missing.count, chunksSkipped: chunks.count - missing.count)
+    }
+
+    private func authorization(_ job: TransferJob) async throws -> HTTPRequestOptions {
+        HTTPRequestOptions(headers: ["Authorization": "Bearer \(try await token(job))"], timeoutSeconds: 120)
     }
 
     private func push(_ chunk: ChunkReference, job: TransferJob, options: HTTPRequestOptions) async throws -> Int64 {

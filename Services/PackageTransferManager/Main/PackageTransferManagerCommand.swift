@@ -11,6 +11,6 @@ struct PackageTransferManagerCommand: AsyncParsableCommand {
     @OptionGroup var options: ServiceOptions
 
     func run() async throws {
-        try await PackageTransferManager.run(configuration: try options.configurationFile(), journal: options.journal)
+        try await PackageTransferManager.run(configuration: try options.configurationFile(), journal: options.journal, insecureBus: options.insecureBus)
     }
 }

@@ -8,6 +8,8 @@ import ServiceKit
 /// The DP's HTTP data plane: pushes from the PTM (with a site token), and manifests,
 /// chunks and whole files for readers, with HEAD and single-range requests.
 struct DistributionPointRoutes: Sendable {
+    /// This DP's node: tokens must name it in their audience.
+    let node: String
     let content: DistributionPointContent
     let verifier: SiteTokenVerifier
     let maximumChunkSize: Int
@@ -36,8 +38,8 @@ struct DistributionPointRoutes: Sendable {
             }
         }
         router.put("/manifests/:version") { request, context -> Response in
-            if let refusal = authorize(request) { return refusal }
             let version = context.parameters.get("version") ?? ""
+            if let refusal = authorize(request, versionID: version) { return refusal }
             guard ContentHash.isValid(version) else { return HTTPResponses.error(.badRequest, "invalid version id") }
             let body: ByteBuffer
             do {
@@ -113,26 +115,25 @@ struct DistributionPointRoutes: Sendable {
         }
     }
 
-    /// A download token for `version` (its subject is counted as a client of the content),
-    /// or a transfer token; 401 without a token, 403 with a wrong, forged or expired one.
+    /// A download token for `version`, issued for this DP to the address that connects (it
+    /// is counted as a client of the content), or a transfer token for this DP; 401 without
+    /// a token, 403 with a wrong, forged, expired, replayed or foreign one.
     private func authorizeDownload(_ request: Request, context: ServiceRequestContext, version: String) -> Response? {
-        if case .success = verifier.check(request, scope: "transfer") { return nil }
-        switch verifier.check(request, scope: "download", versionID: version) {
-        case .success(let claims) where claims.versionID == version:
-            // The client is who connected; the token's subject (the address the MP saw) is the fallback.
-            content.recordClient(context.remoteAddress?.ipAddress ?? claims.subject, version: version)
-            return nil
+        if case .success = verifier.check(request, scope: "transfer", versionID: version, audience: node) { return nil }
+        let client = context.remoteAddress?.ipAddress ?? "?"
+        switch verifier.check(request, scope: "download", versionID: version, audience: node, subject: client) {
         case .success:
-            content.metrics.increment("ferry_dp_download_refused_total", labels: ["reason": "bad-token"])
-            return HTTPResponses.error(.forbidden, SiteTokenError.wrongVersion.description)
+            content.recordClient(client, version: version)
+            return nil
         case .failure(let refusal):
             content.metrics.increment("ferry_dp_download_refused_total", labels: ["reason": refusal.reason])
             return refusal.response
         }
     }
 
-    private func authorize(_ request: Request) -> Response? {
-        guard case .failure(let refusal) = verifier.check(request, scope: "transfer") else { return nil }
+    /// A transfer token for this DP (and for `versionID`, where the route names one).
+    private func authorize(_ request: Request, versionID: String? = nil) -> Response? {
+        guard case .failure(let refusal) = verifier.check(request, scope: "transfer", versionID: versionID, audience: node) else { return nil }
         content.metrics.increment("ferry_dp_push_refused_total", labels: ["reason": refusal.reason])
         if refusal.reason == "bad-token" {
             content.logger.warning("refused a push", metadata: ["reason": "\(refusal.message)"])

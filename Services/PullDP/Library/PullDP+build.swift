@@ -12,10 +12,11 @@ public enum PullDP {
     public static let serviceName = "pull-dp"
 
     /// Builds the service from its configuration file and runs it until SIGTERM.
-    public static func run(configuration: ConfigurationFile, journal: String? = nil) async throws {
+    public static func run(configuration: ConfigurationFile, journal: String? = nil, insecureBus: Bool = false) async throws {
         let common = try configuration.decode(CommonSettings.self)
         let settings = try configuration.decode(PullDPSettings.self)
-        let host = try ServiceHost(service: serviceName, settings: common, defaultLogName: "pulldp.log", journalOverride: journal)
+        let host = try ServiceHost(service: serviceName, settings: common, defaultLogName: "pulldp.log", journalOverride: journal,
+                                   insecureBus: insecureBus)
         let database = try ServiceDatabase(url: common.dataURL.appendingPathComponent("pulldp.sqlite"),
                                            migrator: DistributionPointDatabase.migrator)
         let store = try ChunkStore(root: common.dataURL.appendingPathComponent("store", isDirectory: true))
@@ -29,7 +30,7 @@ public enum PullDP {
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
         let router = Router(context: ServiceRequestContext.self)
-        DistributionPointRoutes(content: content, verifier: verifier, maximumChunkSize: settings.maximumChunkSize ?? 8 * 1024 * 1024)
+        DistributionPointRoutes(node: common.node, content: content, verifier: verifier, maximumChunkSize: settings.maximumChunkSize ?? 8 * 1024 * 1024)
             .register(on: router)
         let application = host.makeHTTPApplication(router: router, busServer: busServer)
         try await host.run([busServer, application])

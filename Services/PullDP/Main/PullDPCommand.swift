@@ -11,6 +11,6 @@ struct PullDPCommand: AsyncParsableCommand {
     @OptionGroup var options: ServiceOptions
 
     func run() async throws {
-        try await PullDP.run(configuration: try options.configurationFile(), journal: options.journal)
+        try await PullDP.run(configuration: try options.configurationFile(), journal: options.journal, insecureBus: options.insecureBus)
     }
 }

@@ -1,5 +1,6 @@
 public import Foundation
 import Bus
+import Messages
 import HTTPTransfer
 import ServiceKit
 
@@ -236,14 +237,16 @@ public struct ClusterManager: Sendable {
     private func config(for service: ClusterService, in cluster: ClusterDescription, cliKey: String, ports: [Int]) -> String {
         // Paths go inside single-quoted YAML scalars, where a quote is written twice.
         func q(_ value: String) -> String { value.replacingOccurrences(of: "'", with: "''") }
-        let key = { (node: String) in cluster.service(node)?.publicKey ?? "" }
-        let clients: [String]
+        // Each service accepts exactly the clients that talk to it, each with its role.
+        let cli = KnownPeer(node: "cli", role: .admin, publicKey: cliKey)
+        let peer = { (node: String, role: PeerRole) in KnownPeer(node: node, role: role, publicKey: cluster.service(node)?.publicKey) }
+        let clients: [KnownPeer]
         switch service.service {
-        case "distribution-manager": clients = [cliKey, key("ptm"), key("mp")]
-        case "package-transfer-manager": clients = [cliKey, key("site")]
-        case "management-point": clients = [cliKey, key("site")] + agentAddresses.keys.sorted().map(key)
-        case "multicast-agent": clients = [cliKey]
-        default: clients = [cliKey, key("site"), key("ptm")]
+        case "distribution-manager": clients = [cli, peer("ptm", .transferManager), peer("mp", .managementPoint)]
+        case "package-transfer-manager": clients = [cli, peer("site", .site)]
+        case "management-point": clients = [cli, peer("site", .site)] + agentAddresses.keys.sorted().map { peer($0, .agent) }
+        case "multicast-agent": clients = [cli]
+        default: clients = [cli, peer("site", .site), peer("ptm", .transferManager)]
         }
         let httpPort = URL(string: service.httpURL)?.port ?? 0
         let httpHost = URL(string: service.httpURL)?.host ?? "127.0.0.1"
@@ -255,8 +258,8 @@ public struct ClusterManager: Sendable {
         bus:
           bind: '\(q(service.busEndpoint))'
           keyFile: '\(q(layout.keyFile(of: service.node).path))'
-          allowedClientKeys:
-        \(clients.map { "    - '\($0)'" }.joined(separator: "\n"))
+          clients:
+        \(clients.map { "    - {node: '\(q($0.node))', role: \($0.role.rawValue), publicKey: '\($0.publicKey ?? "")'}" }.joined(separator: "\n"))
         http:
           host: \(httpHost)
           port: \(httpPort)
@@ -316,6 +319,7 @@ public struct ClusterManager: Sendable {
             text += """
             address: '\(address)'
             subnet: '\(subnet)'
+            sitePublicKeyFile: '\(q(layout.siteSigningPublicKey.path))'
             managementPoint:
               endpoint: '\(mp?.busEndpoint ?? "")'
               publicKey: '\(mp?.publicKey ?? "")'

@@ -45,12 +45,24 @@ struct ReplayCommand: AsyncParsableCommand {
         let replies = Dictionary(entries.filter { $0.direction == "out" }.compactMap { entry in
             entry.envelope.correlationID.map { ($0, entry) }
         }, uniquingKeysWith: { first, _ in first })
-        let identity = try CurveKeyPair.load(from: layout.cliKeyFile.path)
         var logger = Logger(label: "ferry-replay")
         logger.logLevel = .error
-        let client = BusClient(node: "replay", peer: node, endpoint: service.busEndpoint,
-                               security: BusClientSecurity(identity: identity, serverKey: service.publicKey), logger: logger)
-        defer { client.close() }
+        // The server checks each envelope's sender against the key it connects with, so each
+        // request is replayed as its recorded sender, with that node's key from the cluster.
+        var clients: [String: BusClient] = [:]
+        defer { clients.values.forEach { $0.close() } }
+        func client(for sender: String) throws -> BusClient {
+            if let existing = clients[sender] { return existing }
+            let keyFile = sender == "cli" ? layout.cliKeyFile : layout.keyFile(of: sender)
+            guard FileManager.default.fileExists(atPath: keyFile.path) else {
+                throw ValidationError("cannot replay requests from '\(sender)': no key \(keyFile.path) in this cluster")
+            }
+            let identity = try CurveKeyPair.load(from: keyFile.path)
+            let created = BusClient(node: sender, peer: node, endpoint: service.busEndpoint,
+                                    security: BusClientSecurity(identity: identity, serverKey: service.publicKey), logger: logger)
+            clients[sender] = created
+            return created
+        }
 
         var outcomes: [Outcome] = []
         for request in requests {
@@ -64,7 +76,7 @@ struct ReplayCommand: AsyncParsableCommand {
             let recorded = replies[request.envelope.id]
             let reply: Envelope
             do {
-                reply = try await client.send(frame: frame, id: id, timeout: .milliseconds(Int(timeout * 1000)))
+                reply = try await client(for: request.envelope.sender).send(frame: frame, id: id, timeout: .milliseconds(Int(timeout * 1000)))
             } catch {
                 outcomes.append(Outcome(type: request.envelope.type, recordedReply: recorded?.envelope.type, reply: "no reply: \(error)",
                                         sameType: false, sameBody: false))

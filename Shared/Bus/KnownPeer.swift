@@ -1,0 +1,65 @@
+import Foundation
+public import Messages
+
+/// A client a server accepts: its node name, its role, and its Curve public key.
+///
+/// Services list these in their configuration (`bus.clients`); the role decides which
+/// message types the client may send (``Message/allowedSenders``).
+public struct KnownPeer: Codable, Sendable, Equatable {
+    public var node: String
+    public var role: PeerRole
+    /// Z85; required on a Curve bus (every service's default), ignored only with `--insecure-bus`.
+    public var publicKey: String?
+
+    public init(node: String, role: PeerRole, publicKey: String?) {
+        self.node = node
+        self.role = role
+        self.publicKey = publicKey
+    }
+}
+
+/// The clients one server knows, looked up by key (Curve) or by declared node (insecure).
+public struct PeerDirectory: Sendable {
+    private let byKey: [String: KnownPeer]
+    private let byNode: [String: KnownPeer]
+
+    /// - Throws: when two entries share a key or a node name: which one is meant would be a guess.
+    public init(_ peers: [KnownPeer]) throws(PeerDirectoryError) {
+        var byKey: [String: KnownPeer] = [:]
+        var byNode: [String: KnownPeer] = [:]
+        for peer in peers {
+            guard byNode[peer.node] == nil else { throw PeerDirectoryError("bus.clients lists node '\(peer.node)' twice") }
+            byNode[peer.node] = peer
+            if let key = peer.publicKey {
+                guard byKey[key] == nil else { throw PeerDirectoryError("bus.clients gives nodes '\(byKey[key]!.node)' and '\(peer.node)' the same public key") }
+                byKey[key] = peer
+            }
+        }
+        self.byKey = byKey
+        self.byNode = byNode
+    }
+
+    /// A directory nobody is in: every request but none is refused.
+    public static let empty = try! PeerDirectory([])
+
+    /// The public keys the Curve handshake admits.
+    public var allowedKeys: Set<String> { Set(byKey.keys) }
+
+    public var peers: [KnownPeer] { byNode.values.sorted { $0.node < $1.node } }
+
+    /// The peer a Curve connection authenticated as, with the address it connects from.
+    public func peer(publicKey: String, address: String?) -> BusPeer? {
+        byKey[publicKey].map { BusPeer(node: $0.node, role: $0.role, publicKey: publicKey, address: address) }
+    }
+
+    /// On an insecure bus nothing proves who is speaking: the declared node is believed.
+    public func peer(declaredNode node: String, address: String?) -> BusPeer? {
+        byNode[node].map { BusPeer(node: $0.node, role: $0.role, publicKey: nil, address: address) }
+    }
+}
+
+/// A client list that cannot be used as it stands.
+public struct PeerDirectoryError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

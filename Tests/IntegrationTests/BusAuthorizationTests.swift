@@ -1,0 +1,216 @@
+import Bus
+import Foundation
+import Logging
+import Messages
+import ServiceKit
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A bus connection to one of the cluster's services with one of the cluster's own keys,
+/// declaring any sender: what an attacker holding that key could send.
+struct BusProbe {
+    let client: BusClient
+
+    init(_ cluster: ClusterFixture, to node: String, key keyNode: String, sender: String? = nil, sourceAddress: String? = nil) throws {
+        let service = try cluster.service(node)
+        let keyFile = cluster.data.appendingPathComponent(keyNode == "cli" ? "keys/cli.key" : "keys/\(keyNode).key")
+        var logger = Logger(label: "probe")
+        logger.logLevel = .critical
+        client = BusClient(node: sender ?? keyNode, peer: node, endpoint: service.bus,
+                           security: BusClientSecurity(identity: try CurveKeyPair.load(from: keyFile.path), serverKey: service.publicKey),
+                           sourceAddress: sourceAddress, logger: logger)
+    }
+
+    /// The error code of the refusal, or nil when the request was accepted.
+    func refusal<Request: Message, Reply: Message>(_ request: Request, expecting: Reply.Type) async throws -> ErrorCode? {
+        do {
+            _ = try await client.request(request, expecting: Reply.self, timeout: .seconds(10))
+            return nil
+        } catch let error as BusError {
+            guard let code = error.remoteCode else { throw error }
+            return code
+        }
+    }
+
+    func close() { client.close() }
+}
+
+extension ClusterTests {
+    /// Issue 14 item 1 (the critical finding): one agent's key could make the MP accept a
+    /// forged site snapshot whose deployment ran a command as root on every agent.
+    @Test("Issue 14: an agent's key cannot forge a site snapshot, impersonate another agent or claim another address")
+    func hostileAgentKey() async throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.tearDown() }
+        try cluster.up()
+        let marker = cluster.root.appendingPathComponent("pwned")
+
+        // A forged snapshot with agent1's key, declared as agent1 and as the site.
+        let forgedDeployment = DeploymentPolicy(id: "evil-1", content: "evil", versionID: String(repeating: "ab", count: 32),
+                                                collection: "All Systems", command: "touch '\(marker.path)'", cacheOnly: false)
+        let forged = SiteSnapshot(sequence: 1_000, boundaryGroups: [], distributionPoints: [], contents: [],
+                                  deployments: [forgedDeployment], collections: [])
+        let asItself = try BusProbe(cluster, to: "mp", key: "agent1", sourceAddress: "127.0.1.10")
+        defer { asItself.close() }
+        #expect(try await asItself.refusal(forged, expecting: Ack.self) == .notAuthorized)
+        let asSite = try BusProbe(cluster, to: "mp", key: "agent1", sender: "site", sourceAddress: "127.0.1.10")
+        defer { asSite.close() }
+        #expect(try await asSite.refusal(forged, expecting: Ack.self) == .notAuthorized, "the envelope's sender must match the key")
+
+        // agent3 reporting about agent1, and asking for agent1's policy.
+        let agent3 = try BusProbe(cluster, to: "mp", key: "agent3", sourceAddress: "127.0.2.11")
+        defer { agent3.close() }
+        let status = AgentDeploymentState(agent: "agent1", deploymentID: "office-1", state: "failed", bytesDone: 0, bytesTotal: 0,
+                                          source: nil, exitCode: nil, detail: "forged", updatedAt: Date())
+        #expect(try await agent3.refusal(AgentStatusReport(status: status), expecting: Ack.self) == .notAuthorized)
+        #expect(try await agent3.refusal(PolicyQuery(agent: "agent1"), expecting: PolicyReply.self) == .notAuthorized)
+        #expect(try await agent3.refusal(AgentRegistration(agent: "agent1", address: "127.0.1.10", subnet: "127.0.1.0/24", cachedVersions: []),
+                                         expecting: Ack.self) == .notAuthorized)
+        // An agent's key opens nothing at the site, which accepts only the PTM, the MP and the CLI.
+        let atSite = try BusProbe(cluster, to: "site", key: "agent1")
+        defer { atSite.close() }
+        await #expect(throws: BusError.self) { _ = try await atSite.client.request(ListContents(), expecting: ContentList.self, timeout: .seconds(2)) }
+        // The CLI's key may administer the site but not pose as the PTM there.
+        let cliAsTransfer = try BusProbe(cluster, to: "site", key: "cli", sender: "cli")
+        defer { cliAsTransfer.close() }
+        #expect(try await cliAsTransfer.refusal(TransferTokenRequest(distributionPoint: "dp1", versionID: String(repeating: "ab", count: 32)),
+                                                expecting: TransferTokenReply.self) == .notAuthorized)
+
+        // agent3 claims agent1's address: the MP answers, and signs the token, for the address agent3 connects from.
+        let source = cluster.root.appendingPathComponent("source")
+        try SourceFolder.make(at: source, files: [("tool.exe", 100_000)])
+        try cluster.ok(["content", "create", "--name", "tool", "--source", source.path])
+        try cluster.ok(["distribute", "tool", "--dp", "dp1"])
+        #expect(try cluster.ferry(["status", "tool", "--wait", "--timeout", "60"]).status == 0)
+        var reply: ContentLocationReply?
+        for _ in 0..<50 {
+            reply = try await agent3.client.request(ContentLocationQuery(content: "tool", versionID: nil, clientAddress: "127.0.1.10",
+                                                                          allowFallback: true), expecting: ContentLocationReply.self)
+            if reply?.downloadToken != nil { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let token = try #require(reply?.downloadToken)
+        let claims = try Self.claims(of: token)
+        #expect(claims.subject == "127.0.2.11", "the token was issued to the claimed address \(claims.subject)")
+        #expect(claims.audience.contains("dp1") && claims.audience.contains(SiteTokenClaims.peerCacheAudience))
+
+        // No forged deployment ran anywhere: agents poll policy every 2 s.
+        try await Task.sleep(for: .seconds(6))
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "a forged deployment ran on an agent")
+        for agent in ["agent1", "agent2", "agent3"] {
+            let policy = try BusProbe(cluster, to: "mp", key: agent, sourceAddress: ClusterManagerAddresses.address(of: agent))
+            defer { policy.close() }
+            let reply = try await policy.client.request(PolicyQuery(agent: agent), expecting: PolicyReply.self)
+            #expect(reply.deployments.isEmpty, "\(agent) was handed a deployment")
+        }
+        // Refusals are logged, at most a few lines per peer.
+        let log = try String(contentsOf: cluster.data.appendingPathComponent("mp/mp.log"), encoding: .utf8)
+        #expect(log.contains("not authorized: refused site.snapshot"))
+    }
+
+    /// Issue 14 item 2: a frame far above the limit is dropped by libzmq as it arrives,
+    /// instead of being buffered whole (MP 44 → 630 MB for a 300 MB frame).
+    @Test("Issue 14: a 300 MB frame leaves the MP's memory flat")
+    func oversizedFrameKeepsMemoryFlat() async throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.tearDown() }
+        try cluster.up()
+        let pid = try #require(cluster.pid("mp"))
+        let before = try Self.residentMegabytes(pid)
+        let service = try cluster.service("mp")
+        let keys = try CurveKeyPair.load(from: cluster.data.appendingPathComponent("keys/agent1.key").path)
+        let dealer = try CurveDealer(endpoint: service.bus, serverKey: service.publicKey, publicKey: keys.publicKey, secretKey: keys.secretKey)
+        var frame = Data(#"{"id":"6F9619FF-8B86-D011-B42D-00CF4FC964FF","type":"agent.status","body":""#.utf8)
+        frame.append(Data(repeating: UInt8(ascii: "a"), count: 300 * 1024 * 1024))
+        try dealer.send(frame)
+        frame = Data()
+        var peak = before
+        for _ in 0..<20 {
+            try await Task.sleep(for: .milliseconds(250))
+            peak = max(peak, try Self.residentMegabytes(pid))
+        }
+        #expect(peak - before < 64, "MP resident memory went from \(before) MB to \(peak) MB")
+        // And it still serves.
+        let probe = try BusProbe(cluster, to: "mp", key: "cli")
+        defer { probe.close() }
+        _ = try await probe.client.request(HealthQuery(), expecting: HealthReply.self)
+    }
+
+    /// Issue 14 item 2: no keys, no bus, unless the administrator says `--insecure-bus`.
+    @Test("Issue 14: a service without a key file refuses to start; --insecure-bus starts it with a warning")
+    func serviceWithoutKeysRefusesToStart() throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.tearDown() }
+        let folder = cluster.root.appendingPathComponent("mp")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let config = folder.appendingPathComponent("config.yaml")
+        try Data("""
+            node: mp
+            dataDirectory: '\(folder.path)'
+            bus:
+              bind: 'tcp://127.0.0.1:0'
+              clients:
+                - {node: cli, role: admin, publicKey: '\(String(repeating: "x", count: 40))'}
+            http:
+              host: 127.0.0.1
+              port: 0
+
+            """.utf8).write(to: config)
+        let refused = try Self.run(cluster.binaries.appendingPathComponent("management-point"), ["--config", config.path], for: 5)
+        #expect(refused.status != 0 && refused.status != -1, "it should exit at once: \(refused.output)")
+        #expect(refused.output.contains("bus.keyFile is not set"), "\(refused.output)")
+
+        let insecure = try Self.run(cluster.binaries.appendingPathComponent("management-point"), ["--config", config.path, "--insecure-bus"], for: 4)
+        #expect(insecure.status == -1, "with --insecure-bus it keeps running: \(insecure.output)")
+        #expect(insecure.output.contains("INSECURE BUS"), "\(insecure.output)")
+    }
+
+    /// The claims inside a site token (its signature is the DP's business).
+    static func claims(of token: String) throws -> SiteTokenClaims {
+        var payload = String(try #require(token.split(separator: ".").first))
+            .replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while payload.count % 4 != 0 { payload += "=" }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return try decoder.decode(SiteTokenClaims.self, from: try #require(Data(base64Encoded: payload)))
+    }
+
+    static func residentMegabytes(_ pid: Int32) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") })
+        let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0
+        return kilobytes / 1024
+    }
+
+    /// Runs `executable` for at most `seconds`: its exit status, or -1 if it was still running
+    /// (then it is stopped), and everything it printed.
+    static func run(_ executable: URL, _ arguments: [String], for seconds: Double) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning, Date() < deadline { usleep(50_000) }
+        var status: Int32 = -1
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        } else {
+            status = process.terminationStatus
+        }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return (status, text)
+    }
+}
+
+/// The loopback addresses `ferry cluster up` gives its agents.
+enum ClusterManagerAddresses {
+    static func address(of agent: String) -> String {
+        ["agent1": "127.0.1.10", "agent2": "127.0.2.10", "agent3": "127.0.2.11"][agent] ?? "127.0.0.1"
+    }
+}
