@@ -83,6 +83,8 @@ extension ClusterTests {
         try SourceFolder.make(at: source, files: [("tool.exe", 100_000)])
         try cluster.ok(["content", "create", "--name", "tool", "--source", source.path])
         try cluster.ok(["distribute", "tool", "--dp", "dp1"])
+        try cluster.ok(["boundary-group", "create", "branch-2", "--subnet", "127.0.2.0/24"])
+        try cluster.ok(["boundary-group", "add-dp", "branch-2", "dp1"])
         #expect(try cluster.ferry(["status", "tool", "--wait", "--timeout", "60"]).status == 0)
         var reply: ContentLocationReply?
         for _ in 0..<50 {
