@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "multicast-agent", targets: ["MulticastAgentMain"]),
         .executable(name: "ferry", targets: ["FerryMain"]),
         .executable(name: "ferry-multicast-bench", targets: ["MulticastBenchMain"]),
+        .executable(name: "ferry-fuzz", targets: ["FerryFuzzMain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -108,6 +109,13 @@ let package = Package(
                                          .product(name: "Logging", package: "swift-log")],
                           path: "Tools/multicast-bench/Main", swiftSettings: swiftSettings),
 
+        // ferry-fuzz: the fuzzing campaign against a local cluster (issue 14 item 7).
+        .target(name: "FerryFuzz",
+                dependencies: ["FerryCLI", "Bus", "Messages", "ServiceKit", "CZeroMQ",
+                               .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                path: "Tools/fuzz/Library", swiftSettings: swiftSettings),
+        .executableTarget(name: "FerryFuzzMain", dependencies: ["FerryFuzz"], path: "Tools/fuzz/Main", swiftSettings: swiftSettings),
+
         // Tests.
         .testTarget(name: "MessagesTests", dependencies: ["Messages"], swiftSettings: swiftSettings),
         .testTarget(name: "StoreTests", dependencies: ["Store"], swiftSettings: swiftSettings),
@@ -123,7 +131,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "ManagementPointTests", dependencies: ["ManagementPoint", "Messages"], swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests",
-                    dependencies: ["FerryCLI", "ServiceKit", "ContentStore", "HTTPTransfer", "Bus", "Messages", "CZeroMQ", "Multicast", "Yams"],
+                    dependencies: ["FerryCLI", "FerryFuzz", "ServiceKit", "ContentStore", "HTTPTransfer", "Bus", "Messages", "CZeroMQ", "Multicast", "Yams"],
                     swiftSettings: swiftSettings),
     ]
 )

@@ -65,10 +65,11 @@ public final class BusServer: Service, @unchecked Sendable {
             try socket.set(ZMQ_ROUTER_MANDATORY, 1)
             try socket.set(ZMQ_SNDHWM, 100_000)
             try socket.set(ZMQ_RCVHWM, 100_000)
-            // libzmq drops the connection of a peer sending more: memory stays flat instead of
-            // buffering a 300 MB frame before the codec can refuse it. The codec's own check
-            // stays for frames between this limit and the envelope's (there are none today).
-            try socket.set(ZMQ_MAXMSGSIZE, int64: Int64(maximumFrameSize) + 4096)
+            // libzmq drops the connection of a peer sending more than twice the frame limit:
+            // memory stays bounded instead of buffering a 300 MB frame before the codec can
+            // refuse it. Frames between the limit and twice it still get a typed error reply,
+            // so a sender that is merely too big learns why.
+            try socket.set(ZMQ_MAXMSGSIZE, int64: Int64(maximumFrameSize) * 2)
             if let security {
                 try socket.set(ZMQ_CURVE_SERVER, 1)
                 try socket.set(ZMQ_CURVE_SECRETKEY, string: security.identity.secretKey)

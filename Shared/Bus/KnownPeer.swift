@@ -8,13 +8,16 @@ public import Messages
 public struct KnownPeer: Codable, Sendable, Equatable {
     public var node: String
     public var role: PeerRole
-    /// Z85; required on a Curve bus (every service's default), ignored only with `--insecure-bus`.
+    /// Z85; required on a Curve bus (every service's default), unused only with `--insecure-bus`.
     public var publicKey: String?
+    /// Or the file holding it (`ferry keys generate` writes `FILE.pub`), read at start.
+    public var publicKeyFile: String?
 
-    public init(node: String, role: PeerRole, publicKey: String?) {
+    public init(node: String, role: PeerRole, publicKey: String?, publicKeyFile: String? = nil) {
         self.node = node
         self.role = role
         self.publicKey = publicKey
+        self.publicKeyFile = publicKeyFile
     }
 }
 

@@ -75,10 +75,13 @@ public struct PeerSettings: Codable, Sendable {
     public var endpoint: String
     /// The peer's Curve public key; required when this service has a key file.
     public var publicKey: String?
+    /// Or the file holding it (`FILE.pub` from `ferry keys generate`), read at start.
+    public var publicKeyFile: String?
 
-    public init(endpoint: String, publicKey: String?) {
+    public init(endpoint: String, publicKey: String?, publicKeyFile: String? = nil) {
         self.endpoint = endpoint
         self.publicKey = publicKey
+        self.publicKeyFile = publicKeyFile
     }
 }
 
@@ -92,11 +95,34 @@ extension CurveKeyPair {
         return pair
     }
 
-    /// Writes the key pair as YAML readable only by its owner.
+    /// Writes the key pair as YAML readable only by its owner, and the public key alone to
+    /// `FILE.pub` (what peers' configurations may point at with `publicKeyFile`).
     public func write(to url: URL) throws {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let text = "publicKey: '\(publicKey)'\nsecretKey: '\(secretKey)'\n"
-        try Data(text.utf8).write(to: url, options: .atomic)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
+        // Created private: the secret is never readable by others, not even for a moment.
+        let temporary = url.path + ".tmp"
+        try? FileManager.default.removeItem(atPath: temporary)
+        let created = FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        guard created, rename(temporary, url.path) == 0 else { throw ConfigurationError("cannot write \(url.path)") }
+        try Data("\(publicKey)\n".utf8).write(to: URL(fileURLWithPath: url.path + ".pub"), options: .atomic)
+    }
+
+    /// The public key a setting gives inline or in a file (a bare Z85 line, or a key YAML).
+    ///
+    /// - Parameter setting: the setting's name, for the error.
+    public static func publicKey(inline: String?, file: String?, setting: String) throws -> String? {
+        if inline != nil, file != nil {
+            throw ConfigurationError("\(setting): give publicKey or publicKeyFile, not both")
+        }
+        if let inline { return inline }
+        guard let file else { return nil }
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw ConfigurationError("\(setting).publicKeyFile: cannot read \(file)")
+        }
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if isValid(trimmed) { return trimmed }
+        if let pair = try? load(from: file) { return pair.publicKey }
+        throw ConfigurationError("\(setting).publicKeyFile: \(file) holds no 40-character Z85 public key")
     }
 }

@@ -38,7 +38,11 @@ public final class ServiceHost: Sendable {
         logger = sink.logger(label: settings.node, level: level)
         journal = try (journalOverride ?? settings.journal).map { try Journal(url: URL(fileURLWithPath: $0)) }
         identity = try Self.loadIdentity(settings.bus, insecureBus: insecureBus)
-        let clients = settings.bus.clients ?? []
+        let clients = try (settings.bus.clients ?? []).map { client in
+            var resolved = client
+            resolved.publicKey = try CurveKeyPair.publicKey(inline: client.publicKey, file: client.publicKeyFile, setting: "bus.clients[\(client.node)]")
+            return resolved
+        }
         if identity != nil, let keyless = clients.first(where: { $0.publicKey.map(CurveKeyPair.isValid) != true }) {
             throw ConfigurationError("bus.clients: '\(keyless.node)' needs a publicKey (a 40-character Z85 key); without one it could never connect")
         }
@@ -80,7 +84,7 @@ public final class ServiceHost: Sendable {
     public func client(peer: String, settings peerSettings: PeerSettings, sourceAddress: String? = nil) throws -> BusClient {
         var security: BusClientSecurity?
         if let identity {
-            guard let serverKey = peerSettings.publicKey else {
+            guard let serverKey = try CurveKeyPair.publicKey(inline: peerSettings.publicKey, file: peerSettings.publicKeyFile, setting: peer) else {
                 throw ConfigurationError("the public key of \(peer) is missing from the configuration")
             }
             security = BusClientSecurity(identity: identity, serverKey: serverKey)

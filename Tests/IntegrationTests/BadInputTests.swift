@@ -16,7 +16,7 @@ extension ClusterTests {
         try cluster.up()
         let site = try cluster.service("site")
         let identity = try CurveKeyPair.load(from: cluster.data.appendingPathComponent("keys/cli.key").path)
-        let client = BusClient(node: "test", peer: "distribution-manager", endpoint: site.bus,
+        let client = BusClient(node: "cli", peer: "distribution-manager", endpoint: site.bus,
                                security: BusClientSecurity(identity: identity, serverKey: site.publicKey), logger: Logger(label: "test"))
         defer { client.close() }
 
@@ -32,7 +32,7 @@ extension ClusterTests {
             return try envelope.decodeBody(ErrorReply.self)
         }
         func envelope(type: String, version: Int = 1, body: String) -> Data {
-            Data("{\"id\":\"\(UUID().uuidString)\",\"type\":\"\(type)\",\"version\":\(version),\"sender\":\"test\",\"sentAt\":\"2026-11-22T10:00:00.000Z\",\"body\":\(body)}".utf8)
+            Data("{\"id\":\"\(UUID().uuidString)\",\"type\":\"\(type)\",\"version\":\(version),\"sender\":\"cli\",\"sentAt\":\"2026-11-22T10:00:00.000Z\",\"body\":\(body)}".utf8)
         }
         let cases: [(String, Data, ErrorCode)] = [
             ("malformed JSON", Data("{\"id\": not json".utf8), .malformed),

@@ -17,7 +17,7 @@ struct ComposeFileTests {
         let services = try #require(document["services"] as? [String: Any])
         #expect(services.count >= 5)
         var seen = Set<String>()
-        for (name, value) in services {
+        for (name, value) in services where name != "keys" {
             let service = try #require(value as? [String: Any], "\(name)")
             let command: [String]
             if let list = service["command"] as? [String] {
@@ -44,5 +44,30 @@ struct ComposeFileTests {
         }
         #expect(seen.isSuperset(of: ["distribution-manager", "package-transfer-manager", "management-point", "pull-dp", "multicast-agent"]))
         #expect(FileManager.default.fileExists(atPath: Self.root.appendingPathComponent("deploy/Dockerfile").path))
+        // Issue 14 item 2: the keys are generated on first start, never shipped.
+        let keys = try #require(services["keys"] as? [String: Any], "compose.yaml has no keys service")
+        #expect((keys["command"] as? [String])?.joined().contains("ferry keys generate") == true)
+    }
+
+    /// Issue 14 item 2: compose once shipped every secret key, the site's signing key included.
+    @Test("Issue 14: no secret key is committed anywhere in the repository")
+    func noSecretKeysCommitted() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        process.arguments = ["-C", Self.root.path, "grep", "-l", "-I", "-e", "secretKey: '", "--", ".", ":!Tests", ":!*.swift", ":!*.md"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        process.waitUntilExit()
+        let files = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(files.isEmpty, "secret keys committed in: \(files)")
+        let tracked = Process()
+        tracked.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        tracked.arguments = ["-C", Self.root.path, "ls-files", "*.key", "**/*.key"]
+        let listing = Pipe()
+        tracked.standardOutput = listing
+        try tracked.run()
+        tracked.waitUntilExit()
+        #expect(String(decoding: listing.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).isEmpty)
     }
 }

@@ -118,20 +118,29 @@ extension ClusterTests {
         defer { cluster.tearDown() }
         try cluster.up()
         let mp = try cluster.service("mp")
-        let identity = try CurveKeyPair.load(from: cluster.data.appendingPathComponent("keys/cli.key").path)
-        let client = BusClient(node: "test", peer: "management-point", endpoint: mp.bus,
-                               security: BusClientSecurity(identity: identity, serverKey: mp.publicKey), logger: Logger(label: "test"))
+        // agent1's own key: the MP checks who speaks before it checks what is said.
+        let identity = try CurveKeyPair.load(from: cluster.data.appendingPathComponent("keys/agent1.key").path)
+        let client = BusClient(node: "agent1", peer: "management-point", endpoint: mp.bus,
+                               security: BusClientSecurity(identity: identity, serverKey: mp.publicKey), sourceAddress: "127.0.1.10",
+                               logger: Logger(label: "test"))
         defer { client.close() }
         for (address, subnet) in [("127.0.2.300", "127.0.2.0/24"), ("not-an-ip", "127.0.2.0/24"), ("127.0.2.20", "127.0.2.0/99")] {
             let error = await #expect(throws: BusError.self) {
-                _ = try await client.request(AgentRegistration(agent: "rogue", address: address, subnet: subnet, cachedVersions: []),
+                _ = try await client.request(AgentRegistration(agent: "agent1", address: address, subnet: subnet, cachedVersions: []),
                                              expecting: Ack.self)
             }
             #expect(error?.remoteCode == .invalidArgument, "\(address) \(subnet): \(String(describing: error))")
         }
+        // A well-formed registration for another agent, or for an address it does not connect from (issue 14).
+        for registration in [AgentRegistration(agent: "rogue", address: "127.0.1.10", subnet: "127.0.1.0/24", cachedVersions: []),
+                             AgentRegistration(agent: "agent1", address: "127.0.2.20", subnet: "127.0.2.0/24", cachedVersions: [])] {
+            let error = await #expect(throws: BusError.self) { _ = try await client.request(registration, expecting: Ack.self) }
+            #expect(error?.remoteCode == .notAuthorized, "\(registration.agent) \(registration.address): \(String(describing: error))")
+        }
         let agents = try cluster.ferry(["agent", "list"])
         #expect(agents.status == 0)
         #expect(!agents.output.contains("rogue"))
+        #expect(!agents.output.contains("127.0.2.20"))
         #expect(agents.output.contains("agent1"))
     }
 }

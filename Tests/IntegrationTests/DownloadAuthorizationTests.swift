@@ -66,6 +66,14 @@ extension ClusterTests {
         #expect(try await status(file, try cluster.download(version, client: "127.0.2.11")) == 200)
         #expect(try await status(file, try cluster.download(version, client: "127.0.2.11")) == 200)
 
+        // Issue 14 item 3: a token is good only at the DPs it names and for the client it was issued to.
+        let onlyDP2 = HTTPRequestOptions(headers: ["Authorization": "Bearer \(try cluster.token(versionID: version, client: "127.0.2.12", audience: ["dp2"]))"],
+                                         localAddress: "127.0.2.12")
+        #expect(try await status(file, onlyDP2) == 403, "a token for dp2 replayed at dp1")
+        let issuedToAnother = HTTPRequestOptions(headers: ["Authorization": "Bearer \(try cluster.token(versionID: version, client: "127.0.2.10"))"],
+                                                 localAddress: "127.0.2.13")
+        #expect(try await status(file, issuedToAnother) == 403, "a token replayed from another address")
+
         // Two distinct clients fetched "tool" from dp1; dp2 served nobody.
         var usage: DistributionPointListJSON.Usage?
         for _ in 0..<50 {

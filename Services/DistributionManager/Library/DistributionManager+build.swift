@@ -15,7 +15,14 @@ public enum DistributionManager {
     /// Builds the service from its configuration file and runs it until SIGTERM.
     public static func run(configuration: ConfigurationFile, journal: String? = nil, insecureBus: Bool = false) async throws {
         let common = try configuration.decode(CommonSettings.self)
-        let settings = try configuration.decode(DistributionManagerSettings.self)
+        var decoded = try configuration.decode(DistributionManagerSettings.self)
+        for index in decoded.distributionPoints.indices {
+            let point = decoded.distributionPoints[index]
+            decoded.distributionPoints[index].publicKey = try CurveKeyPair.publicKey(
+                inline: point.publicKey, file: point.publicKeyFile, setting: "distributionPoints[\(point.name)]")
+            decoded.distributionPoints[index].publicKeyFile = nil
+        }
+        let settings = decoded
         let host = try ServiceHost(service: serviceName, settings: common, defaultLogName: "distmgr.log", journalOverride: journal,
                                    insecureBus: insecureBus)
         let database = try ServiceDatabase(url: common.dataURL.appendingPathComponent("distmgr.sqlite"),

@@ -23,4 +23,6 @@ public struct DistributionPointSettings: Codable, Sendable {
     public var busEndpoint: String
     public var httpURL: String
     public var publicKey: String?
+    /// Or the file holding it (`FILE.pub` from `ferry keys generate`), read at start.
+    public var publicKeyFile: String?
 }

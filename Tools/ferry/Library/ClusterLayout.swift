@@ -52,6 +52,17 @@ public struct ClusterDescription: Codable, Sendable {
     public var site: ClusterService? { services.first { $0.service == "distribution-manager" } }
 }
 
+extension ClusterService {
+    /// The service's Curve public key, inline or from its file.
+    public func serverKey() throws -> String {
+        let inline = publicKey.isEmpty ? nil : publicKey
+        guard let key = try CurveKeyPair.publicKey(inline: inline, file: publicKeyFile, setting: "\(node) in cluster.yaml") else {
+            throw ConfigurationError("cluster.yaml gives \(node) no publicKey or publicKeyFile")
+        }
+        return key
+    }
+}
+
 /// One service process of a local cluster.
 public struct ClusterService: Codable, Sendable {
     public var node: String
@@ -60,6 +71,8 @@ public struct ClusterService: Codable, Sendable {
     public var busEndpoint: String
     public var httpURL: String
     public var publicKey: String
+    /// Or the file holding it, when the keys are made where the services run (compose).
+    public var publicKeyFile: String?
     public var logFile: String
     /// The network namespace it runs in (the test bed); nil: this host's.
     public var namespace: String?

@@ -1,0 +1,85 @@
+public import ArgumentParser
+import FerryCLI
+import Foundation
+import ServiceKit
+
+/// `ferry-fuzz`: the rerunnable fuzzing campaign of issue 14 (item 7).
+public struct FuzzCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "ferry-fuzz",
+        abstract: "Send mutated bus envelopes and HTTP requests to every service of a local cluster.",
+        discussion: """
+        Bus: envelopes of every message type, mutated (bytes flipped, cut, padded; fields \
+        removed, retyped, extreme; wrong types, versions and senders; deep nesting), sent to \
+        every service as every client it accepts. HTTP: requests to every route of every \
+        service (odd methods, traversal, junk and lying headers, valid and forged tokens, \
+        bad bodies, raw bytes flipped or cut short). A run passes when no service dies, every \
+        answer is a readable envelope or an HTTP status, and no 5xx comes back. Same seed, \
+        same cases. Without --data it starts a fresh cluster in a temporary folder and stops \
+        and removes it afterwards.
+        """)
+
+    @Option(help: "A running local cluster's folder (ferry cluster up --data DIR); default: a fresh one.") var data: String?
+    @Option(help: "Bus cases.") var busCases = 100_000
+    @Option(help: "HTTP cases.") var httpCases = 100_000
+    @Option(help: "The seed; the same seed sends the same cases.") var seed: UInt64 = 14
+    @Option(help: "Where the service executables are (default: next to ferry-fuzz, or FERRY_BIN_DIR).") var binaries: String?
+    @Flag(help: "Print the reports as JSON.") var json = false
+
+    public init() {}
+
+    public func run() async throws {
+        let root: URL
+        var manager: ClusterManager?
+        if let data {
+            root = URL(fileURLWithPath: data)
+        } else {
+            root = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-fuzz-\(UUID().uuidString.prefix(8))")
+            let started = ClusterManager(layout: ClusterLayout(root: root), binaries: binaries.map { URL(fileURLWithPath: $0) },
+                                         log: { FileHandle.standardError.write(Data("\($0)\n".utf8)) })
+            _ = try await started.up()
+            manager = started
+        }
+        defer {
+            if let manager {
+                _ = try? manager.down(grace: 5)
+                try? FileManager.default.removeItem(at: root)
+            }
+        }
+        let reports = try await Self.campaign(cluster: root, busCases: busCases, httpCases: httpCases, seed: seed)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(reports), as: UTF8.self))
+        } else {
+            for report in reports { print(report.summary) }
+        }
+        if reports.contains(where: { !$0.passed }) { throw ExitCode(1) }
+    }
+
+    /// Runs the bus and the HTTP fuzzer against the running cluster at `cluster`.
+    public static func campaign(cluster: URL, busCases: Int, httpCases: Int, seed: UInt64) async throws -> [FuzzReport] {
+        let targets = try FuzzTarget.all(cluster: cluster)
+        var reports: [FuzzReport] = []
+        if busCases > 0 {
+            reports.append(await BusFuzzer(targets: targets, cases: busCases, seed: seed).run())
+        }
+        if httpCases > 0 {
+            reports.append(await HTTPFuzzer(targets: targets, cases: httpCases, seed: seed,
+                                            tokens: try tokens(cluster: cluster, targets: targets)).run())
+        }
+        return reports
+    }
+
+    /// Valid site tokens (transfer for each DP, download for each DP and peer caches), so
+    /// mutated requests reach the code behind the token check.
+    static func tokens(cluster: URL, targets: [FuzzTarget]) throws -> [String] {
+        let layout = ClusterLayout(root: cluster)
+        let signer = try SiteTokenSigner(privateKeyFile: layout.siteSigningKey)
+        let points = targets.filter { $0.service == "pull-dp" }.map(\.node)
+        let expiry = Date().addingTimeInterval(24 * 3600)
+        return try points.map { try signer.sign(SiteTokenClaims(scope: "transfer", subject: "ptm", audience: [$0], expiresAt: expiry)) }
+            + [try signer.sign(SiteTokenClaims(scope: "download", subject: "127.0.0.1", audience: points + [SiteTokenClaims.peerCacheAudience],
+                                               expiresAt: expiry))]
+    }
+}

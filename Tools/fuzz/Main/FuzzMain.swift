@@ -1,0 +1,8 @@
+import FerryFuzz
+
+@main
+enum FuzzMain {
+    static func main() async {
+        await FuzzCommand.main()
+    }
+}
