@@ -32,6 +32,9 @@ public final class ServiceHost: Sendable {
         self.service = service
         self.settings = settings
         try FileManager.default.createDirectory(at: settings.dataURL, withIntermediateDirectories: true)
+        // The database, store and journal are the service's alone (a journal holds every
+        // envelope, tokens included): nobody else on the host may read them.
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: settings.dataURL.path)
         let logURL = settings.logFile.map { URL(fileURLWithPath: $0) } ?? settings.dataURL.appendingPathComponent(defaultLogName)
         let sink = try LogSink(fileURL: logURL, echoToStandardOutput: echoLogToStandardOutput)
         let level = settings.logLevel.flatMap(Logger.Level.init(rawValue:)) ?? .info

@@ -216,3 +216,49 @@ enum ClusterManagerAddresses {
         ["agent1": "127.0.1.10", "agent2": "127.0.2.10", "agent3": "127.0.2.11"][agent] ?? "127.0.0.1"
     }
 }
+
+extension ClusterTests {
+    /// Issue 14 item 3: the PTM's transfer token sat in world-readable SQLite files; key,
+    /// token and state files are the service's alone now.
+    @Test("Issue 14: keys and every service's data folder are readable only by the service")
+    func secretsAreNotWorldReadable() throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.tearDown() }
+        try cluster.up()
+        func mode(_ url: URL) throws -> Int {
+            (try FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
+        }
+        for node in ["site", "ptm", "mp", "dp1", "dp2", "agent1", "agent2", "agent3"] {
+            #expect(try mode(cluster.data.appendingPathComponent(node)) & 0o077 == 0, "\(node)'s data folder is open to others")
+            #expect(try mode(cluster.data.appendingPathComponent("keys/\(node).key")) & 0o077 == 0, "\(node).key is readable by others")
+        }
+        #expect(try mode(cluster.data.appendingPathComponent("keys/site-signing.key")) & 0o077 == 0)
+        #expect(try mode(cluster.data.appendingPathComponent("keys/cli.key")) & 0o077 == 0)
+        #expect(try mode(cluster.data.appendingPathComponent("keys")) & 0o077 == 0)
+    }
+}
+
+extension ClusterTests {
+    /// Issue 14 item 2: the README pointed at `ferry keys generate`, which did not exist.
+    @Test("Issue 14: ferry keys generate writes a private key pair and its public key, and keeps an existing one")
+    func keysGenerate() throws {
+        let cluster = try ClusterFixture()
+        defer { cluster.tearDown() }
+        let file = cluster.root.appendingPathComponent("keys/dp9.key")
+        let made = try cluster.ferry(["keys", "generate", "--out", file.path], withData: false)
+        #expect(made.status == 0, "\(made.error)")
+        let pair = try CurveKeyPair.load(from: file.path)
+        #expect(made.output.trimmingCharacters(in: .whitespacesAndNewlines) == pair.publicKey)
+        #expect(try String(contentsOf: URL(fileURLWithPath: file.path + ".pub"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines) == pair.publicKey)
+        let mode = (try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
+        #expect(mode & 0o077 == 0)
+        let again = try cluster.ferry(["keys", "generate", "--out", file.path], withData: false)
+        #expect(again.status != 0 && again.error.contains("--force"), "\(again.error)")
+        #expect(try CurveKeyPair.load(from: file.path) == pair, "an existing key must not be replaced silently")
+        let site = try cluster.ferry(["keys", "site", "--out", cluster.root.appendingPathComponent("keys/site.key").path], withData: false)
+        #expect(site.status == 0, "\(site.error)")
+        _ = try SiteTokenSigner(privateKeyFile: cluster.root.appendingPathComponent("keys/site.key"))
+        _ = try SiteTokenVerifier(publicKeyFile: cluster.root.appendingPathComponent("keys/site.key.pub"))
+    }
+}

@@ -70,4 +70,29 @@ struct ComposeFileTests {
         tracked.waitUntilExit()
         #expect(String(decoding: listing.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).isEmpty)
     }
+
+    /// Issue 14 item 2: every key a compose service reads is one the keys service makes.
+    @Test("Issue 14: every key file the compose configs name is made by the keys service")
+    func composeKeysAreGenerated() throws {
+        let compose = try #require(try Yams.load(yaml: String(contentsOf: Self.root.appendingPathComponent("compose.yaml"), encoding: .utf8)) as? [String: Any])
+        let keys = try #require((compose["services"] as? [String: Any])?["keys"] as? [String: Any])
+        let script = (keys["command"] as? [String])?.joined() ?? ""
+        let loop = try #require(script.firstMatch(of: /for node in ([a-z0-9 ]+); do/)?.output.1)
+        var made = Set(loop.split(separator: " ").flatMap { ["/etc/ferry/keys/\($0).key", "/etc/ferry/keys/\($0).key.pub"] })
+        if script.contains("ferry keys site --out /etc/ferry/keys/site-signing.key") {
+            made.formUnion(["/etc/ferry/keys/site-signing.key", "/etc/ferry/keys/site-signing.key.pub"])
+        }
+        let folder = Self.root.appendingPathComponent("deploy/compose")
+        var named = 0
+        for file in try FileManager.default.contentsOfDirectory(atPath: folder.path) where file.hasSuffix(".yaml") {
+            let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+            #expect(!text.contains("allowedClientKeys"), "\(file) still lists bare client keys")
+            for match in text.matches(of: /(?:publicKeyFile|keyFile|siteSigningKeyFile|sitePublicKeyFile): '([^']+)'/) {
+                named += 1
+                #expect(made.contains(String(match.output.1)), "\(file) reads \(match.output.1), which the keys service does not make")
+            }
+            #expect(!text.contains(/publicKey: '[^']+'/), "\(file) carries an inline key")
+        }
+        #expect(named > 20)
+    }
 }

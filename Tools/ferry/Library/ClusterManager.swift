@@ -200,7 +200,8 @@ public struct ClusterManager: Sendable {
     /// Writes keys and one config file per service; the local cluster uses short timers.
     func create() throws -> ClusterDescription {
         let fileManager = FileManager.default
-        try fileManager.createDirectory(at: layout.keysFolder, withIntermediateDirectories: true)
+        try fileManager.createDirectory(at: layout.keysFolder, withIntermediateDirectories: true,
+                                        attributes: [.posixPermissions: 0o700])
         try SiteTokenSigner.generateKeyPair(privateKeyFile: layout.siteSigningKey, publicKeyFile: layout.siteSigningPublicKey)
         let cli = try CurveKeyPair.generate()
         try cli.write(to: layout.cliKeyFile)

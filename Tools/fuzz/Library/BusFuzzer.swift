@@ -11,12 +11,15 @@ public struct BusFuzzer: Sendable {
     public let seed: UInt64
     /// Frames sent before waiting for replies (the bus pipelines; so does an attacker).
     public let window: Int
+    /// Called every 10,000 cases with the number done, so a long run shows it is moving.
+    public let progress: @Sendable (Int) -> Void
 
-    public init(targets: [FuzzTarget], cases: Int, seed: UInt64, window: Int = 32) {
+    public init(targets: [FuzzTarget], cases: Int, seed: UInt64, window: Int = 32, progress: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.targets = targets
         self.cases = cases
         self.seed = seed
         self.window = window
+        self.progress = progress
     }
 
     /// Runs on a thread of its own (it blocks on sockets) and returns the tally.
@@ -69,6 +72,7 @@ public struct BusFuzzer: Sendable {
             connections[index].inFlight += 1
             if connections[index].inFlight >= window { collect(index, waitMilliseconds: 2_000) }
             if number % 2_000 == 1_999 { report.noteDeaths(targets) }
+            if number % 10_000 == 9_999 { progress(number + 1) }
         }
         // Stragglers: a handler may take a while (a DP usage query, a database write).
         for index in connections.indices { collect(index, waitMilliseconds: 5_000) }

@@ -46,7 +46,9 @@ public struct FuzzCommand: AsyncParsableCommand {
                 try? FileManager.default.removeItem(at: root)
             }
         }
-        let reports = try await Self.campaign(cluster: root, busCases: busCases, httpCases: httpCases, seed: seed)
+        let reports = try await Self.campaign(cluster: root, busCases: busCases, httpCases: httpCases, seed: seed) { kind, done, total in
+            FileHandle.standardError.write(Data("\(kind): \(done) of \(total) cases\n".utf8))
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -58,15 +60,18 @@ public struct FuzzCommand: AsyncParsableCommand {
     }
 
     /// Runs the bus and the HTTP fuzzer against the running cluster at `cluster`.
-    public static func campaign(cluster: URL, busCases: Int, httpCases: Int, seed: UInt64) async throws -> [FuzzReport] {
+    ///
+    /// - Parameter progress: told (kind, cases done, cases in all) every 10,000 cases.
+    public static func campaign(cluster: URL, busCases: Int, httpCases: Int, seed: UInt64,
+                                progress: @escaping @Sendable (String, Int, Int) -> Void = { _, _, _ in }) async throws -> [FuzzReport] {
         let targets = try FuzzTarget.all(cluster: cluster)
         var reports: [FuzzReport] = []
         if busCases > 0 {
-            reports.append(await BusFuzzer(targets: targets, cases: busCases, seed: seed).run())
+            reports.append(await BusFuzzer(targets: targets, cases: busCases, seed: seed) { progress("bus", $0, busCases) }.run())
         }
         if httpCases > 0 {
             reports.append(await HTTPFuzzer(targets: targets, cases: httpCases, seed: seed,
-                                            tokens: try tokens(cluster: cluster, targets: targets)).run())
+                                            tokens: try tokens(cluster: cluster, targets: targets)) { progress("http", $0, httpCases) }.run())
         }
         return reports
     }

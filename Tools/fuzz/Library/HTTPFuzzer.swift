@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,8 +14,13 @@ public struct HTTPFuzzer: Sendable {
     public let seed: UInt64
     public let mutator: HTTPRequestMutator
     public let workers: Int
+    /// Called every 10,000 cases (all workers together) with the number done.
+    public let progress: @Sendable (Int) -> Void
+    private let done = SharedCount()
 
-    public init(targets: [FuzzTarget], cases: Int, seed: UInt64, tokens: [String], workers: Int = 8) {
+    public init(targets: [FuzzTarget], cases: Int, seed: UInt64, tokens: [String], workers: Int = 8,
+                progress: @escaping @Sendable (Int) -> Void = { _ in }) {
+        self.progress = progress
         self.targets = targets
         self.cases = cases
         self.seed = seed
@@ -67,6 +73,8 @@ public struct HTTPFuzzer: Sendable {
             let (bytes, strategy) = mutator.request(host: "\(server.host):\(server.port)", using: &random)
             report.count(strategy: strategy.rawValue)
             report.sent += 1
+            let total = done.increment()
+            if total % 10_000 == 0 { progress(total) }
             switch Self.exchange(bytes, host: server.host, port: server.port, waitSeconds: strategy == .truncate ? 0.3 : 10) {
             case .some(let status):
                 report.statuses["\(status / 100)xx", default: 0] += 1
@@ -116,4 +124,10 @@ public struct HTTPFuzzer: Sendable {
               let status = Int(String(decoding: received[received.startIndex + 9..<received.startIndex + 12], as: UTF8.self)) else { return nil }
         return status
     }
+}
+
+/// A count several worker threads add to.
+final class SharedCount: Sendable {
+    private let value = Mutex(0)
+    func increment() -> Int { value.withLock { $0 += 1; return $0 } }
 }
