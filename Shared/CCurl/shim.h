@@ -8,6 +8,8 @@
 
 /// CURLOPT_WRITEFUNCTION / CURLOPT_HEADERFUNCTION / CURLOPT_READFUNCTION shape.
 typedef size_t (*ccurl_data_callback)(char *ptr, size_t size, size_t nmemb, void *userdata);
+/// CURLOPT_SEEKFUNCTION shape: return CURL_SEEKFUNC_OK, _FAIL or _CANTSEEK.
+typedef int (*ccurl_seek_callback)(void *userdata, curl_off_t offset, int origin);
 /// CURLOPT_XFERINFOFUNCTION shape. Return non-zero to abort the transfer.
 typedef int (*ccurl_xferinfo_callback)(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
                                        curl_off_t ultotal, curl_off_t ulnow);
@@ -37,6 +39,10 @@ static inline CURLcode ccurl_setopt_slist(CURL *handle, CURLoption option, struc
 }
 
 static inline CURLcode ccurl_setopt_data_callback(CURL *handle, CURLoption option, ccurl_data_callback cb) {
+    return curl_easy_setopt(handle, option, cb);
+}
+
+static inline CURLcode ccurl_setopt_seek_callback(CURL *handle, CURLoption option, ccurl_seek_callback cb) {
     return curl_easy_setopt(handle, option, cb);
 }
 

@@ -84,6 +84,12 @@ public final class ChunkStore: Sendable {
         ContentHash.isValid(hash) && FileSystem.isRegularFile(chunkPath(hash))
     }
 
+    /// The size in bytes of a stored chunk, or nil when the store does not hold it.
+    public func storedSize(_ hash: String) -> Int? {
+        guard ContentHash.isValid(hash), let status = try? FileSystem.status(chunkPath(hash)), status.kind == .file else { return nil }
+        return Int(status.size)
+    }
+
     /// The stored bytes of a chunk (not re-hashed; see `readVerified`). Throws `.missingChunk`, `.invalidHash`, `.io`.
     public func read(_ hash: String) throws -> Data {
         try ContentHash.require(hash)

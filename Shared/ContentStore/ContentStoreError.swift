@@ -13,6 +13,9 @@ public enum ContentStoreError: Error, CustomStringConvertible, Equatable, Sendab
     case notADirectory(String)
     /// A content hash that is not 64 lowercase hexadecimal characters.
     case invalidHash(String)
+    /// A source file that changed while it was read (size, modification or status-change time
+    /// differed after reading it), so its bytes cannot be trusted to be one version of it.
+    case sourceChanged(String)
     /// An operating-system error (open, read, write, rename, …), with the path and the reason.
     case io(String)
 
@@ -30,6 +33,8 @@ public enum ContentStoreError: Error, CustomStringConvertible, Equatable, Sendab
             return "not a directory: \(Self.quoted(path))"
         case let .invalidHash(hash):
             return "invalid content hash \(Self.quoted(hash)) (expected 64 lowercase hexadecimal characters)"
+        case let .sourceChanged(path):
+            return "source file \(Self.quoted(path)) changed while it was read; import it again once nothing writes to it"
         case let .io(message):
             return "I/O error: \(message)"
         }

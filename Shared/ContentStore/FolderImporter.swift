@@ -39,6 +39,9 @@ public struct FolderImporter: Sendable {
         self.parameters = parameters
     }
 
+    /// How many times a file that changes while it is read is read before the import fails.
+    public static let readAttempts = 2
+
     /// How often `progress` is called at most: after each this many bytes, and once at the end.
     public static let progressInterval: Int64 = 4 * 1024 * 1024
 
@@ -47,7 +50,10 @@ public struct FolderImporter: Sendable {
     /// Throws `.notADirectory` for a missing or non-directory root, `.unsafePath` for a link leading out, a name
     /// that is not UTF-8, two names equal after NFC normalisation, or a device, FIFO or socket; and
     /// `ChunkingParametersError` for invalid parameters. Links and names are checked before any chunk is stored.
-    /// `progress` gets the cumulative bytes read.
+    /// A file whose size, modification time or status-change time differs after it was read from before
+    /// (it changed while it was read) is read once more; if it changes again the import throws
+    /// `.sourceChanged` naming it, and no manifest is stored.
+    /// `progress` gets the cumulative bytes read (a file read twice counts twice).
     public func importFolder(at folder: URL, progress: (@Sendable (Int64) -> Void)? = nil) throws -> ImportResult {
         let parameters = try self.parameters.validated()
         var rootPath = folder.standardizedFileURL.path
@@ -98,28 +104,26 @@ public struct FolderImporter: Sendable {
         for index in manifest.entries.indices where manifest.entries[index].kind == .file {
             let relative = manifest.entries[index].path
             guard let diskPath = diskPaths[relative] else { continue }
-            let fd = try FileSystem.openFile(diskPath, O_RDONLY | O_NOFOLLOW)
-            defer { close(fd) }
-            var st = stat()
-            guard fstat(fd, &st) == 0 else { throw FileSystem.ioError("cannot inspect", diskPath) }
-            guard (st.st_mode & S_IFMT) == S_IFREG else {
-                throw ContentStoreError.io("\(ContentStoreError.quoted(diskPath)) changed type during the import")
-            }
-            var chunks: [ChunkReference] = []
-            var size: Int64 = 0
-            try chunker.forEachChunk(fileDescriptor: fd, path: diskPath) { bytes in
-                let hash = ContentHash.sha256Hex(bytes: bytes)
-                if try !writer.submit(bytes, hash: hash) { reusedChunks += 1 }
-                chunks.append(ChunkReference(hash: hash, size: bytes.count))
-                size += Int64(bytes.count)
-                bytesRead += Int64(bytes.count)
-                if let progress, bytesRead - lastReport >= Self.progressInterval {
-                    lastReport = bytesRead
-                    progress(bytesRead)
+            // A file that changes while it is read would give a version of torn bytes: read it again once,
+            // then give up naming it.
+            var attempt = 0
+            while true {
+                attempt += 1
+                let read = try readFile(diskPath, chunker: chunker, writer: writer) { count in
+                    bytesRead += count
+                    if let progress, bytesRead - lastReport >= Self.progressInterval {
+                        lastReport = bytesRead
+                        progress(bytesRead)
+                    }
                 }
+                reusedChunks += read.reused
+                if let chunks = read.chunks {
+                    manifest.entries[index].chunks = chunks
+                    manifest.entries[index].size = chunks.reduce(0) { $0 + Int64($1.size) }
+                    break
+                }
+                guard attempt < Self.readAttempts else { throw ContentStoreError.sourceChanged(diskPath) }
             }
-            manifest.entries[index].chunks = chunks
-            manifest.entries[index].size = size   // what was read, if the file changed since lstat
         }
         let written = try writer.finish()
         if let progress, bytesRead != lastReport || bytesRead == 0 { progress(bytesRead) }
@@ -128,5 +132,58 @@ public struct FolderImporter: Sendable {
         return ImportResult(manifest: manifest, versionID: versionID, totalBytes: manifest.totalSize,
                             newChunks: written.newChunks, newBytes: written.newBytes,
                             reusedChunks: reusedChunks + written.alreadyStored)
+    }
+
+    /// What `stat` says about a file that changes when its bytes change.
+    private struct Snapshot: Equatable {
+        var device: UInt64, inode: UInt64, size: Int64
+        var modified: (Int, Int), changed: (Int, Int)
+
+        init(_ st: stat) {
+            device = UInt64(st.st_dev)
+            inode = UInt64(st.st_ino)
+            size = Int64(st.st_size)
+            #if canImport(Darwin)
+            modified = (Int(st.st_mtimespec.tv_sec), Int(st.st_mtimespec.tv_nsec))
+            changed = (Int(st.st_ctimespec.tv_sec), Int(st.st_ctimespec.tv_nsec))
+            #else
+            modified = (Int(st.st_mtim.tv_sec), Int(st.st_mtim.tv_nsec))
+            changed = (Int(st.st_ctim.tv_sec), Int(st.st_ctim.tv_nsec))
+            #endif
+        }
+
+        static func == (a: Snapshot, b: Snapshot) -> Bool {
+            a.device == b.device && a.inode == b.inode && a.size == b.size && a.modified == b.modified && a.changed == b.changed
+        }
+    }
+
+    /// Chunks one file into the store. `chunks` is nil when the file changed while it was read
+    /// (its stat before and after differ, or fewer or more bytes were read than it had).
+    private func readFile(_ diskPath: String, chunker: ContentDefinedChunker, writer: ParallelChunkWriter,
+                          counted: (Int64) -> Void) throws -> (chunks: [ChunkReference]?, reused: Int) {
+        let fd = try FileSystem.openFile(diskPath, O_RDONLY | O_NOFOLLOW)
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw FileSystem.ioError("cannot inspect", diskPath) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw ContentStoreError.io("\(ContentStoreError.quoted(diskPath)) changed type during the import")
+        }
+        let before = Snapshot(st)
+        var chunks: [ChunkReference] = []
+        var size: Int64 = 0
+        var reused = 0
+        try chunker.forEachChunk(fileDescriptor: fd, path: diskPath) { bytes in
+            let hash = ContentHash.sha256Hex(bytes: bytes)
+            if try !writer.submit(bytes, hash: hash) { reused += 1 }
+            chunks.append(ChunkReference(hash: hash, size: bytes.count))
+            size += Int64(bytes.count)
+            counted(Int64(bytes.count))
+        }
+        guard fstat(fd, &st) == 0 else { throw FileSystem.ioError("cannot inspect", diskPath) }
+        // The path too: a file replaced by rename keeps the old inode open here.
+        var now = stat()
+        let samePath = lstat(diskPath, &now) == 0 && Snapshot(now) == before
+        guard Snapshot(st) == before, samePath, size == before.size else { return (nil, reused) }
+        return (chunks, reused)
     }
 }

@@ -390,6 +390,22 @@ private func readCallback(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ nm
     return count
 }
 
+/// Rewinds the upload body when curl must send it again (a reused connection that died, an
+/// auth round): without it a retried PUT fails with curl error 65.
+private func seekCallback(_ userdata: UnsafeMutableRawPointer?, _ offset: curl_off_t, _ origin: Int32) -> Int32 {
+    let ctx = TransferContext.from(userdata)
+    let target: Int
+    switch origin {
+    case SEEK_SET: target = Int(offset)
+    case SEEK_CUR: target = ctx.uploadOffset + Int(offset)
+    case SEEK_END: target = ctx.upload.count + Int(offset)
+    default: return Int32(CURL_SEEKFUNC_CANTSEEK)
+    }
+    guard target >= 0, target <= ctx.upload.count else { return Int32(CURL_SEEKFUNC_FAIL) }
+    ctx.uploadOffset = target
+    return Int32(CURL_SEEKFUNC_OK)
+}
+
 private func xferInfoCallback(_ clientp: UnsafeMutableRawPointer?, _ dltotal: curl_off_t, _ dlnow: curl_off_t,
                               _ ultotal: curl_off_t, _ ulnow: curl_off_t) -> Int32 {
     TransferContext.from(clientp).cancel.isCancelled ? 1 : 0
@@ -540,6 +556,8 @@ private enum Transfer {
                     ctx.upload = bodyBytes
                     try check(ccurl_setopt_data_callback(handle, CURLOPT_READFUNCTION, readCallback), "READFUNCTION")
                     try check(ccurl_setopt_pointer(handle, CURLOPT_READDATA, ctxPointer), "READDATA")
+                    try check(ccurl_setopt_seek_callback(handle, CURLOPT_SEEKFUNCTION, seekCallback), "SEEKFUNCTION")
+                    try check(ccurl_setopt_pointer(handle, CURLOPT_SEEKDATA, ctxPointer), "SEEKDATA")
                     if spec.method == "PUT" {
                         try check(ccurl_setopt_long(handle, CURLOPT_UPLOAD, 1), "UPLOAD")
                         try check(ccurl_setopt_off(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(bodyBytes.count)), "INFILESIZE_LARGE")

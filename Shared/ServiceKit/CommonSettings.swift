@@ -68,6 +68,13 @@ public struct HTTPSettings: Codable, Sendable {
     /// The URL other hosts use to reach this server, when it differs from host:port (a
     /// container bound to 0.0.0.0, say).
     public var advertisedURL: String?
+    /// Seconds a connection may sit without sending a complete request head (a half-open or
+    /// trickled request), or idle between requests, before the server closes it; a response
+    /// being written is never cut. Default ``defaultIdleTimeoutSeconds``.
+    public var idleTimeoutSeconds: Double?
+
+    /// 30 seconds.
+    public static let defaultIdleTimeoutSeconds: Double = 30
 }
 
 /// How to reach another service's inbox.

@@ -43,20 +43,46 @@ public struct ConfigurationFile: Sendable {
 
     /// Decodes the settings as `T`; a missing or mistyped setting throws a ``ConfigurationError``
     /// naming the setting.
+    /// Settings that are ``ValidatableSettings`` are also checked (ports, ranges, files), so a
+    /// service refuses a bad value at start naming the setting and the file.
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        let value = try decodeUnchecked(T.self)
+        if let checked = value as? any ValidatableSettings { try checked.validate(in: url) }
+        return value
+    }
+
+    private func decodeUnchecked<T: Decodable>(_ type: T.Type) throws -> T {
         do {
             return try YAMLDecoder().decode(T.self, from: yaml)
         } catch let DecodingError.keyNotFound(key, context) {
             let path = (context.codingPath + [key]).map(\.stringValue).joined(separator: ".")
             throw ConfigurationError("\(url.path): missing setting '\(path)'")
-        } catch let DecodingError.typeMismatch(_, context) {
+        } catch let DecodingError.valueNotFound(_, context) {
             let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw ConfigurationError("\(url.path): setting '\(path)' has the wrong type")
+            throw ConfigurationError("\(url.path): setting '\(path)' has no value")
+        } catch let DecodingError.typeMismatch(expected, context) {
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw ConfigurationError("\(url.path): setting '\(path)' has the wrong type (expected \(Self.typeName(expected)))")
         } catch let DecodingError.dataCorrupted(context) {
             let path = context.codingPath.map(\.stringValue).joined(separator: ".")
             throw ConfigurationError("\(url.path): setting '\(path)' is invalid: \(context.debugDescription)")
         } catch {
             throw ConfigurationError("\(url.path): \(error)")
+        }
+    }
+
+    /// "a number", "text"… for a type a setting should have.
+    static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type, is Int64.Type, is Int32.Type, is UInt16.Type: return "a whole number"
+        case is Double.Type, is Float.Type: return "a number"
+        case is Bool.Type: return "true or false"
+        case is String.Type: return "text"
+        default:
+            let name = "\(type)"
+            if name.hasPrefix("Array") { return "a list" }
+            if name.hasPrefix("Dictionary") { return "a mapping" }
+            return "a mapping of settings"
         }
     }
 
@@ -74,6 +100,13 @@ public struct ConfigurationFile: Sendable {
         }
         return result
     }
+}
+
+/// Settings that check their values beyond their types once decoded (``ConfigurationFile/decode(_:)``
+/// calls it).
+public protocol ValidatableSettings {
+    /// Throws a ``ConfigurationError`` naming `file`, the setting and what it must be.
+    func validate(in file: URL) throws
 }
 
 /// A configuration problem, said in one line.

@@ -24,15 +24,47 @@ public struct FileLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
-        let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quote("\($0.value)"))" }
+        let fields = merged.sorted { $0.key < $1.key }.map { "\(Self.escaped($0.key))=\(Self.quote("\($0.value)"))" }
         let level = event.level.rawValue.uppercased().padding(toLength: 7, withPad: " ", startingAt: 0)
-        var line = "\(LogSink.timestamp()) \(level) [\(label)] \(event.message)"
+        var line = "\(LogSink.timestamp()) \(level) [\(Self.escaped(label))] \(Self.escaped("\(event.message)"))"
         if !fields.isEmpty { line += " " + fields.joined(separator: " ") }
         sink.write(line + "\n")
     }
 
+    /// A metadata value as it appears after `key=`: control characters escaped (so it cannot
+    /// forge a second line), and in double quotes (with `"` and `\` escaped) when it holds a
+    /// space, a quote or a backslash, or is empty.
     static func quote(_ value: String) -> String {
-        value.contains(" ") ? "\"\(value)\"" : value
+        let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "\"" || $0 == "\\" }
+        guard needsQuotes else { return escaped(value) }
+        return "\"" + escaped(value, quoting: true) + "\""
+    }
+
+    /// `text` on one line: newline, carriage return and tab as `\n`, `\r`, `\t`, every other
+    /// control character (C0, DEL, C1, and the Unicode line and paragraph separators) as
+    /// `\u{XX}`. With `quoting`, `"` and `\` are escaped too.
+    static func escaped(_ text: String, quoting: Bool = false) -> String {
+        func isControl(_ scalar: Unicode.Scalar) -> Bool {
+            scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}"
+        }
+        guard text.unicodeScalars.contains(where: { isControl($0) || (quoting && ($0 == "\"" || $0 == "\\")) }) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\"" where quoting: out += "\\\""
+            case "\\" where quoting: out += "\\\\"
+            default:
+                if isControl(scalar) {
+                    out += "\\u{" + String(scalar.value, radix: 16) + "}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
     }
 }
 

@@ -109,18 +109,22 @@ public final class ServiceHost: Sendable {
     }
 
     /// Adds `/health` and `/metrics` to `router` and wraps it in an HTTP application on the
-    /// configured address. When the server is up, the endpoints file is written.
+    /// configured address, closing connections idle for `http.idleTimeoutSeconds`. When the
+    /// server is up, the endpoints file is written.
     public func makeHTTPApplication(router: Router<ServiceRequestContext>, busServer: BusServer) -> some ApplicationProtocol {
         router.get("/health") { [self] _, _ -> Response in
             let endpoints = bound.withLock { $0 }
-            let body = "{\"service\":\"\(service)\",\"node\":\"\(settings.node)\",\"status\":\"ok\",\"bus\":\"\(endpoints.bus ?? "")\"}\n"
-            return HTTPResponses.text(body, contentType: "application/json")
+            return HTTPResponses.json(["service": service, "node": settings.node, "status": "ok", "bus": endpoints.bus ?? ""])
         }
         router.get("/metrics") { [self] _, _ -> Response in
             HTTPResponses.text(metrics.render(), contentType: "text/plain; version=0.0.4")
         }
+        // A connection that never completes a request head, or idles between requests, is closed:
+        // half-open requests cannot pile up (issue 14 item 5).
+        let idleTimeout = settings.http.idleTimeoutSeconds ?? HTTPSettings.defaultIdleTimeoutSeconds
         return Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64((idleTimeout * 1000).rounded())))),
             configuration: .init(address: .hostname(settings.http.host, port: settings.http.port), serverName: service),
             onServerRunning: { [self] channel in
                 let port = channel.localAddress?.port ?? settings.http.port
@@ -149,26 +153,5 @@ public final class ServiceHost: Sendable {
             logger: logger))
         try await group.run()
         logger.info("\(service) stopped")
-    }
-}
-
-/// Small response helpers shared by the services' HTTP handlers.
-public enum HTTPResponses {
-    public static func text(_ text: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain; charset=utf-8") -> Response {
-        var buffer = ByteBuffer()
-        buffer.writeString(text)
-        return Response(status: status, headers: [.contentType: contentType, .contentLength: "\(buffer.readableBytes)"],
-                        body: .init(byteBuffer: buffer))
-    }
-
-    public static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        text("{\"error\":\"\(message.replacingOccurrences(of: "\"", with: "'"))\"}\n", status: status, contentType: "application/json")
-    }
-
-    public static func data(_ data: Data, status: HTTPResponse.Status = .ok, contentType: String = "application/octet-stream",
-                            extraHeaders: HTTPFields = [:]) -> Response {
-        var headers: HTTPFields = [.contentType: contentType, .contentLength: "\(data.count)"]
-        headers.append(contentsOf: extraHeaders)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

@@ -206,6 +206,61 @@ struct FolderImporterTests {
     }
 
     static let largeFileMiB = 300
+
+    /// Overwrites 4 bytes in the middle of `url` in place (same size), after a pause so the
+    /// file's timestamps surely move on.
+    private static func scribble(_ url: URL, _ value: UInt8) {
+        usleep(20_000)
+        let fd = open(url.path, O_WRONLY)
+        guard fd >= 0 else { return }
+        let bytes = [UInt8](repeating: value, count: 4)
+        _ = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, 4, 6_000_000) }
+        close(fd)
+    }
+
+    @Test("Issue 14 item 4: a file rewritten on every read fails the import naming it, and no version is stored")
+    func tornFileFails() throws {
+        try withTemporaryFolder { folder in
+            let source = folder.appendingPathComponent("source")
+            let file = try writeFile("disk.img", in: source, data: pseudoRandomData(count: 13_000_000, seed: 31))
+            let store = try ChunkStore(root: folder.appendingPathComponent("store"))
+            let writes = Counter()
+            #expect {
+                _ = try FolderImporter(store: store).importFolder(at: source) { _ in
+                    writes.increment()
+                    Self.scribble(file, UInt8(truncatingIfNeeded: writes.value))
+                }
+            } throws: { error in
+                guard case ContentStoreError.sourceChanged(let path) = error else { return false }
+                return path.hasSuffix("source/disk.img") && "\(error)".contains("disk.img") && "\(error)".contains("changed while it was read")
+            }
+            #expect(writes.value >= 2, "the file was read again before the import gave up")
+            let manifests = (try? FileManager.default.contentsOfDirectory(atPath: store.root.appendingPathComponent("manifests").path)) ?? []
+            #expect(manifests.isEmpty)
+        }
+    }
+
+    @Test("Issue 14 item 4: a file rewritten once while it is read is read again; the version matches its new bytes")
+    func tornFileRetried() throws {
+        try withTemporaryFolder { folder in
+            let source = folder.appendingPathComponent("source")
+            let file = try writeFile("disk.img", in: source, data: pseudoRandomData(count: 13_000_000, seed: 32))
+            let store = try ChunkStore(root: folder.appendingPathComponent("store"))
+            let writes = Counter()
+            let result = try FolderImporter(store: store).importFolder(at: source) { _ in
+                if writes.value == 0 { Self.scribble(file, 0xAB) }
+                writes.increment()
+            }
+            let now = try Data(contentsOf: file)
+            #expect(now[6_000_000] == 0xAB)
+            let entry = try #require(result.manifest.entries.first { $0.path == "disk.img" })
+            var rebuilt = Data()
+            for chunk in entry.chunks { rebuilt.append(try store.read(chunk.hash)) }
+            #expect(rebuilt == now, "the stored version is the file's bytes after the change, not a mix")
+            #expect(entry.size == Int64(now.count))
+        }
+    }
+
 }
 
 final class Reports: @unchecked Sendable {
@@ -214,3 +269,4 @@ final class Reports: @unchecked Sendable {
     func append(_ value: Int64) { lock.withLock { list.append(value) } }
     var values: [Int64] { lock.withLock { list } }
 }
+

@@ -102,7 +102,8 @@ struct ClusterTests {
         let unknown = try cluster.ferry(["content", "show", "nothing-here"])
         #expect(unknown.status != 0)
         #expect(unknown.error.contains("no content named 'nothing-here'"))
-        let badSource = try cluster.ferry(["content", "create", "--name", "x", "--source", "/definitely/not/here"])
+        // Inside the source roots (the temporary folder); outside them the answer names the roots instead.
+        let badSource = try cluster.ferry(["content", "create", "--name", "x", "--source", cluster.root.appendingPathComponent("definitely/not/here").path])
         #expect(badSource.status != 0)
         #expect(badSource.error.contains("does not exist"))
         let unknownContent = try cluster.ferry(["distribute", "x", "--dp", "dp1"])

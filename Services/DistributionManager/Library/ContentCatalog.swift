@@ -23,11 +23,14 @@ final class ContentCatalog: Sendable {
     let logger: Logger
     let libraryURL: @Sendable () -> String
     let topology: SiteTopology
+    /// The folders sources may come from, links resolved (settings' `sourceRoots`).
+    let sourceRoots: [String]
 
     init(database: ServiceDatabase, library: ChunkStore, chunking: ChunkingParameters, node: String,
          signer: SiteTokenSigner, logger: Logger, topology: SiteTopology,
-         libraryURL: @escaping @Sendable () -> String) {
+         sourceRoots: [String], libraryURL: @escaping @Sendable () -> String) {
         self.topology = topology
+        self.sourceRoots = sourceRoots.map(Self.resolved)
         self.database = database
         self.library = library
         self.chunking = chunking
@@ -366,9 +369,25 @@ final class ContentCatalog: Sendable {
     /// Folders a source may neither be, contain, nor lie inside: the site's own data and keys.
     var protectedFolders: [URL] { [library.root.deletingLastPathComponent(), signer.keyFolder] }
 
+    /// A source folder the site may import: an absolute path that, links resolved, is one of
+    /// the source roots or lies inside one (checked before anything about the path is told),
+    /// exists, and overlaps none of the site's own folders. Returns the resolved folder, which
+    /// is what gets imported.
     func validSource(_ path: String) throws -> URL {
-        let source = try Self.validSource(path)
-        let sourcePath = source.resolvingSymlinksInPath().standardizedFileURL.path
+        guard path.hasPrefix("/") else {
+            throw WireError(code: .invalidArgument, message: "source folder must be an absolute path on the site server: '\(path)'")
+        }
+        let sourcePath = Self.resolved(path)
+        guard sourceRoots.contains(where: { root in
+            sourcePath == root || sourcePath.hasPrefix(root == "/" ? "/" : root + "/")
+        }) else {
+            throw WireError(code: .invalidArgument, message: """
+                source folder '\(path)' is outside the site's source roots (\(sourceRoots.joined(separator: ", "))); \
+                the distribution manager imports only from the folders its configuration lists under sourceRoots
+                """)
+        }
+        _ = try Self.validSource(path)
+        let source = URL(fileURLWithPath: sourcePath, isDirectory: true)
         for folder in protectedFolders {
             let protected = folder.resolvingSymlinksInPath().standardizedFileURL.path
             if protected == sourcePath || protected.hasPrefix(sourcePath == "/" ? "/" : sourcePath + "/")
@@ -378,6 +397,13 @@ final class ContentCatalog: Sendable {
             }
         }
         return source
+    }
+
+    /// `path` standardized with every symbolic link resolved (as far as the path exists).
+    static func resolved(_ path: String) -> String {
+        var text = URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path
+        while text.count > 1 && text.hasSuffix("/") { text.removeLast() }
+        return text
     }
 
     static func validSource(_ path: String) throws -> URL {

@@ -35,7 +35,7 @@ public enum DistributionManager {
         let catalog = ContentCatalog(
             database: database, library: library, chunking: try (settings.chunking ?? .standard).validated(), node: common.node,
             signer: signer, logger: host.logger,
-            topology: topology, libraryURL: { host.httpURL ?? fallbackURL })
+            topology: topology, sourceRoots: settings.sourceRoots, libraryURL: { host.httpURL ?? fallbackURL })
         try await catalog.registerDistributionPoints(settings.distributionPoints)
         // A management point that lost its state (or is new) gets the whole picture at start.
         try await database.write { db in try topology.enqueueSnapshot(db) }

@@ -11,6 +11,10 @@ public struct DistributionManagerSettings: Codable, Sendable {
     public var distributionPoints: [DistributionPointSettings]
     /// The site's Ed25519 signing key (base64), written by `ferry cluster up`.
     public var siteSigningKeyFile: String
+    /// The folders content may be imported from (absolute paths). A `content create` or
+    /// `content update` whose source folder, links resolved, is not one of them or inside one
+    /// is refused, so the CLI cannot make the site read what it should not. Required.
+    public var sourceRoots: [String]
     public var chunking: ChunkingParameters?
     /// How long a transfer token (one DP, one version) stays valid; default 1 hour. The PTM
     /// asks for a new one at each attempt and before the one it holds expires.
@@ -25,4 +29,38 @@ public struct DistributionPointSettings: Codable, Sendable {
     public var publicKey: String?
     /// Or the file holding it (`FILE.pub` from `ferry keys generate`), read at start.
     public var publicKeyFile: String?
+}
+
+extension DistributionManagerSettings: ValidatableSettings {
+    /// The signing key and its public half exist and are readable; source roots are absolute
+    /// existing folders; peers' endpoints and DPs' URLs are well formed; the token lifetime is
+    /// positive.
+    public func validate(in file: URL) throws {
+        let check = SettingsValidator(file: file)
+        try check.readableFile(siteSigningKeyFile, "siteSigningKeyFile")
+        try check.readableFile(siteSigningKeyFile + ".pub", "siteSigningKeyFile (its public key, the same path + .pub)")
+        guard !sourceRoots.isEmpty else {
+            throw check.failure("sourceRoots", "must list at least one folder content may be imported from")
+        }
+        for (index, root) in sourceRoots.enumerated() {
+            try check.existingFolder(root, "sourceRoots[\(index)]")
+        }
+        if let chunking {
+            do { _ = try chunking.validated() } catch { throw check.failure("chunking", "is invalid: \(error)") }
+        }
+        try packageTransferManager.validate(with: check, "packageTransferManager")
+        try managementPoint?.validate(with: check, "managementPoint")
+        var names = Set<String>()
+        for (index, point) in distributionPoints.enumerated() {
+            try check.nonEmpty(point.name, "distributionPoints[\(index)].name")
+            guard names.insert(point.name).inserted else {
+                throw check.failure("distributionPoints[\(index)].name", "repeats the name '\(point.name)'")
+            }
+            try check.tcpEndpoint(point.busEndpoint, "distributionPoints[\(index)].busEndpoint")
+            try check.httpURL(point.httpURL, "distributionPoints[\(index)].httpURL")
+        }
+        if let transferTokenLifetimeSeconds {
+            try check.number(transferTokenLifetimeSeconds, in: 1...(366 * 24 * 3600), "transferTokenLifetimeSeconds", unit: " seconds")
+        }
+    }
 }

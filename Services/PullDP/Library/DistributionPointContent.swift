@@ -17,16 +17,30 @@ struct DistributionPointContent: Sendable {
 
     /// True when `chunk` belongs to `version` (so a download token opens only its version).
     func versionContains(_ version: String, chunk: String) -> Bool {
-        if let known = caches.chunks(of: version) { return known.contains(chunk) }
-        guard let manifest = try? store.manifest(version) else { return false }
-        let chunks = Set(manifest.uniqueChunks.map(\.hash))
-        caches.remember(chunks, of: version)
-        return chunks.contains(chunk)
+        served(version)?.chunks.contains(chunk) ?? false
+    }
+
+    /// The version as served: decoded and checked against the held chunks once, then kept in
+    /// memory. Nil when the DP lacks its manifest, or the manifest names a chunk the DP does not
+    /// hold or lies about a chunk's size (logged once per check).
+    func served(_ version: String) -> ServedVersion? {
+        if let known = caches.served(version) { return known }
+        guard store.hasManifest(version), let manifest = try? store.manifest(version) else { return nil }
+        do {
+            let served = try ServedVersion(manifest: manifest, checkedAgainst: store)
+            caches.remember(served, of: version)
+            return served
+        } catch {
+            logger.warning("not serving a version whose manifest does not match its chunks", metadata: [
+                "version-id": "\(version)", "reason": "\(error)"])
+            return nil
+        }
     }
 
     /// Counts a client of a version once (SPEC P6); repeated requests cost no write.
+    /// Only versions the DP serves count: a token for a version it lacks is no client of it.
     func recordClient(_ client: String, version: String) {
-        guard caches.firstSighting(of: client, version: version) else { return }
+        guard served(version) != nil, caches.firstSighting(of: client, version: version) else { return }
         let database = database
         Task {
             do {
@@ -80,8 +94,16 @@ struct DistributionPointContent: Sendable {
         return stored
     }
 
+    /// Stores a pushed manifest once its id matches its bytes, it decodes and passes the manifest
+    /// rules, and every chunk it names is held here with the size it claims (the PTM pushes the
+    /// chunks first). A refused manifest stores nothing.
     func acceptManifest(_ data: Data, versionID: String) throws {
+        guard ContentHash.isValid(versionID) else { throw ContentStoreError.invalidHash(versionID) }
+        let actual = ContentHash.sha256Hex(data)
+        guard actual == versionID else { throw ContentStoreError.hashMismatch(expected: versionID, actual: actual) }
+        let served = try ServedVersion(manifest: try Manifest.decode(data), checkedAgainst: store)
         try store.storeManifest(data, versionID: versionID)
+        caches.remember(served, of: versionID)
     }
 
     /// Re-hashes every chunk of a version; a complete version is recorded as installed.
@@ -108,17 +130,21 @@ struct DistributionPointContent: Sendable {
     }
 }
 
-/// In-memory memos of the DP: chunk sets of versions, and clients already counted.
+/// In-memory memos of the DP: versions as served, and clients already counted.
 final class DistributionPointCaches: Sendable {
-    private let versionChunks = Mutex([String: Set<String>]())
+    /// At most this many decoded versions stay in memory (a 10,000-file manifest is a few MB).
+    static let servedLimit = 64
+    private let servedVersions = Mutex([String: ServedVersion]())
     private let seenClients = Mutex(Set<String>())
 
-    func chunks(of version: String) -> Set<String>? { versionChunks.withLock { $0[version] } }
+    func served(_ version: String) -> ServedVersion? { servedVersions.withLock { $0[version] } }
 
-    func remember(_ chunks: Set<String>, of version: String) {
-        versionChunks.withLock { cache in
-            if cache.count > 256 { cache.removeAll() }
-            cache[version] = chunks
+    func remember(_ served: ServedVersion, of version: String) {
+        servedVersions.withLock { cache in
+            if cache.count >= Self.servedLimit, cache[version] == nil, let evicted = cache.keys.randomElement() {
+                cache[evicted] = nil
+            }
+            cache[version] = served
         }
     }
 

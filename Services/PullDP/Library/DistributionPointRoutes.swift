@@ -76,7 +76,9 @@ struct DistributionPointRoutes: Sendable {
                 let version = context.parameters.get("version") ?? ""
                 guard ContentHash.isValid(version) else { return HTTPResponses.error(.badRequest, "invalid version id") }
                 if let refusal = authorizeDownload(request, context: context, version: version) { return refusal }
-                guard let data = try? store.manifestData(version) else { return HTTPResponses.error(.notFound, "no version \(version)") }
+                guard content.served(version) != nil, let data = try? store.manifestData(version) else {
+                    return HTTPResponses.error(.notFound, "no version \(version)")
+                }
                 return RangeResponder.data(data, request: request, contentType: "application/json")
             }
             router.on("/content/:version/chunks/:hash", method: method) { request, context -> Response in
@@ -106,8 +108,8 @@ struct DistributionPointRoutes: Sendable {
                 } catch {
                     return HTTPResponses.error(.badRequest, "\(error)")
                 }
-                guard let manifest = try? store.manifest(version) else { return HTTPResponses.error(.notFound, "no version \(version)") }
-                guard let entry = manifest.entries.first(where: { $0.path == path && $0.kind == .file }) else {
+                guard let served = content.served(version) else { return HTTPResponses.error(.notFound, "no version \(version)") }
+                guard let entry = served.files[path] else {
                     return HTTPResponses.error(.notFound, "no file '\(path)' in version \(version)")
                 }
                 return RangeResponder.file(entry, store: store, request: request)

@@ -21,6 +21,19 @@ struct ClusterCommand: AsyncParsableCommand {
         var peerCaching: OnOff = .on
         @Option(help: ArgumentHelp("With --testbed: the agents' fixed multicast rate in Mbit/s.", valueName: "mbit"))
         var multicastRate: Double = 300
+        @Option(name: .customLong("source-root"),
+                help: ArgumentHelp("When creating the cluster: a folder content may be imported from (repeatable; default: the system temporary folder and your home folder).",
+                                   valueName: "dir"))
+        var sourceRoots: [String] = []
+
+        /// The --source-root folders as absolute paths, links resolved.
+        var resolvedSourceRoots: [String] {
+            sourceRoots.map { root in
+                let url = root.hasPrefix("/") ? URL(fileURLWithPath: root)
+                    : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(root)
+                return url.resolvingSymlinksInPath().standardizedFileURL.path
+            }
+        }
 
         var testbedShape: ClusterManager.Testbed? {
             guard let testbed else { return nil }
@@ -36,11 +49,23 @@ struct ClusterCommand: AsyncParsableCommand {
                 throw ValidationError("--multicast-rate must be between 1 and 10000 Mbit/s")
             }
             guard timeout.isFinite, timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
+            for (given, root) in zip(sourceRoots, resolvedSourceRoots) {
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+                    throw ValidationError("--source-root '\(given)' is not an existing folder")
+                }
+            }
         }
 
         func run() async throws {
             let layout = try global.layout()
-            let manager = ClusterManager(layout: layout, journal: journal, testbed: testbedShape, log: { message in if !global.json { print(message) } })
+            var manager = ClusterManager(layout: layout, journal: journal, testbed: testbedShape, log: { message in if !global.json { print(message) } })
+            if !sourceRoots.isEmpty {
+                manager.sourceRoots = resolvedSourceRoots
+                if layout.exists, !global.json {
+                    print("note: --source-root applies when a cluster is created; this one keeps the sourceRoots in \(layout.configFile(of: "site").path)")
+                }
+            }
             let result = try await manager.up(timeout: timeout)
             try? FileManager.default.createDirectory(at: GlobalOptions.currentClusterFile.deletingLastPathComponent(),
                                                      withIntermediateDirectories: true)

@@ -13,6 +13,8 @@ public struct ClusterManager: Sendable {
     let log: @Sendable (String) -> Void
     /// Nil: everything on loopback. Otherwise the namespaces of `deploy/testbed/up.sh`.
     let testbed: Testbed?
+    /// When creating the cluster: the folders its distribution manager may import from.
+    public var sourceRoots: [String] = ClusterManager.defaultSourceRoots
 
     /// The network-namespace test bed: a site host, a router, and `subnets` subnets of
     /// `agentsPerSubnet` agent hosts (SPEC S1: real subnets, real multicast).
@@ -275,6 +277,7 @@ public struct ClusterManager: Sendable {
             let mp = cluster.service("mp")
             text += """
             siteSigningKeyFile: '\(q(layout.siteSigningKey.path))'
+            sourceRoots: [\(sourceRoots.map { "'\(q($0))'" }.joined(separator: ", "))]
             packageTransferManager:
               endpoint: '\(ptm?.busEndpoint ?? "")'
               publicKey: '\(ptm?.publicKey ?? "")'

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue 14 item 6 with the real executables: a bad configuration stops a service at start with
+/// one line naming the setting and the file.
+@Suite("Service startup")
+struct ServiceStartupTests {
+    /// Runs `executable --config FILE` for at most 10 s (killed if it is still running then) and
+    /// returns its exit status and standard error.
+    static func start(_ executable: String, config: String) throws -> (status: Int32, error: String, stillRunning: Bool) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-startup-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let configURL = folder.appendingPathComponent("config.yaml")
+        try Data(config.replacingOccurrences(of: "DATA", with: folder.path).utf8).write(to: configURL)
+        let errorURL = folder.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+        let errorHandle = try FileHandle(forWritingTo: errorURL)
+        let process = Process()
+        process.executableURL = ClusterFixture.binaryFolder().appendingPathComponent(executable)
+        process.arguments = ["--config", configURL.path]
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("FERRY_") }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errorHandle
+        try process.run()
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning, Date() < deadline { usleep(50_000) }
+        let stillRunning = process.isRunning
+        if stillRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? errorHandle.close()
+        let error = (try? String(contentsOf: errorURL, encoding: .utf8)) ?? ""
+        return (process.terminationStatus, error, stillRunning)
+    }
+
+    static let common = """
+        node: test
+        dataDirectory: 'DATA/data'
+        bus: {bind: 'tcp://127.0.0.1:0'}
+
+        """
+
+    @Test("Issue 14 item 6: a DP whose sitePublicKeyFile is missing refuses to start naming the setting and the path")
+    func missingSitePublicKey() throws {
+        let result = try Self.start("pull-dp", config: Self.common + """
+            http: {host: 127.0.0.1, port: 0}
+            sitePublicKeyFile: 'DATA/keys/site-signing.key.pub'
+            """)
+        #expect(!result.stillRunning && result.status != 0)
+        #expect(result.error.contains("setting 'sitePublicKeyFile'") && result.error.contains("keys/site-signing.key.pub")
+                && result.error.contains("does not exist"), "\(result.error)")
+    }
+
+    @Test("Issue 14 item 6: http.port 99999 is refused at start naming the setting and the file, not bound to another port")
+    func portOutOfRange() throws {
+        let result = try Self.start("pull-dp", config: Self.common + """
+            http: {host: 127.0.0.1, port: 99999}
+            sitePublicKeyFile: '/dev/null'
+            """)
+        #expect(!result.stillRunning && result.status != 0)
+        #expect(result.error.contains("setting 'http.port'") && result.error.contains("99999") && result.error.contains("config.yaml"),
+                "\(result.error)")
+    }
+
+    @Test("Issue 14 item 4: a distribution manager without sourceRoots refuses to start naming the setting")
+    func missingSourceRoots() throws {
+        let result = try Self.start("distribution-manager", config: Self.common + """
+            http: {host: 127.0.0.1, port: 0}
+            siteSigningKeyFile: 'DATA/site-signing.key'
+            packageTransferManager: {endpoint: 'tcp://127.0.0.1:1'}
+            distributionPoints: []
+            """)
+        #expect(!result.stillRunning && result.status != 0)
+        #expect(result.error.contains("missing setting 'sourceRoots'"), "\(result.error)")
+    }
+}

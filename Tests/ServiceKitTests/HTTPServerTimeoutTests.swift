@@ -1,0 +1,126 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Bus
+import Foundation
+import Hummingbird
+import Logging
+import ServiceKit
+import ServiceLifecycle
+import Testing
+
+@Suite("HTTP server timeouts", .serialized)
+struct HTTPServerTimeoutTests {
+    /// Runs a real service host's HTTP application on a free loopback port with the given idle
+    /// timeout, calls `body` with the port, then shuts the server down.
+    static func withServer(idleTimeout: Double, _ body: (Int) async throws -> Void) async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let config = try folder.write("service.yaml", """
+            node: web1
+            dataDirectory: '\(folder.url.appendingPathComponent("data").path)'
+            bus: {bind: 'tcp://127.0.0.1:0'}
+            http: {host: 127.0.0.1, port: 0, idleTimeoutSeconds: \(idleTimeout)}
+            """)
+        let settings = try ConfigurationFile(url: config, environment: [:]).decode(CommonSettings.self)
+        let host = try ServiceHost(service: "timeout-test", settings: settings, defaultLogName: "test.log", echoLogToStandardOutput: false)
+        let busServer = host.makeBusServer(dispatcher: BusDispatcher(logger: host.logger))
+        let application = host.makeHTTPApplication(router: Router(context: ServiceRequestContext.self), busServer: busServer)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: application)], logger: host.logger))
+        let running = Task { try await group.run() }
+        defer { running.cancel() }
+        var port: Int?
+        for _ in 0..<200 {
+            if let url = host.httpURL, let found = URL(string: url)?.port { port = found; break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        let bound = try #require(port, "the HTTP server did not start")
+        do {
+            try await body(bound)
+        } catch {
+            await group.triggerGracefulShutdown()
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
+    }
+
+    /// A blocking TCP connection to 127.0.0.1:`port`.
+    static func connectSocket(_ port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EMFILE) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else { close(fd); throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .ECONNREFUSED) }
+        return fd
+    }
+
+    static func send(_ fd: Int32, _ text: String) {
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// True once the server has closed `fd` (end of file or a reset), without blocking.
+    static func isClosedByServer(_ fd: Int32) -> Bool {
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&descriptor, 1, 0) > 0 else { return false }
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_DONTWAIT))
+        return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+    }
+
+    @Test("Issue 14 item 5: 500 half-open requests (partial headers, some trickled byte by byte) are closed by the server within a bounded time")
+    func halfOpenRequestsAreClosed() async throws {
+        try await Self.withServer(idleTimeout: 1) { port in
+            var sockets: [Int32] = []
+            defer { sockets.forEach { close($0) } }
+            for _ in 0..<500 {
+                let fd = try Self.connectSocket(port)
+                sockets.append(fd)
+                Self.send(fd, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Partial: ")
+            }
+            // Five more keep trickling header bytes: a header timeout, not only an idle one.
+            let trickleStart = ContinuousClock.now
+            var trickling: [Int32] = []
+            for _ in 0..<5 {
+                let fd = try Self.connectSocket(port)
+                trickling.append(fd)
+                sockets.append(fd)
+                Self.send(fd, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            }
+            var open = Set(sockets)
+            var rounds = 0
+            var trickleClosedAfter: [Duration] = []
+            while !open.isEmpty, ContinuousClock.now - trickleStart < .seconds(8) {
+                for fd in trickling where open.contains(fd) { Self.send(fd, "a") }
+                rounds += 1
+                for fd in open where Self.isClosedByServer(fd) {
+                    open.remove(fd)
+                    if trickling.contains(fd) { trickleClosedAfter.append(ContinuousClock.now - trickleStart) }
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(open.count == 0, "half-open connections still open after 8 s")
+            #expect(trickleClosedAfter.count == 5)
+            #expect(trickleClosedAfter.allSatisfy { $0 >= .milliseconds(900) && $0 <= .seconds(4) }, "\(trickleClosedAfter)")
+            #expect(rounds >= 8, "trickling went on until the timeout")
+
+            // The server still answers a complete request at once.
+            let fresh = try Self.connectSocket(port)
+            defer { close(fresh) }
+            Self.send(fresh, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            var timeout = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(fresh, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = recv(fresh, &buffer, buffer.count, 0)
+            #expect(n > 0 && String(decoding: buffer[0..<max(n, 0)], as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+        }
+    }
+}
