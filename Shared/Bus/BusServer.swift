@@ -47,6 +47,11 @@ public final class BusServer: Service, @unchecked Sendable {
         self.logger = logger
     }
 
+    /// The size above which libzmq drops the connection instead of delivering the frame.
+    static func connectionFrameLimit(_ maximumFrameSize: Int) -> Int64 {
+        Int64(max(maximumFrameSize * 2, maximumFrameSize + 1024 * 1024))
+    }
+
     /// The endpoint actually bound (port 0 resolved), once ``start()`` returned.
     public var endpoint: String? { state.withLock { $0.endpoint } }
 
@@ -65,11 +70,11 @@ public final class BusServer: Service, @unchecked Sendable {
             try socket.set(ZMQ_ROUTER_MANDATORY, 1)
             try socket.set(ZMQ_SNDHWM, 100_000)
             try socket.set(ZMQ_RCVHWM, 100_000)
-            // libzmq drops the connection of a peer sending more than twice the frame limit:
-            // memory stays bounded instead of buffering a 300 MB frame before the codec can
-            // refuse it. Frames between the limit and twice it still get a typed error reply,
-            // so a sender that is merely too big learns why.
-            try socket.set(ZMQ_MAXMSGSIZE, int64: Int64(maximumFrameSize) * 2)
+            // libzmq drops the connection of a peer sending more than twice the frame limit
+            // (at least 1 MiB more): memory stays bounded instead of buffering a 300 MB frame
+            // before the codec can refuse it. Frames between the limit and that still get a
+            // typed error reply, so a sender that is merely too big learns why.
+            try socket.set(ZMQ_MAXMSGSIZE, int64: Self.connectionFrameLimit(maximumFrameSize))
             if let security {
                 try socket.set(ZMQ_CURVE_SERVER, 1)
                 try socket.set(ZMQ_CURVE_SECRETKEY, string: security.identity.secretKey)

@@ -142,8 +142,9 @@ final class ClusterFixture: @unchecked Sendable {
     }
 
     /// Request options carrying a site transfer token (site-internal reads by hash).
-    func transfer() throws -> HTTPRequestOptions {
-        HTTPRequestOptions(headers: ["Authorization": "Bearer \(try token(scope: "transfer"))"])
+    /// With `versionID`, the token opens that version only (a manifest push needs it).
+    func transfer(versionID: String? = nil) throws -> HTTPRequestOptions {
+        HTTPRequestOptions(headers: ["Authorization": "Bearer \(try token(scope: "transfer", versionID: versionID))"])
     }
 
     /// The chunk files in a DP's store: name → size.

@@ -24,7 +24,7 @@ extension ClusterTests {
             ManifestEntry(path: "disk.img", kind: .file, size: Int64(claimed), mode: 0o644, chunks: [ChunkReference(hash: hash, size: claimed)]),
         ]).canonicalData()
         let lyingID = ContentHash.sha256Hex(lying)
-        let refused = try await HTTPClient.shared.put("\(dp)/manifests/\(lyingID)", body: lying, options: transfer)
+        let refused = try await HTTPClient.shared.put("\(dp)/manifests/\(lyingID)", body: lying, options: try cluster.transfer(versionID: lyingID))
         #expect(refused.status == 422)
         let message = String(decoding: refused.body, as: UTF8.self)
         #expect(message.contains(hash) && message.contains("\(claimed) bytes") && message.contains("18"), "\(message)")
@@ -35,7 +35,7 @@ extension ClusterTests {
             ManifestEntry(path: "a.bin", kind: .file, size: 12, mode: 0o644, chunks: [ChunkReference(hash: absent, size: 12)]),
         ]).canonicalData()
         let danglingID = ContentHash.sha256Hex(dangling)
-        let refusedDangling = try await HTTPClient.shared.put("\(dp)/manifests/\(danglingID)", body: dangling, options: transfer)
+        let refusedDangling = try await HTTPClient.shared.put("\(dp)/manifests/\(danglingID)", body: dangling, options: try cluster.transfer(versionID: danglingID))
         #expect(refusedDangling.status == 422)
         #expect(String(decoding: refusedDangling.body, as: UTF8.self).contains(absent))
 
@@ -50,7 +50,7 @@ extension ClusterTests {
             ManifestEntry(path: "small.txt", kind: .file, size: Int64(chunk.count), mode: 0o644, chunks: [ChunkReference(hash: hash, size: chunk.count)]),
         ]).canonicalData()
         let honestID = ContentHash.sha256Hex(honest)
-        #expect(try await HTTPClient.shared.put("\(dp)/manifests/\(honestID)", body: honest, options: transfer).status == 201)
+        #expect(try await HTTPClient.shared.put("\(dp)/manifests/\(honestID)", body: honest, options: try cluster.transfer(versionID: honestID)).status == 201)
         let served = try await HTTPClient.shared.get("\(dp)/content/\(honestID)/files/small.txt", options: try cluster.download(honestID))
         #expect(served.status == 200)
         #expect(served.body == chunk)

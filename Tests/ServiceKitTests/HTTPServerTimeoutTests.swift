@@ -25,7 +25,9 @@ struct HTTPServerTimeoutTests {
             http: {host: 127.0.0.1, port: 0, idleTimeoutSeconds: \(idleTimeout)}
             """)
         let settings = try ConfigurationFile(url: config, environment: [:]).decode(CommonSettings.self)
-        let host = try ServiceHost(service: "timeout-test", settings: settings, defaultLogName: "test.log", echoLogToStandardOutput: false)
+        // Only its HTTP server runs here: no bus keys needed.
+        let host = try ServiceHost(service: "timeout-test", settings: settings, defaultLogName: "test.log", insecureBus: true,
+                                   echoLogToStandardOutput: false)
         let busServer = host.makeBusServer(dispatcher: BusDispatcher(logger: host.logger))
         let application = host.makeHTTPApplication(router: Router(context: ServiceRequestContext.self), busServer: busServer)
         let group = ServiceGroup(configuration: .init(services: [.init(service: application)], logger: host.logger))
@@ -79,48 +81,70 @@ struct HTTPServerTimeoutTests {
     @Test("Issue 14 item 5: 500 half-open requests (partial headers, some trickled byte by byte) are closed by the server within a bounded time")
     func halfOpenRequestsAreClosed() async throws {
         try await Self.withServer(idleTimeout: 1) { port in
-            var sockets: [Int32] = []
-            defer { sockets.forEach { close($0) } }
-            for _ in 0..<500 {
-                let fd = try Self.connectSocket(port)
-                sockets.append(fd)
-                Self.send(fd, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Partial: ")
-            }
-            // Five more keep trickling header bytes: a header timeout, not only an idle one.
-            let trickleStart = ContinuousClock.now
-            var trickling: [Int32] = []
-            for _ in 0..<5 {
-                let fd = try Self.connectSocket(port)
-                trickling.append(fd)
-                sockets.append(fd)
-                Self.send(fd, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
-            }
-            var open = Set(sockets)
-            var rounds = 0
-            var trickleClosedAfter: [Duration] = []
-            while !open.isEmpty, ContinuousClock.now - trickleStart < .seconds(8) {
-                for fd in trickling where open.contains(fd) { Self.send(fd, "a") }
-                rounds += 1
-                for fd in open where Self.isClosedByServer(fd) {
-                    open.remove(fd)
-                    if trickling.contains(fd) { trickleClosedAfter.append(ContinuousClock.now - trickleStart) }
-                }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            #expect(open.count == 0, "half-open connections still open after 8 s")
-            #expect(trickleClosedAfter.count == 5)
-            #expect(trickleClosedAfter.allSatisfy { $0 >= .milliseconds(900) && $0 <= .seconds(4) }, "\(trickleClosedAfter)")
-            #expect(rounds >= 8, "trickling went on until the timeout")
+            // Blocking socket calls run on a thread of their own: on Swift's cooperative pool
+            // (two threads here) they would starve every other test's tasks in this process.
+            let outcome = try await Self.onThread { () throws -> HalfOpenOutcome in try Self.halfOpen(port: port) }
+            #expect(outcome.stillOpen == 0, "half-open connections still open after 8 s")
+            #expect(outcome.trickleClosedAfter.count == 5)
+            #expect(outcome.trickleClosedAfter.allSatisfy { $0 >= .milliseconds(900) && $0 <= .seconds(4) }, "\(outcome.trickleClosedAfter)")
+            #expect(outcome.rounds >= 8, "trickling went on until the timeout")
+            #expect(outcome.freshAnswer.hasPrefix("HTTP/1.1 200"), "\(outcome.freshAnswer)")
+        }
+    }
 
-            // The server still answers a complete request at once.
-            let fresh = try Self.connectSocket(port)
-            defer { close(fresh) }
-            Self.send(fresh, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            var timeout = timeval(tv_sec: 5, tv_usec: 0)
-            setsockopt(fresh, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            let n = recv(fresh, &buffer, buffer.count, 0)
-            #expect(n > 0 && String(decoding: buffer[0..<max(n, 0)], as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+    struct HalfOpenOutcome: Sendable {
+        var stillOpen: Int
+        var trickleClosedAfter: [Duration]
+        var rounds: Int
+        var freshAnswer: String
+    }
+
+    /// 500 connections that send part of a request head, 5 that trickle it, then one whole request.
+    static func halfOpen(port: Int) throws -> HalfOpenOutcome {
+        var sockets: [Int32] = []
+        defer { sockets.forEach { close($0) } }
+        for _ in 0..<500 {
+            let fd = try connectSocket(port)
+            sockets.append(fd)
+            send(fd, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Partial: ")
+        }
+        // Five more keep trickling header bytes: a header timeout, not only an idle one.
+        let trickleStart = ContinuousClock.now
+        var trickling: [Int32] = []
+        for _ in 0..<5 {
+            let fd = try connectSocket(port)
+            trickling.append(fd)
+            sockets.append(fd)
+            send(fd, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        }
+        var open = Set(sockets)
+        var rounds = 0
+        var trickleClosedAfter: [Duration] = []
+        while !open.isEmpty, ContinuousClock.now - trickleStart < .seconds(8) {
+            for fd in trickling where open.contains(fd) { send(fd, "a") }
+            rounds += 1
+            for fd in open where isClosedByServer(fd) {
+                open.remove(fd)
+                if trickling.contains(fd) { trickleClosedAfter.append(ContinuousClock.now - trickleStart) }
+            }
+            usleep(100_000)
+        }
+        // The server still answers a complete request at once.
+        let fresh = try connectSocket(port)
+        defer { close(fresh) }
+        send(fresh, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fresh, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = recv(fresh, &buffer, buffer.count, 0)
+        return HalfOpenOutcome(stillOpen: open.count, trickleClosedAfter: trickleClosedAfter, rounds: rounds,
+                               freshAnswer: String(decoding: buffer[0..<max(n, 0)], as: UTF8.self))
+    }
+
+    /// Runs blocking work on a new thread and waits for it without holding a pool thread.
+    static func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try work() }) }.start()
         }
     }
 }

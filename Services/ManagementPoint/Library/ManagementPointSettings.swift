@@ -15,3 +15,19 @@ public struct ManagementPointSettings: Codable, Sendable {
     /// every real snapshot after it look old.
     public var maximumSnapshotSequenceJump: Int64?
 }
+
+extension ManagementPointSettings: ValidatableSettings {
+    /// The signing key (when tokens are issued) is readable; the site's endpoint is well
+    /// formed; the token lifetime and the snapshot jump are positive.
+    public func validate(in file: URL) throws {
+        let check = SettingsValidator(file: file)
+        if let siteSigningKeyFile { try check.readableFile(siteSigningKeyFile, "siteSigningKeyFile") }
+        try distributionManager?.validate(with: check, "distributionManager")
+        if let downloadTokenLifetimeSeconds {
+            try check.number(downloadTokenLifetimeSeconds, in: 1...(7 * 24 * 3600), "downloadTokenLifetimeSeconds", unit: " seconds")
+        }
+        if let maximumSnapshotSequenceJump, maximumSnapshotSequenceJump < 1 {
+            throw check.failure("maximumSnapshotSequenceJump", "must be at least 1, got \(maximumSnapshotSequenceJump)")
+        }
+    }
+}

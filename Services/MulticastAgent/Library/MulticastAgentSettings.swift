@@ -70,3 +70,15 @@ public struct SubnetSettings: Codable, Sendable {
     public var failover: Double { failoverSeconds ?? 3.0 }
     public var linger: Double { lingerSeconds ?? 5.0 }
 }
+
+extension MulticastAgentSettings: ValidatableSettings {
+    /// The MP's endpoint is well formed, the site's public key (for peer caching) is
+    /// readable, and the intervals are positive.
+    public func validate(in file: URL) throws {
+        let check = SettingsValidator(file: file)
+        try managementPoint.validate(with: check, "managementPoint")
+        if let sitePublicKeyFile { try check.readableFile(sitePublicKeyFile, "sitePublicKeyFile") }
+        if let policyIntervalSeconds { try check.number(policyIntervalSeconds, in: 0.1...(7 * 86_400), "policyIntervalSeconds", unit: " seconds") }
+        if let retryIntervalSeconds { try check.number(retryIntervalSeconds, in: 0.1...(7 * 86_400), "retryIntervalSeconds", unit: " seconds") }
+    }
+}

@@ -36,3 +36,21 @@ public struct RetrySettings: Codable, Sendable {
         min(delaySeconds, initialDelaySeconds * pow(2, Double(max(0, min(attempt - 1, 20)))))
     }
 }
+
+extension PackageTransferManagerSettings: ValidatableSettings {
+    /// The site's endpoint is well formed; limits, timeouts and retries are in range.
+    public func validate(in file: URL) throws {
+        let check = SettingsValidator(file: file)
+        try distributionManager.validate(with: check, "distributionManager")
+        if let maximumConcurrentJobs { try check.number(maximumConcurrentJobs, in: 1...1_000, "maximumConcurrentJobs") }
+        if let transfersPerJob { try check.number(transfersPerJob, in: 1...256, "transfersPerJob") }
+        if let distributionPointTimeoutSeconds {
+            try check.number(distributionPointTimeoutSeconds, in: 0.1...86_400, "distributionPointTimeoutSeconds", unit: " seconds")
+        }
+        if let retry {
+            try check.number(retry.maximumAttempts, in: 1...100_000, "retry.maximumAttempts")
+            try check.number(retry.initialDelaySeconds, in: 0...(7 * 86_400), "retry.initialDelaySeconds", unit: " seconds")
+            try check.number(retry.delaySeconds, in: 0...(7 * 86_400), "retry.delaySeconds", unit: " seconds")
+        }
+    }
+}
