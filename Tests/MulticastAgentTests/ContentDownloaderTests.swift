@@ -50,19 +50,7 @@ struct ContentDownloaderTests {
                 if hash == self.corrupt { data[data.startIndex] ^= 0xFF }
                 return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(bytes: data)))
             }
-            let port = AsyncStream<Int>.makeStream()
-            let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                                          onServerRunning: { channel in port.continuation.yield(channel.localAddress?.port ?? 0) },
-                                          logger: Logger(label: "test-dp"))
-            let group = ServiceGroup(configuration: .init(services: [application], logger: Logger(label: "test-dp")))
-            let server = Task { try await group.run() }
-            var ports = port.stream.makeAsyncIterator()
-            let bound = try #require(await ports.next())
-            var failure: (any Error)?
-            do { try await body("http://127.0.0.1:\(bound)") } catch { failure = error }
-            await group.triggerGracefulShutdown()
-            try await server.value
-            if let failure { throw failure }
+            try await MulticastAgentTests.serving(router, label: "test-dp", body)
         }
     }
 

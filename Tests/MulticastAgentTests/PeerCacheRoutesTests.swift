@@ -33,19 +33,7 @@ struct PeerCacheRoutesTests {
         let router = Router(context: ServiceRequestContext.self)
         PeerCacheRoutes.add(to: router, store: store, chunkLists: ChunkListCache(store: store),
                             subnet: try AddressRange(subnet: "127.0.0.0/8"), verifier: verifier)
-        let port = AsyncStream<Int>.makeStream()
-        let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                                      onServerRunning: { channel in port.continuation.yield(channel.localAddress?.port ?? 0) },
-                                      logger: Logger(label: "test-peer"))
-        let group = ServiceGroup(configuration: .init(services: [application], logger: Logger(label: "test-peer")))
-        let server = Task { try await group.run() }
-        var ports = port.stream.makeAsyncIterator()
-        let bound = try #require(await ports.next())
-        var failure: (any Error)?
-        do { try await body("http://127.0.0.1:\(bound)") } catch { failure = error }
-        await group.triggerGracefulShutdown()
-        try await server.value
-        if let failure { throw failure }
+        try await MulticastAgentTests.serving(router, label: "test-peer", body)
     }
 
     @Test("Issue 14: a peer cache wants a site-signed download token for the version, issued to the asking address")
