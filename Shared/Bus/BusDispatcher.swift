@@ -22,6 +22,9 @@ public struct BusDispatcher: Sendable {
         var handler: Handler
     }
     private var handlers: [String: Registration] = [:]
+    /// Types registered more than once: a wiring mistake the server refuses to start with,
+    /// instead of the second handler silently replacing the first.
+    public private(set) var duplicateRegistrations: [String] = []
     private let logger: Logger
     private let refusals: RefusalLog
 
@@ -38,6 +41,7 @@ public struct BusDispatcher: Sendable {
         _ type: Request.Type, allowedSenders: Set<PeerRole> = Request.allowedSenders,
         _ handler: @escaping @Sendable (Request, Envelope) async throws -> any Message
     ) {
+        if handlers[Request.wireName] != nil { duplicateRegistrations.append(Request.wireName) }
         handlers[Request.wireName] = Registration(allowedSenders: allowedSenders) { envelope in
             let request = try envelope.decodeBody(Request.self)
             return try await handler(request, envelope)
@@ -59,6 +63,7 @@ public struct BusDispatcher: Sendable {
         afterCommit: (@Sendable (Command) async -> Void)? = nil
     ) {
         let logger = logger
+        if handlers[Command.wireName] != nil { duplicateRegistrations.append(Command.wireName) }
         handlers[Command.wireName] = Registration(allowedSenders: allowedSenders) { envelope in
             let command = try envelope.decodeBody(Command.self)
             let effect = try await database.write { db -> CommandEffect? in

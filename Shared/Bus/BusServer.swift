@@ -59,6 +59,9 @@ public final class BusServer: Service, @unchecked Sendable {
     @discardableResult
     public func start() throws -> String {
         if let endpoint { return endpoint }
+        guard dispatcher.duplicateRegistrations.isEmpty else {
+            throw BusWiringError("handlers registered twice for \(dispatcher.duplicateRegistrations.joined(separator: ", ")): the second would silently replace the first")
+        }
         if let security {
             let authenticator = CurveAuthenticator(context: context, allowedKeys: clients.allowedKeys, logger: logger)
             try authenticator.start()
@@ -201,4 +204,10 @@ public struct BusServerSecurity: Sendable {
 final class SocketBox: @unchecked Sendable {
     let socket: ZMQSocket
     init(_ socket: ZMQSocket) { self.socket = socket }
+}
+
+/// A service wired its bus wrongly (a programming error found at start-up).
+public struct BusWiringError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -68,12 +68,17 @@ struct BusDispatcherTests {
         #expect(error.message.contains("'name'"))
     }
 
-    @Test func laterRegistrationReplacesEarlier() async throws {
+    /// Issue 15 item 2: the distribution manager registered `dp.list` twice and the second
+    /// silently replaced the first.
+    @Test func registeringATypeTwiceIsRefusedAtStart() throws {
         var dispatcher = BusDispatcher(logger: quietLogger)
         dispatcher.on(HealthQuery.self) { _, _ in ErrorReply(code: .unavailable, message: "first") }
         dispatcher.on(HealthQuery.self) { _, _ in ErrorReply(code: .unavailable, message: "second") }
-        let reply = try Self.reply(await dispatcher.dispatch(try Self.envelope(HealthQuery()), node: "n"))
-        #expect(try reply.decodeBody(ErrorReply.self).message == "second")
+        #expect(dispatcher.duplicateRegistrations == [HealthQuery.wireName])
+        let server = BusServer(node: "n", endpoint: "tcp://127.0.0.1:0", security: nil, clients: testClients, dispatcher: dispatcher,
+                               logger: quietLogger)
+        #expect(throws: BusWiringError.self) { try server.start() }
+        KeepAlive.keep(server)
     }
 
     // MARK: Commands, without sockets

@@ -169,7 +169,6 @@ public enum DistributionManager {
         }
         dispatcher.on(ListContents.self) { _, _ in try await catalog.list() }
         dispatcher.on(ShowContent.self) { request, _ in try await catalog.show(request.name) }
-        dispatcher.on(ListDistributionPoints.self) { _, _ in try await catalog.distributionPoints() }
         dispatcher.on(Distribute.self) { request, _ in
             let (accepted, queued) = try await catalog.distribute(request)
             if queued > 0 { pump.wake() }
