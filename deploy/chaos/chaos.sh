@@ -131,6 +131,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 f() { "$FERRY" "$@" --data "$CLUSTER"; }
+# jq -e FILTER on FILE, false when FILE is empty: jq 1.6 (Debian 12) exits 0 on empty input
+# with -e, which made a failed `ferry status` (no output) look like an answer.
+json_true() { # FILE FILTER [JQ ARGS...]
+    local file=$1 filter=$2
+    shift 2
+    [ -s "$file" ] && jq -e "$@" "$filter" "$file" >/dev/null 2>&1
+}
 say() { echo "chaos: $*"; echo "$(date -u +%T) $*" >>"$LOG"; }
 
 # Random numbers come only from here, in the main shell (a $(…) subshell would not advance
@@ -244,7 +251,7 @@ wait_distribution() { # CONTENT N VERSIONID
         revive
         rc=0
         timeout 45 "$FERRY" status "$content" --wait --timeout 10 --json --data "$CLUSTER" >"$out" 2>>"$LOG" || rc=$?
-        if jq -e --arg v "$vid" '.versionID == $v' "$out" >/dev/null 2>&1; then
+        if json_true "$out" '.versionID == $v' --arg v "$vid"; then
             if [ "$rc" = 0 ] || [ "$rc" = 1 ] || [ $SECONDS -ge $deadline ]; then
                 # 0: every target installed it; 1: a target failed for good; or out of time.
                 jq -r --arg c "$content" --arg n "$number" --arg v "$vid" \
@@ -253,7 +260,7 @@ wait_distribution() { # CONTENT N VERSIONID
                 [ "$rc" = 0 ] || say "$content v$number did not install everywhere: $(jq -c '[.targets[] | {dp: .distributionPoint, state, reason}]' "$out")"
                 return 0
             fi
-        elif [ -s "$out" ] && jq -e '.versionID' "$out" >/dev/null 2>&1; then
+        elif json_true "$out" '.versionID'; then
             say "the site reports another current version of $content than v$number; the campaign's own bookkeeping is wrong"
             exit 2
         fi
@@ -271,7 +278,7 @@ wait_deployment() { # CONTENT ID
         revive
         rc=0
         timeout 45 "$FERRY" deployment status "$content" --wait --timeout 10 --json --data "$CLUSTER" >"$out" 2>>"$LOG" || rc=$?
-        if jq -e --arg id "$id" '.deployment.id == $id' "$out" >/dev/null 2>&1; then
+        if json_true "$out" '.deployment.id == $id' --arg id "$id"; then
             # A command cut off by a crash is not run again (effectively once): that agent
             # stays "failed" for good, so it does not count as unfinished.
             unfinished=$(jq '[.agents[] | select(.state != "installed" and .state != "cached"
@@ -283,7 +290,7 @@ wait_deployment() { # CONTENT ID
                 [ "$rc" = 0 ] || say "$id did not install on every agent: $(jq -c '[.agents[] | {agent, state, exitCode, detail}]' "$out")"
                 return 0
             fi
-        elif [ -s "$out" ] && jq -e '.deployment.id' "$out" >/dev/null 2>&1; then
+        elif json_true "$out" '.deployment.id'; then
             say "the site's newest deployment of $content is not $id; the campaign's own bookkeeping is wrong"
             exit 2
         fi
@@ -321,7 +328,8 @@ f boundary-group add-dp branch dp2 --fast >>"$LOG"
 f boundary-group add-dp branch dp1 --slow >>"$LOG"
 # `deployment status --wait` waits for registered agents only: start once all three are.
 for _ in $(seq 1 300); do
-    [ "$(f agent list --json 2>>"$LOG" | jq '.agents | length' 2>/dev/null || echo 0)" -ge 3 ] && break
+    registered=$(f agent list --json 2>>"$LOG" | jq '.agents | length' 2>/dev/null || true)
+    [ "${registered:-0}" -ge 3 ] && break
     sleep 0.2 # no --wait exists for registrations; they come within a policy interval (2 s)
 done
 [ "$(f agent list --json | jq '.agents | length')" -ge 3 ] || fail_setup "the three agents did not register within 60 s; see $CLUSTER/agent*/agent.log"
@@ -389,7 +397,7 @@ for round in $(seq 0 $((rounds - 1))); do
         # so the path names the agent; each agent appends to its own ledger.
         command='d=$(pwd -P); a=${d%/cache/*}; a=${a##*/}; echo "'"$id"' $a ${d##*/}" >> '"'$LEDGER'"'/$a.ledger'
         retry "$STATE/deploy.json" deploy "$content" --collection "All Systems" --run "$command" --json
-        jq -e --arg id "$id" --arg v "$vid" '.deployment.id == $id and .deployment.versionID == $v' "$STATE/deploy.json" >/dev/null \
+        json_true "$STATE/deploy.json" '.deployment.id == $id and .deployment.versionID == $v' --arg id "$id" --arg v "$vid" \
             || { say "deploying $content made $(jq -c .deployment "$STATE/deploy.json"), not $id"; exit 2; }
         printf '%s\t%s\t%s\t%s\n' "$id" "$content" "$number" "$vid" >>"$STATE/deployments.tsv"
         pending_deployment[$content]=$id
