@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "ferry", targets: ["FerryMain"]),
         .executable(name: "ferry-multicast-bench", targets: ["MulticastBenchMain"]),
         .executable(name: "ferry-fuzz", targets: ["FerryFuzzMain"]),
+        .executable(name: "ferry-location-bench", targets: ["LocationBenchMain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -115,6 +116,13 @@ let package = Package(
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 path: "Tools/fuzz/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "FerryFuzzMain", dependencies: ["FerryFuzz"], path: "Tools/fuzz/Main", swiftSettings: swiftSettings),
+
+        // ferry-location-bench: content-location answers per second from a real MP (issue 15 item 8).
+        .executableTarget(name: "LocationBenchMain",
+                          dependencies: ["FerryFuzz", "Bus", "Messages", "ServiceKit", "ContentStore",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                         .product(name: "Logging", package: "swift-log")],
+                          path: "Tools/location-bench/Main", swiftSettings: swiftSettings),
 
         // Tests.
         .testTarget(name: "MessagesTests", dependencies: ["Messages"], swiftSettings: swiftSettings),

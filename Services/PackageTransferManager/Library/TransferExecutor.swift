@@ -86,12 +86,21 @@ struct TransferExecutor: Sendable {
         }
         await reportProgress(manifest.totalSize)
         let verification = try await dp.request(VerifyVersion(contentName: job.contentName, versionID: job.versionID),
-                                                expecting: VerifyVersionReply.self, timeout: .seconds(1800))
+                                                expecting: VerifyVersionReply.self, timeout: verificationTimeout(bytes: manifest.totalSize))
         guard verification.complete else {
             throw TransferFailure("verification on \(job.distributionPoint.name) failed: \(verification.missing.count) chunks missing, \(verification.corrupt.count) corrupt")
         }
         log.info("verified on DP", metadata: ["outcome": "installed"])
         return Outcome(bytesPushed: bytesPushed, chunksPushed: missing.count, chunksSkipped: chunks.count - missing.count)
+    }
+
+    /// How long the DP may take to hash the whole version: its bus timeout plus 30 s, plus a
+    /// second per 20 MB, at most 30 minutes. A DP that restarts mid-verification never
+    /// answers; a wait sized to the version lets the attempt fail and be retried (it pushes
+    /// nothing again) instead of hanging for the full 30 minutes (found by the chaos run).
+    func verificationTimeout(bytes: Int64) -> Duration {
+        let base = Double(distributionPointTimeout.components.seconds) + 30
+        return .milliseconds(Int(min(1800, base + Double(bytes) / 20_000_000) * 1000))
     }
 
     private func authorization(_ job: TransferJob) async throws -> HTTPRequestOptions {

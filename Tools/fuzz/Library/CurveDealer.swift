@@ -5,12 +5,13 @@ import Foundation
 /// the fuzzer can send what no ``BusClient`` would and count replies without matching ids.
 ///
 /// Confined to the thread that uses it (libzmq sockets are not thread-safe).
-final class CurveDealer {
+public final class CurveDealer {
     private let context: UnsafeMutableRawPointer
     private let socket: UnsafeMutableRawPointer
     private let message = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
 
-    init(endpoint: String, serverKey: String, publicKey: String, secretKey: String) throws {
+    /// - Parameter endpoint: `tcp://HOST:PORT`, or `tcp://SOURCE:0;HOST:PORT` to leave from SOURCE.
+    public init(endpoint: String, serverKey: String, publicKey: String, secretKey: String) throws {
         guard let context = zmq_ctx_new() else { throw FuzzError("cannot create a ZeroMQ context") }
         guard let socket = zmq_socket(context, ZMQ_DEALER) else {
             zmq_ctx_term(context)
@@ -37,12 +38,12 @@ final class CurveDealer {
     }
 
     /// Sends one frame; false when the queue is full (the caller waits for replies first).
-    func send(_ frame: Data) -> Bool {
+    public func send(_ frame: Data) -> Bool {
         frame.withUnsafeBytes { zmq_send(socket, $0.baseAddress, $0.count, ZMQ_DONTWAIT) } >= 0
     }
 
     /// The next reply frame, waiting at most `milliseconds`; nil when none came.
-    func receive(milliseconds: Int) -> Data? {
+    public func receive(milliseconds: Int) -> Data? {
         var item = zmq_pollitem_t(socket: socket, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
         guard zmq_poll(&item, 1, milliseconds) > 0 else { return nil }
         zmq_msg_init(message)
