@@ -10,6 +10,7 @@ import Store
 /// hands them, and their deployment status, relayed to the site effectively once.
 struct AgentInventory: Sendable {
     let database: ServiceDatabase
+    let view: SiteView
     let node: String
     let relays: Bool
     let logger: Logger
@@ -27,19 +28,17 @@ struct AgentInventory: Sendable {
         }
         dispatcher.on(PolicyQuery.self) { query, envelope in
             try envelope.requireAgentSelf(query.agent)
-            return try await database.read { db in
-                guard let agent = try Row.fetchOne(db, sql: "SELECT address FROM agent WHERE name = ?", arguments: [query.agent]) else {
-                    throw WireError(code: .notFound, message: "agent '\(query.agent)' has not registered")
-                }
-                guard let stored = try Data.fetchOne(db, sql: "SELECT snapshot FROM siteSnapshot WHERE id = 1") else {
-                    return PolicyReply(deployments: [])
-                }
-                let snapshot = try EnvelopeCodec.value(SiteSnapshot.self, from: stored)
-                let address = AddressRange.parse(agent["address"]) ?? 0
-                return PolicyReply(deployments: snapshot.deployments.filter { deployment in
-                    Self.isMember(agent: query.agent, address: address, of: deployment.collection, in: snapshot.collections)
-                })
+            let address = try await database.read { db in
+                try String.fetchOne(db, sql: "SELECT address FROM agent WHERE name = ?", arguments: [query.agent])
             }
+            guard let address else { throw WireError(code: .notFound, message: "agent '\(query.agent)' has not registered") }
+            guard let snapshot = try await view.index(loading: { try await LocationService.storedSnapshot(database) })?.snapshot else {
+                return PolicyReply(deployments: [])
+            }
+            let numeric = AddressRange.parse(address) ?? 0
+            return PolicyReply(deployments: snapshot.deployments.filter { deployment in
+                Self.isMember(agent: query.agent, address: numeric, of: deployment.collection, in: snapshot.collections)
+            })
         }
         dispatcher.onCommand(AgentStatusReport.self, database: database) { [node, relays] report, envelope, db in
             let status = report.status

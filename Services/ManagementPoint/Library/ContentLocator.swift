@@ -10,7 +10,13 @@ import ServiceKit
 /// are added, always as slow links. Only DPs holding the version are listed: preferred
 /// fast, preferred slow, then fallback, each by name.
 struct ContentLocator: Sendable {
-    let snapshot: SiteSnapshot
+    let index: SiteIndex
+
+    init(index: SiteIndex) { self.index = index }
+
+    init(snapshot: SiteSnapshot) { index = SiteIndex(snapshot) }
+
+    var snapshot: SiteSnapshot { index.snapshot }
 
     /// Everything the MP knows about one request: the answer, and why.
     struct Analysis: Sendable {
@@ -30,20 +36,20 @@ struct ContentLocator: Sendable {
         guard let address = AddressRange.parse(clientAddress) else {
             throw WireError(code: .invalidArgument, message: "'\(clientAddress.prefix(64))' is not an IPv4 address")
         }
-        guard let content = snapshot.contents.first(where: { $0.name == name }) else {
+        guard let content = index.contents[name] else {
             throw WireError(code: .notFound, message: "no content named '\(name)'")
         }
         let versionID = requestedVersion ?? content.currentVersionID
         var preferred: [String: (groups: [String], slow: Bool)] = [:]
-        for group in snapshot.boundaryGroups where Self.covers(group, address) {
+        for (group, ranges) in index.groups where ranges.contains(where: { $0.contains(address) }) {
             for member in group.members {
                 let existing = preferred[member.distributionPoint]
                 preferred[member.distributionPoint] = ((existing?.groups ?? []) + [group.name], (existing?.slow ?? true) && member.slow)
             }
         }
         var candidates: [LocationCandidate] = []
-        for point in snapshot.distributionPoints.sorted(by: { $0.name < $1.name }) {
-            let hasVersion = point.installedVersions.contains(versionID)
+        for point in index.distributionPoints {
+            let hasVersion = index.installed[point.name]?.contains(versionID) ?? false
             if let membership = preferred[point.name] {
                 let speed = membership.slow ? "slow" : "fast"
                 candidates.append(LocationCandidate(
@@ -71,7 +77,7 @@ struct ContentLocator: Sendable {
         let points = candidates.filter(\.listed)
             .sorted { ($0.preferred ? 0 : 1, $0.slow ? 1 : 0, $0.name) < ($1.preferred ? 0 : 1, $1.slow ? 1 : 0, $1.name) }
             .compactMap { candidate -> LocatedDistributionPoint? in
-                guard let point = snapshot.distributionPoints.first(where: { $0.name == candidate.name }) else { return nil }
+                guard let point = index.pointsByName[candidate.name] else { return nil }
                 return LocatedDistributionPoint(name: point.name, httpURL: point.httpURL, preferred: candidate.preferred,
                                                 slow: candidate.slow, boundaryGroups: candidate.boundaryGroups)
             }
@@ -80,19 +86,5 @@ struct ContentLocator: Sendable {
         // Only the current version can be distributed; the site refuses others anyway.
         let onDemand = content.distributeOnDemand && noPreferredHasIt && versionID == content.currentVersionID ? preferredNames : []
         return Analysis(versionID: versionID, content: content, candidates: candidates, points: points, onDemandTargets: onDemand)
-    }
-
-    static func covers(_ group: BoundaryGroup, _ address: UInt32) -> Bool {
-        group.ranges.contains { range in
-            let parsed: AddressRange?
-            if let subnet = range.subnet {
-                parsed = try? AddressRange(subnet: subnet)
-            } else if let first = range.firstAddress, let last = range.lastAddress {
-                parsed = try? AddressRange(first: first, last: last)
-            } else {
-                parsed = nil
-            }
-            return parsed?.contains(address) ?? false
-        }
     }
 }

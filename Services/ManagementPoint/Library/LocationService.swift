@@ -16,6 +16,8 @@ struct LocationService: Sendable {
     static let distributionManagerPeer = "distribution-manager"
 
     let database: ServiceDatabase
+    /// The decoded site, shared with the snapshot handler that replaces it.
+    let view: SiteView
     let node: String
     let signer: SiteTokenSigner?
     let tokenLifetime: TimeInterval
@@ -39,7 +41,7 @@ struct LocationService: Sendable {
     }
 
     func locate(_ query: ContentLocationQuery) async throws -> ContentLocationReply {
-        let analysis = try ContentLocator(snapshot: try await snapshot()).locate(query)
+        let analysis = try ContentLocator(index: try await index()).locate(query)
         let onDemand = relays ? analysis.onDemandTargets : []
         if !onDemand.isEmpty {
             let requested = try await database.write { [node] db -> [String] in
@@ -81,7 +83,8 @@ struct LocationService: Sendable {
     }
 
     func explain(_ query: LocationExplainQuery) async throws -> LocationExplanation {
-        let snapshot = try await snapshot()
+        let index = try await index()
+        let snapshot = index.snapshot
         var address = query.clientAddress
         var deployment: DeploymentPolicy?
         if let agent = query.agent {
@@ -101,7 +104,7 @@ struct LocationService: Sendable {
         }
         let allowFallback = deployment?.allowFallback ?? query.allowFallback ?? false
         let slowNetwork = deployment?.slowNetwork ?? query.slowNetwork ?? .download
-        let analysis = try ContentLocator(snapshot: snapshot)
+        let analysis = try ContentLocator(index: index)
             .analyze(content: query.content, versionID: deployment?.versionID, clientAddress: address, allowFallback: allowFallback)
         let onDemand = relays ? analysis.onDemandTargets : []
         let already = try await database.read { db in
@@ -117,11 +120,16 @@ struct LocationService: Sendable {
             decision: LocationDecision.decide(reply, allowFallback: allowFallback, slowNetwork: slowNetwork, hasToken: signer != nil))
     }
 
-    private func snapshot() async throws -> SiteSnapshot {
-        let stored = try await database.read { db in try Data.fetchOne(db, sql: "SELECT snapshot FROM siteSnapshot WHERE id = 1") }
-        guard let stored else {
+    private func index() async throws -> SiteIndex {
+        guard let index = try await view.index(loading: { try await Self.storedSnapshot(database) }) else {
             throw WireError(code: .unavailable, message: "the management point has not received the site's configuration yet")
         }
-        return try EnvelopeCodec.value(SiteSnapshot.self, from: stored)
+        return index
+    }
+
+    /// The snapshot the MP last applied, from its database (read once after a restart).
+    static func storedSnapshot(_ database: ServiceDatabase) async throws -> SiteSnapshot? {
+        let stored = try await database.read { db in try Data.fetchOne(db, sql: "SELECT snapshot FROM siteSnapshot WHERE id = 1") }
+        return try stored.map { try EnvelopeCodec.value(SiteSnapshot.self, from: $0) }
     }
 }

@@ -24,6 +24,7 @@ public enum ManagementPoint {
         let logger = host.logger
 
         var dispatcher = BusDispatcher(logger: logger)
+        let view = SiteView()
         let sequenceRule = SnapshotSequenceRule(maximumJump: settings.maximumSnapshotSequenceJump ?? SnapshotSequenceRule.defaultMaximumJump)
         dispatcher.onCommand(SiteSnapshot.self, database: database) { snapshot, _, db in
             let current = try Int64.fetchOne(db, sql: "SELECT sequence FROM siteSnapshot WHERE id = 1") ?? 0
@@ -37,14 +38,15 @@ public enum ManagementPoint {
                 return .applied
             }
         } afterCommit: { snapshot in
+            view.replace(with: snapshot)
             logger.info("site snapshot applied", metadata: ["sequence": "\(snapshot.sequence)", "groups": "\(snapshot.boundaryGroups.count)",
                                                             "dps": "\(snapshot.distributionPoints.count)", "contents": "\(snapshot.contents.count)"])
         }
         let distributionManager = try settings.distributionManager.map { try host.client(peer: "distribution-manager", settings: $0) }
         let pump = OutboxPump(database: database, logger: logger) { peer in peer == "distribution-manager" ? distributionManager : nil }
-        AgentInventory(database: database, node: common.node, relays: distributionManager != nil, logger: logger, pump: pump)
+        AgentInventory(database: database, view: view, node: common.node, relays: distributionManager != nil, logger: logger, pump: pump)
             .register(on: &dispatcher)
-        LocationService(database: database, node: common.node, signer: signer, tokenLifetime: tokenLifetime,
+        LocationService(database: database, view: view, node: common.node, signer: signer, tokenLifetime: tokenLifetime,
                         relays: distributionManager != nil, logger: logger, pump: pump)
             .register(on: &dispatcher)
         let busServer = host.makeBusServer(dispatcher: dispatcher)
