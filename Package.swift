@@ -140,7 +140,7 @@ let package = Package(
                                    .product(name: "Logging", package: "swift-log"), .product(name: "Hummingbird", package: "hummingbird"),
                                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "ManagementPointTests", dependencies: ["ManagementPoint", "Messages", "ServiceKit"], swiftSettings: swiftSettings),
+        .testTarget(name: "ManagementPointTests", dependencies: ["ManagementPoint", "Messages", "ServiceKit", "Store", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests",
                     dependencies: ["FerryCLI", "FerryFuzz", "ServiceKit", "ContentStore", "HTTPTransfer", "Bus", "Messages", "CZeroMQ", "Multicast", "Yams"],
                     swiftSettings: swiftSettings),

@@ -48,6 +48,7 @@ struct AgentInventory: Sendable {
             guard status.updatedAt.timeIntervalSince1970 >= current else { return .skipped("an older status of \(status.agent)") }
             try db.execute(sql: "INSERT OR REPLACE INTO agentStatus (agent, deploymentID, status, updatedAt) VALUES (?, ?, ?, ?)",
                            arguments: [status.agent, status.deploymentID, try EnvelopeCodec.json(status), status.updatedAt.timeIntervalSince1970])
+            try Self.noteCached(status, view: view, db)
             if relays { try Outbox.enqueue(db, report, to: "distribution-manager", sender: node) }
             return .applied
         } afterCommit: { report in
@@ -65,6 +66,22 @@ struct AgentInventory: Sendable {
                 })
             }
         }
+    }
+
+    /// States in which the agent holds the deployment's version in its cache.
+    static let cachedStates: Set<String> = ["cached", "installed", "waiting-deadline"]
+
+    /// An agent that reports a deployment cached holds its version now, not only at its next
+    /// heartbeat: the inventory (`ferry agent list`) says so at once.
+    static func noteCached(_ status: AgentDeploymentState, view: SiteView, _ db: Database) throws {
+        guard cachedStates.contains(status.state),
+              let deployment = view.loaded?.snapshot.deployments.first(where: { $0.id == status.deploymentID }),
+              let row = try Row.fetchOne(db, sql: "SELECT cachedVersions FROM agent WHERE name = ?", arguments: [status.agent]) else { return }
+        let entry = "\(deployment.content)@\(deployment.versionID)"
+        var cached = (row["cachedVersions"] as String).split(separator: ",").map(String.init)
+        guard !cached.contains(entry) else { return }
+        cached.append(entry)
+        try db.execute(sql: "UPDATE agent SET cachedVersions = ? WHERE name = ?", arguments: [cached.sorted().joined(separator: ","), status.agent])
     }
 
     /// "All Systems" holds every agent; other collections hold the agents they name and

@@ -49,6 +49,9 @@ final class SiteView: Sendable {
         }
     }
 
+    /// The index if one is loaded; nil before the first question after a restart.
+    var loaded: SiteIndex? { current.withLock { $0 } }
+
     /// Takes a newly applied snapshot; an older one (commits can finish out of order) is ignored.
     func replace(with snapshot: SiteSnapshot) {
         let index = SiteIndex(snapshot)
