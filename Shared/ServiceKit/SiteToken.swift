@@ -53,18 +53,20 @@ public enum SiteTokenError: Error, CustomStringConvertible, Equatable, Sendable 
 
 /// Signs tokens with the site's Ed25519 key; only the distribution manager holds it.
 public struct SiteTokenSigner: Sendable {
-    // Crypto's key types are not Sendable; keep the raw bytes and rebuild the key per use.
-    private let rawKey: Data
+    // Crypto's key types are not Sendable, but a key is immutable once made: keeping it
+    // (instead of rebuilding it from its bytes for every token, which cost as much as
+    // signing) is safe from any thread.
+    private let key: SigningKeyBox
     /// The folder holding the key, which must never be imported as content.
     public let keyFolder: URL
 
     public init(privateKeyFile: URL) throws {
         keyFolder = privateKeyFile.deletingLastPathComponent()
         let text = try String(contentsOf: privateKeyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let raw = Data(base64Encoded: text), (try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)) != nil else {
+        guard let raw = Data(base64Encoded: text), let parsed = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw) else {
             throw ConfigurationError("\(privateKeyFile.path) is not a site signing key")
         }
-        rawKey = raw
+        key = SigningKeyBox(parsed)
     }
 
     /// Creates a new site key pair: the private key file (mode 600) and the public key file.
@@ -79,8 +81,7 @@ public struct SiteTokenSigner: Sendable {
     /// `base64url(claims JSON) + "." + base64url(signature)`.
     public func sign(_ claims: SiteTokenClaims) throws -> String {
         let payload = try JSONEncoder.tokens.encode(claims)
-        let key = try Curve25519.Signing.PrivateKey(rawRepresentation: rawKey)
-        let signature = try key.signature(for: payload)
+        let signature = try key.key.signature(for: payload)
         return payload.base64URLEncoded() + "." + signature.base64URLEncoded()
     }
 }
@@ -141,10 +142,21 @@ extension JSONDecoder {
     }()
 }
 
+/// Holds an immutable signing key for ``SiteTokenSigner``.
+final class SigningKeyBox: @unchecked Sendable {
+    let key: Curve25519.Signing.PrivateKey
+    init(_ key: Curve25519.Signing.PrivateKey) { self.key = key }
+}
+
 extension Data {
     func base64URLEncoded() -> String {
-        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        // One pass over the bytes: three string replacements cost more than the signature.
+        var bytes = Array(base64EncodedString().utf8)
+        while bytes.last == UInt8(ascii: "=") { bytes.removeLast() }
+        for index in bytes.indices {
+            if bytes[index] == UInt8(ascii: "+") { bytes[index] = UInt8(ascii: "-") } else if bytes[index] == UInt8(ascii: "/") { bytes[index] = UInt8(ascii: "_") }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     init?(base64URLEncoded text: String) {
