@@ -142,7 +142,7 @@ extension ClusterTests {
 
     /// Issue 14 item 2: no keys, no bus, unless the administrator says `--insecure-bus`.
     @Test("Issue 14: a service without a key file refuses to start; --insecure-bus starts it with a warning")
-    func serviceWithoutKeysRefusesToStart() throws {
+    func serviceWithoutKeysRefusesToStart() async throws {
         let cluster = try ClusterFixture()
         defer { cluster.tearDown() }
         let folder = cluster.root.appendingPathComponent("mp")
@@ -160,11 +160,11 @@ extension ClusterTests {
               port: 0
 
             """.utf8).write(to: config)
-        let refused = try Self.run(cluster.binaries.appendingPathComponent("management-point"), ["--config", config.path], for: 5)
+        let refused = try await Self.run(cluster.binaries.appendingPathComponent("management-point"), ["--config", config.path], for: 5)
         #expect(refused.status != 0 && refused.status != -1, "it should exit at once: \(refused.output)")
         #expect(refused.output.contains("bus.keyFile is not set"), "\(refused.output)")
 
-        let insecure = try Self.run(cluster.binaries.appendingPathComponent("management-point"), ["--config", config.path, "--insecure-bus"], for: 4)
+        let insecure = try await Self.run(cluster.binaries.appendingPathComponent("management-point"), ["--config", config.path, "--insecure-bus"], for: 4)
         #expect(insecure.status == -1, "with --insecure-bus it keeps running: \(insecure.output)")
         #expect(insecure.output.contains("INSECURE BUS"), "\(insecure.output)")
     }
@@ -188,7 +188,7 @@ extension ClusterTests {
 
     /// Runs `executable` for at most `seconds`: its exit status, or -1 if it was still running
     /// (then it is stopped), and everything it printed.
-    static func run(_ executable: URL, _ arguments: [String], for seconds: Double) throws -> (status: Int32, output: String) {
+    static func run(_ executable: URL, _ arguments: [String], for seconds: Double) async throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -196,8 +196,7 @@ extension ClusterTests {
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning, Date() < deadline { usleep(50_000) }
+        await waitForExit(process, seconds: seconds)
         var status: Int32 = -1
         if process.isRunning {
             process.terminate()

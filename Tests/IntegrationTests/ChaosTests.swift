@@ -9,7 +9,7 @@ import Glibc
 /// "Cluster" suite so it never shares this machine's two cores with another cluster.
 extension ClusterTests {
     @Test("Issue 14 item 7: kill -9 during distributions and deployments loses nothing, applies nothing twice, corrupts nothing")
-    func chaosSlice() throws {
+    func chaosSlice() async throws {
         // The script's data folder is the fixture's root, so its cluster is the fixture's:
         // tearDown stops it and removes every file even when the script fails or hangs.
         let cluster = try ClusterFixture()
@@ -34,8 +34,7 @@ extension ClusterTests {
         try process.run()
         // Our own deadline, well inside any CI limit: on expiry the script gets SIGTERM, and
         // its trap stops the cluster.
-        let deadline = Date().addingTimeInterval(170)
-        while process.isRunning && Date() < deadline { usleep(200_000) }
+        await waitForExit(process, seconds: 170)
         let timedOut = process.isRunning
         if timedOut {
             process.terminate()

@@ -240,3 +240,11 @@ struct VersionJSON: Decodable {
     var newChunks: Int
     var newBytes: Int64
 }
+
+/// Waits until `process` exits or `seconds` pass, polling with `Task.sleep`: a blocking wait
+/// would hold one of the cooperative pool's two threads, and two such waits at once starve
+/// every other test in the process (the bus tests' replies never get dispatched).
+func waitForExit(_ process: Process, seconds: Double) async {
+    let deadline = Date().addingTimeInterval(seconds)
+    while process.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+}

@@ -10,7 +10,7 @@ import Glibc
 struct ServiceStartupTests {
     /// Runs `executable --config FILE` for at most 10 s (killed if it is still running then) and
     /// returns its exit status and standard error.
-    static func start(_ executable: String, config: String) throws -> (status: Int32, error: String, stillRunning: Bool) {
+    static func start(_ executable: String, config: String) async throws -> (status: Int32, error: String, stillRunning: Bool) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-startup-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -26,8 +26,7 @@ struct ServiceStartupTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = errorHandle
         try process.run()
-        let deadline = Date().addingTimeInterval(10)
-        while process.isRunning, Date() < deadline { usleep(50_000) }
+        await waitForExit(process, seconds: 10)
         let stillRunning = process.isRunning
         if stillRunning {
             kill(process.processIdentifier, SIGKILL)
@@ -46,8 +45,8 @@ struct ServiceStartupTests {
         """
 
     @Test("Issue 14 item 6: a DP whose sitePublicKeyFile is missing refuses to start naming the setting and the path")
-    func missingSitePublicKey() throws {
-        let result = try Self.start("pull-dp", config: Self.common + """
+    func missingSitePublicKey() async throws {
+        let result = try await Self.start("pull-dp", config: Self.common + """
             http: {host: 127.0.0.1, port: 0}
             sitePublicKeyFile: 'DATA/keys/site-signing.key.pub'
             """)
@@ -57,8 +56,8 @@ struct ServiceStartupTests {
     }
 
     @Test("Issue 14 item 6: http.port 99999 is refused at start naming the setting and the file, not bound to another port")
-    func portOutOfRange() throws {
-        let result = try Self.start("pull-dp", config: Self.common + """
+    func portOutOfRange() async throws {
+        let result = try await Self.start("pull-dp", config: Self.common + """
             http: {host: 127.0.0.1, port: 99999}
             sitePublicKeyFile: '/dev/null'
             """)
@@ -68,8 +67,8 @@ struct ServiceStartupTests {
     }
 
     @Test("Issue 14 item 4: a distribution manager without sourceRoots refuses to start naming the setting")
-    func missingSourceRoots() throws {
-        let result = try Self.start("distribution-manager", config: Self.common + """
+    func missingSourceRoots() async throws {
+        let result = try await Self.start("distribution-manager", config: Self.common + """
             http: {host: 127.0.0.1, port: 0}
             siteSigningKeyFile: 'DATA/site-signing.key'
             packageTransferManager: {endpoint: 'tcp://127.0.0.1:1'}
