@@ -42,13 +42,8 @@ public struct PeerDirectory: Sendable {
         self.byNode = byNode
     }
 
-    /// A directory nobody is in: every request but none is refused.
-    public static let empty = try! PeerDirectory([])
-
     /// The public keys the Curve handshake admits.
     public var allowedKeys: Set<String> { Set(byKey.keys) }
-
-    public var peers: [KnownPeer] { byNode.values.sorted { $0.node < $1.node } }
 
     /// The peer a Curve connection authenticated as, with the address it connects from.
     public func peer(publicKey: String, address: String?) -> BusPeer? {

@@ -75,7 +75,7 @@ struct BusDispatcherTests {
         dispatcher.on(HealthQuery.self) { _, _ in ErrorReply(code: .unavailable, message: "first") }
         dispatcher.on(HealthQuery.self) { _, _ in ErrorReply(code: .unavailable, message: "second") }
         #expect(dispatcher.duplicateRegistrations == [HealthQuery.wireName])
-        let server = BusServer(node: "n", endpoint: "tcp://127.0.0.1:0", security: nil, clients: testClients, dispatcher: dispatcher,
+        let server = BusServer(node: "n", endpoint: "tcp://127.0.0.1:0", security: nil, clients: try testClients(), dispatcher: dispatcher,
                                logger: quietLogger)
         #expect(throws: BusWiringError.self) { try server.start() }
         KeepAlive.keep(server)

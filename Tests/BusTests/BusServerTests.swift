@@ -31,9 +31,10 @@ struct BusServerTests {
         // and must not take a Swift concurrency thread with it.
         let startError = Outcome<String>()
         let released = Outcome<Bool>()
+        let clients = try testClients()
         let thread = Thread {
             do {
-                let second = BusServer(node: "second", endpoint: endpoint, security: nil, clients: testClients, dispatcher: testDispatcher(),
+                let second = BusServer(node: "second", endpoint: endpoint, security: nil, clients: clients, dispatcher: testDispatcher(),
                                        logger: quietLogger)
                 do {
                     try second.start()

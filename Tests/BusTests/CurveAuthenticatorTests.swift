@@ -17,12 +17,12 @@ struct CurveAuthenticatorTests {
         }
 
         var serverSecurity: BusServerSecurity { BusServerSecurity(identity: server) }
-        var clients: PeerDirectory { try! testClients(keys: [allowed]) }
+        func clients() throws -> PeerDirectory { try testClients(keys: [allowed]) }
     }
 
     @Test func anAllowedKeyGetsReplies() async throws {
         let keys = try Keys()
-        let (server, endpoint) = try startServer(security: keys.serverSecurity, clients: keys.clients)
+        let (server, endpoint) = try startServer(security: keys.serverSecurity, clients: try keys.clients())
         defer { server.stop() }
         let client = makeClient(endpoint, security: BusClientSecurity(identity: keys.allowed, serverKey: keys.server.publicKey))
         defer { client.close() }
@@ -35,7 +35,7 @@ struct CurveAuthenticatorTests {
 
     @Test func aKeyThatIsNotListedGetsNoReply() async throws {
         let keys = try Keys()
-        let (server, endpoint) = try startServer(security: keys.serverSecurity, clients: keys.clients)
+        let (server, endpoint) = try startServer(security: keys.serverSecurity, clients: try keys.clients())
         defer { server.stop() }
         let stranger = makeClient(endpoint, security: BusClientSecurity(identity: keys.stranger, serverKey: keys.server.publicKey))
         defer { stranger.close() }
@@ -54,7 +54,7 @@ struct CurveAuthenticatorTests {
 
     @Test func aPlainClientGetsNoReplyFromACurveServer() async throws {
         let keys = try Keys()
-        let (server, endpoint) = try startServer(security: keys.serverSecurity, clients: keys.clients)
+        let (server, endpoint) = try startServer(security: keys.serverSecurity, clients: try keys.clients())
         defer { server.stop() }
         let plain = makeClient(endpoint)
         defer { plain.close() }
@@ -70,7 +70,7 @@ struct CurveAuthenticatorTests {
 
     @Test func aClientWithTheWrongServerKeyGetsNoReply() async throws {
         let keys = try Keys()
-        let (server, endpoint) = try startServer(security: keys.serverSecurity, clients: keys.clients)
+        let (server, endpoint) = try startServer(security: keys.serverSecurity, clients: try keys.clients())
         defer { server.stop() }
         let impostor = try CurveKeyPair.generate()
         let client = makeClient(endpoint, security: BusClientSecurity(identity: keys.allowed, serverKey: impostor.publicKey))
@@ -97,9 +97,9 @@ struct CurveAuthenticatorTests {
     @Test func twoCurveServersInOneProcessKeepTheirOwnAllowLists() async throws {
         let first = try Keys()
         let second = try Keys()
-        let (a, endpointA) = try startServer(security: first.serverSecurity, clients: first.clients)
+        let (a, endpointA) = try startServer(security: first.serverSecurity, clients: try first.clients())
         defer { a.stop() }
-        let (b, endpointB) = try startServer(security: second.serverSecurity, clients: second.clients)
+        let (b, endpointB) = try startServer(security: second.serverSecurity, clients: try second.clients())
         defer { b.stop() }
         let good = makeClient(endpointB, security: BusClientSecurity(identity: second.allowed, serverKey: second.server.publicKey))
         defer { good.close() }

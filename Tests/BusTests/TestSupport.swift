@@ -103,7 +103,9 @@ func testDispatcher(database: ServiceDatabase? = nil) -> BusDispatcher {
 /// Starts a server on `endpoint` (port 0 by default); stop it with `server.stop()`.
 /// The senders these tests use on an insecure bus (``makeClient(_:security:journal:node:)``
 /// makes `client`; raw frames say `raw`, outbox rows `site`), all in the site's role.
-let testClients = try! PeerDirectory(["client", "site", "raw", "a", "s"].map { KnownPeer(node: $0, role: .site, publicKey: nil) })
+func testClients() throws -> PeerDirectory {
+    try PeerDirectory(["client", "site", "raw", "a", "s"].map { KnownPeer(node: $0, role: .site, publicKey: nil) })
+}
 
 /// A directory admitting `keys` as node `client` (the first) and `client2`… (the others), all as the site.
 func testClients(keys: [CurveKeyPair]) throws -> PeerDirectory {
@@ -113,10 +115,10 @@ func testClients(keys: [CurveKeyPair]) throws -> PeerDirectory {
 }
 
 func startServer(dispatcher: BusDispatcher = testDispatcher(), endpoint: String = "tcp://127.0.0.1:0",
-                 security: BusServerSecurity? = nil, clients: PeerDirectory = testClients,
+                 security: BusServerSecurity? = nil, clients: PeerDirectory? = nil,
                  maximumFrameSize: Int = EnvelopeCodec.defaultMaximumFrameSize,
                  journal: Journal? = nil) throws -> (server: BusServer, endpoint: String) {
-    let server = BusServer(node: "server", endpoint: endpoint, security: security, clients: clients, dispatcher: dispatcher,
+    let server = BusServer(node: "server", endpoint: endpoint, security: security, clients: try clients ?? testClients(), dispatcher: dispatcher,
                            maximumFrameSize: maximumFrameSize, journal: journal, logger: quietLogger)
     do {
         let bound = try server.start()

@@ -16,8 +16,6 @@ struct ContentLocator: Sendable {
 
     init(snapshot: SiteSnapshot) { index = SiteIndex(snapshot) }
 
-    var snapshot: SiteSnapshot { index.snapshot }
-
     /// Everything the MP knows about one request: the answer, and why.
     struct Analysis: Sendable {
         var versionID: String
