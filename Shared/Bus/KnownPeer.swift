@@ -34,7 +34,7 @@ public struct PeerDirectory: Sendable {
             guard byNode[peer.node] == nil else { throw PeerDirectoryError("bus.clients lists node '\(peer.node)' twice") }
             byNode[peer.node] = peer
             if let key = peer.publicKey {
-                guard byKey[key] == nil else { throw PeerDirectoryError("bus.clients gives nodes '\(byKey[key]!.node)' and '\(peer.node)' the same public key") }
+                if let other = byKey[key] { throw PeerDirectoryError("bus.clients gives nodes '\(other.node)' and '\(peer.node)' the same public key") }
                 byKey[key] = peer
             }
         }

@@ -18,7 +18,7 @@ public enum PeerRole: String, Codable, Sendable, CaseIterable, Comparable {
     case admin
 
     public static func < (lhs: PeerRole, rhs: PeerRole) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        (allCases.firstIndex(of: lhs) ?? 0) < (allCases.firstIndex(of: rhs) ?? 0)
     }
 }
 

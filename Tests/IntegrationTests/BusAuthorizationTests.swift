@@ -1,4 +1,5 @@
 import Bus
+import FerryCLI
 import Foundation
 import Logging
 import Messages
@@ -102,7 +103,7 @@ extension ClusterTests {
         try await Task.sleep(for: .seconds(6))
         #expect(!FileManager.default.fileExists(atPath: marker.path), "a forged deployment ran on an agent")
         for agent in ["agent1", "agent2", "agent3"] {
-            let policy = try BusProbe(cluster, to: "mp", key: agent, sourceAddress: ClusterManagerAddresses.address(of: agent))
+            let policy = try BusProbe(cluster, to: "mp", key: agent, sourceAddress: ClusterManager.agentAddresses[agent]?.0)
             defer { policy.close() }
             let reply = try await policy.client.request(PolicyQuery(agent: agent), expecting: PolicyReply.self)
             #expect(reply.deployments.isEmpty, "\(agent) was handed a deployment")
@@ -143,14 +144,9 @@ extension ClusterTests {
     /// Issue 14 item 2: no keys, no bus, unless the administrator says `--insecure-bus`.
     @Test("Issue 14: a service without a key file refuses to start; --insecure-bus starts it with a warning")
     func serviceWithoutKeysRefusesToStart() async throws {
-        let cluster = try ClusterFixture()
-        defer { cluster.tearDown() }
-        let folder = cluster.root.appendingPathComponent("mp")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let config = folder.appendingPathComponent("config.yaml")
-        try Data("""
+        let config = """
             node: mp
-            dataDirectory: '\(folder.path)'
+            dataDirectory: 'DATA/data'
             bus:
               bind: 'tcp://127.0.0.1:0'
               clients:
@@ -159,13 +155,13 @@ extension ClusterTests {
               host: 127.0.0.1
               port: 0
 
-            """.utf8).write(to: config)
-        let refused = try await Self.run(cluster.binaries.appendingPathComponent("management-point"), ["--config", config.path], for: 5)
-        #expect(refused.status != 0 && refused.status != -1, "it should exit at once: \(refused.output)")
+            """
+        let refused = try await ServiceStartupTests.start("management-point", config: config, seconds: 5)
+        #expect(!refused.stillRunning && refused.status != 0, "it should exit at once: \(refused.output)")
         #expect(refused.output.contains("bus.keyFile is not set"), "\(refused.output)")
 
-        let insecure = try await Self.run(cluster.binaries.appendingPathComponent("management-point"), ["--config", config.path, "--insecure-bus"], for: 4)
-        #expect(insecure.status == -1, "with --insecure-bus it keeps running: \(insecure.output)")
+        let insecure = try await ServiceStartupTests.start("management-point", config: config, arguments: ["--insecure-bus"], seconds: 4)
+        #expect(insecure.stillRunning, "with --insecure-bus it keeps running: \(insecure.output)")
         #expect(insecure.output.contains("INSECURE BUS"), "\(insecure.output)")
     }
 
@@ -184,35 +180,6 @@ extension ClusterTests {
         let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") })
         let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0
         return kilobytes / 1024
-    }
-
-    /// Runs `executable` for at most `seconds`: its exit status, or -1 if it was still running
-    /// (then it is stopped), and everything it printed.
-    static func run(_ executable: URL, _ arguments: [String], for seconds: Double) async throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        await waitForExit(process, seconds: seconds)
-        var status: Int32 = -1
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        } else {
-            status = process.terminationStatus
-        }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        return (status, text)
-    }
-}
-
-/// The loopback addresses `ferry cluster up` gives its agents.
-enum ClusterManagerAddresses {
-    static func address(of agent: String) -> String {
-        ["agent1": "127.0.1.10", "agent2": "127.0.2.10", "agent3": "127.0.2.11"][agent] ?? "127.0.0.1"
     }
 }
 

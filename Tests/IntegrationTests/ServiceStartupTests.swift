@@ -8,33 +8,34 @@ import Glibc
 /// one line naming the setting and the file.
 @Suite("Service startup")
 struct ServiceStartupTests {
-    /// Runs `executable --config FILE` for at most 10 s (killed if it is still running then) and
-    /// returns its exit status and standard error.
-    static func start(_ executable: String, config: String) async throws -> (status: Int32, error: String, stillRunning: Bool) {
+    /// Runs `executable --config FILE ARGUMENTS` for at most `seconds` (killed if it is still
+    /// running then) and returns its exit status and everything it printed.
+    static func start(_ executable: String, config: String, arguments: [String] = [], seconds: Double = 10) async throws
+        -> (status: Int32, output: String, stillRunning: Bool) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-startup-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let configURL = folder.appendingPathComponent("config.yaml")
         try Data(config.replacingOccurrences(of: "DATA", with: folder.path).utf8).write(to: configURL)
-        let errorURL = folder.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
-        let errorHandle = try FileHandle(forWritingTo: errorURL)
+        let outputURL = folder.appendingPathComponent("output")
+        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        let outputHandle = try FileHandle(forWritingTo: outputURL)
         let process = Process()
         process.executableURL = ClusterFixture.binaryFolder().appendingPathComponent(executable)
-        process.arguments = ["--config", configURL.path]
+        process.arguments = ["--config", configURL.path] + arguments
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("FERRY_") }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errorHandle
+        process.standardOutput = outputHandle
+        process.standardError = outputHandle
         try process.run()
-        await waitForExit(process, seconds: 10)
+        await waitForExit(process, seconds: seconds)
         let stillRunning = process.isRunning
         if stillRunning {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
-        try? errorHandle.close()
-        let error = (try? String(contentsOf: errorURL, encoding: .utf8)) ?? ""
-        return (process.terminationStatus, error, stillRunning)
+        try? outputHandle.close()
+        let output = (try? String(contentsOf: outputURL, encoding: .utf8)) ?? ""
+        return (process.terminationStatus, output, stillRunning)
     }
 
     static let common = """
@@ -51,8 +52,8 @@ struct ServiceStartupTests {
             sitePublicKeyFile: 'DATA/keys/site-signing.key.pub'
             """)
         #expect(!result.stillRunning && result.status != 0)
-        #expect(result.error.contains("setting 'sitePublicKeyFile'") && result.error.contains("keys/site-signing.key.pub")
-                && result.error.contains("does not exist"), "\(result.error)")
+        #expect(result.output.contains("setting 'sitePublicKeyFile'") && result.output.contains("keys/site-signing.key.pub")
+                && result.output.contains("does not exist"), "\(result.output)")
     }
 
     @Test("Issue 14 item 6: http.port 99999 is refused at start naming the setting and the file, not bound to another port")
@@ -62,8 +63,8 @@ struct ServiceStartupTests {
             sitePublicKeyFile: '/dev/null'
             """)
         #expect(!result.stillRunning && result.status != 0)
-        #expect(result.error.contains("setting 'http.port'") && result.error.contains("99999") && result.error.contains("config.yaml"),
-                "\(result.error)")
+        #expect(result.output.contains("setting 'http.port'") && result.output.contains("99999") && result.output.contains("config.yaml"),
+                "\(result.output)")
     }
 
     @Test("Issue 14 item 4: a distribution manager without sourceRoots refuses to start naming the setting")
@@ -75,6 +76,6 @@ struct ServiceStartupTests {
             distributionPoints: []
             """)
         #expect(!result.stillRunning && result.status != 0)
-        #expect(result.error.contains("missing setting 'sourceRoots'"), "\(result.error)")
+        #expect(result.output.contains("missing setting 'sourceRoots'"), "\(result.output)")
     }
 }

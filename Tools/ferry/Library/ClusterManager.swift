@@ -75,7 +75,7 @@ public struct ClusterManager: Sendable {
     ]
 
     /// Each agent's own loopback address, in two subnets (boundary groups can tell them apart).
-    static let agentAddresses = ["agent1": ("127.0.1.10", "127.0.1.0/24"), "agent2": ("127.0.2.10", "127.0.2.0/24"),
+    public static let agentAddresses = ["agent1": ("127.0.1.10", "127.0.1.0/24"), "agent2": ("127.0.2.10", "127.0.2.0/24"),
                                  "agent3": ("127.0.2.11", "127.0.2.0/24")]
 
     public init(layout: ClusterLayout, binaries: URL? = nil, journal: Bool = false, testbed: Testbed? = nil,

@@ -24,11 +24,8 @@ public struct BusFuzzer: Sendable {
 
     /// Runs on a thread of its own (it blocks on sockets) and returns the tally.
     public func run() async -> FuzzReport {
-        await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: self.runBlocking()) }
-            thread.name = "bus-fuzzer"
-            thread.start()
-        }
+        // runBlocking does not throw.
+        (try? await onThread(named: "bus-fuzzer") { self.runBlocking() }) ?? FuzzReport(kind: "bus", seed: seed)
     }
 
     func runBlocking() -> FuzzReport {
@@ -39,13 +36,17 @@ public struct BusFuzzer: Sendable {
         let names = types.map { $0.wireName }
         let mutator = FrameMutator()
         // One connection per (service, client identity).
-        var connections: [(target: FuzzTarget, client: FuzzTarget.Client, dealer: CurveDealer, inFlight: Int)] = []
+        // Each connection carries every type's example encoded for its sender, once, not per case.
+        var connections: [(target: FuzzTarget, client: FuzzTarget.Client, dealer: CurveDealer, inFlight: Int, examples: [Data])] = []
+        var examples: [String: [Data]] = [:]
         for target in targets {
             for client in target.clients {
                 do {
                     let dealer = try CurveDealer(endpoint: target.busEndpoint, serverKey: target.serverKey,
                                                  publicKey: client.keys.publicKey, secretKey: client.keys.secretKey)
-                    connections.append((target, client, dealer, 0))
+                    let frames = examples[client.node] ?? types.map { Self.frame($0, sender: client.node) }
+                    examples[client.node] = frames
+                    connections.append((target, client, dealer, 0, frames))
                 } catch {
                     report.setupFailures.append("\(target.node) as \(client.node): \(error)")
                 }
@@ -60,8 +61,7 @@ public struct BusFuzzer: Sendable {
         }
         for number in 0..<cases {
             let index = Int.random(in: 0..<connections.count, using: &random)
-            let type = types.randomElement(using: &random)!
-            let example = Self.frame(type, sender: connections[index].client.node)
+            guard let example = connections[index].examples.randomElement(using: &random) else { continue }
             let (frame, strategy) = mutator.mutate(example, otherTypes: names, using: &random)
             report.count(strategy: strategy.rawValue)
             if !connections[index].dealer.send(frame) {

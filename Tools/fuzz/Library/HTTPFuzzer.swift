@@ -36,11 +36,9 @@ public struct HTTPFuzzer: Sendable {
         let partials = await withTaskGroup(of: FuzzReport.self) { group in
             for (worker, share) in shares.enumerated() {
                 group.addTask {
-                    await withCheckedContinuation { continuation in
-                        let thread = Thread { continuation.resume(returning: self.runWorker(worker, cases: share)) }
-                        thread.name = "http-fuzzer-\(worker)"
-                        thread.start()
-                    }
+                    // runWorker does not throw.
+                    (try? await onThread(named: "http-fuzzer-\(worker)") { self.runWorker(worker, cases: share) })
+                        ?? FuzzReport(kind: "http", seed: self.seed)
                 }
             }
             var all: [FuzzReport] = []

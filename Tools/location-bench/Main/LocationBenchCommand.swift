@@ -34,6 +34,7 @@ struct LocationBenchCommand: AsyncParsableCommand {
             throw ValidationError("need 1-250 groups, 1 <= concurrency <= agents <= groups × 250")
         }
         guard distributionPoints >= 2 * groups else { throw ValidationError("need at least two DPs per group") }
+        guard contents >= 1, seconds > 0 else { throw ValidationError("need at least one content and a positive --seconds") }
     }
 
     func run() async throws {
@@ -120,7 +121,8 @@ struct LocationBenchCommand: AsyncParsableCommand {
             var errors = 0
             let end = Date().addingTimeInterval(duration)
             while Date() < end {
-                let query = ContentLocationQuery(content: names.randomElement(using: &random)!, versionID: nil, clientAddress: address, allowFallback: false)
+                guard let content = names.randomElement(using: &random) else { break }
+                let query = ContentLocationQuery(content: content, versionID: nil, clientAddress: address, allowFallback: false)
                 let frame = try EnvelopeCodec.encode(query, sender: Self.agentName(worker))
                 let sent = DispatchTime.now().uptimeNanoseconds
                 guard dealer.send(frame), let reply = dealer.receive(milliseconds: 10_000) else { errors += 1; continue }
@@ -163,11 +165,7 @@ struct LocationBenchCommand: AsyncParsableCommand {
     static func onThreads(_ count: Int, _ work: @escaping @Sendable (Int) throws -> (Int, [Double])) async throws -> [(Int, [Double])] {
         try await withThrowingTaskGroup(of: (Int, [Double]).self) { group in
             for worker in 0..<count {
-                group.addTask {
-                    try await withCheckedThrowingContinuation { continuation in
-                        Thread { continuation.resume(with: Result { try work(worker) }) }.start()
-                    }
-                }
+                group.addTask { try await onThread(named: "bench-\(worker)") { try work(worker) } }
             }
             var all: [(Int, [Double])] = []
             for try await result in group { all.append(result) }
