@@ -156,7 +156,7 @@ public final class BusServer: Service, @unchecked Sendable {
             envelope.peer = clients.peer(declaredNode: envelope.sender, address: metadata.peerAddress)
         }
         let request = envelope
-        Task { [dispatcher, node] in
+        Task(executorPreference: BusExecutor.shared) { [dispatcher, node] in
             let reply = await dispatcher.dispatch(request, node: node)
             self.enqueueReply(identity: identity, frame: reply)
         }

@@ -18,6 +18,22 @@ struct BusServerTests {
         #expect(reply.node == "server")
     }
 
+    @Test func repliesWhileEveryCooperativeThreadIsBusy() async throws {
+        // Handlers run on the bus's own threads: a process whose Swift pool is held (two
+        // threads on two cores) still answers before the requester's deadline.
+        let (server, endpoint) = try startServer()
+        defer { server.stop() }
+        let client = makeClient(endpoint)
+        defer { client.close() }
+        _ = try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5))
+        let blockers = (0..<ProcessInfo.processInfo.activeProcessorCount).map { _ in
+            Task { usleep(2_000_000) }
+        }
+        let reply = try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .milliseconds(700))
+        for blocker in blockers { await blocker.value }
+        #expect(reply.node == "server")
+    }
+
     @Test func startTwiceReturnsTheSameEndpoint() throws {
         let (server, endpoint) = try startServer()
         defer { server.stop() }
