@@ -42,12 +42,14 @@ let package = Package(
         .systemLibrary(name: "CNorm", path: "Shared/CNorm", providers: [.apt(["libnorm-dev"])]),
 
         // Shared libraries.
+        // The service clock (below Bus and ServiceKit, which both keep time).
+        .target(name: "Clocks", path: "Shared/Clocks", swiftSettings: swiftSettings),
         .target(name: "Messages", path: "Shared/Messages", swiftSettings: swiftSettings),
         .target(name: "Store",
                 dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
                 path: "Shared/Store", swiftSettings: swiftSettings),
         .target(name: "Bus",
-                dependencies: ["CZeroMQ", "Messages", "Store",
+                dependencies: ["CZeroMQ", "Clocks", "Messages", "Store",
                                .product(name: "Logging", package: "swift-log"),
                                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 path: "Shared/Bus", swiftSettings: swiftSettings),
@@ -58,7 +60,7 @@ let package = Package(
         .target(name: "HTTPTransfer", dependencies: ["CCurl"],
                 path: "Shared/HTTPTransfer", swiftSettings: swiftSettings),
         .target(name: "ServiceKit",
-                dependencies: ["Messages", "Bus", "Store",
+                dependencies: ["Clocks", "Messages", "Bus", "Store",
                                .product(name: "Crypto", package: "swift-crypto"),
                                .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "Logging", package: "swift-log"),
@@ -125,6 +127,7 @@ let package = Package(
                           path: "Tools/location-bench/Main", swiftSettings: swiftSettings),
 
         // Tests.
+        .testTarget(name: "ClocksTests", dependencies: ["Clocks"], swiftSettings: swiftSettings),
         .testTarget(name: "MessagesTests", dependencies: ["Messages"], swiftSettings: swiftSettings),
         .testTarget(name: "StoreTests", dependencies: ["Store"], swiftSettings: swiftSettings),
         .testTarget(name: "BusTests", dependencies: ["Bus", "Store", "Messages"], swiftSettings: swiftSettings),
