@@ -1,3 +1,4 @@
+import Clocks
 import CZeroMQ
 import Foundation
 import Logging
@@ -7,7 +8,9 @@ import Messages
 ///
 /// Safe to share: requests from any task are handed to the socket's own thread. A request
 /// whose reply does not arrive before its deadline fails with ``BusError/timeout``; a late
-/// reply is dropped. ZeroMQ reconnects by itself when the peer restarts.
+/// reply is dropped. ZeroMQ reconnects by itself when the peer restarts. Deadlines run on
+/// the monotonic clock (a transport timeout is real time); envelopes are stamped with the
+/// service's clock.
 public final class BusClient: @unchecked Sendable {
     // Mutable state lives in `state`; the socket is confined to the client thread.
     public let node: String
@@ -16,6 +19,7 @@ public final class BusClient: @unchecked Sendable {
     private let security: BusClientSecurity?
     private let sourceAddress: String?
     private let journal: Journal?
+    private let clock: any ServiceClock
     private let logger: Logger
     private let context = ZMQContext()
     private let wake = WakePipe()
@@ -25,7 +29,7 @@ public final class BusClient: @unchecked Sendable {
 
     struct Pending {
         var continuation: CheckedContinuation<Envelope, any Error>
-        var deadline: Date
+        var deadline: ContinuousClock.Instant
     }
 
     struct ClientState {
@@ -39,13 +43,14 @@ public final class BusClient: @unchecked Sendable {
     ///   - sourceAddress: the local IPv4 address connections leave from (an agent's own
     ///     address: the MP takes a client's address from its connection); nil: the system's choice.
     public init(node: String, peer: String, endpoint: String, security: BusClientSecurity?,
-                sourceAddress: String? = nil, journal: Journal? = nil, logger: Logger) {
+                sourceAddress: String? = nil, journal: Journal? = nil, clock: any ServiceClock, logger: Logger) {
         self.node = node
         self.peer = peer
         self.endpoint = endpoint
         self.security = security
         self.sourceAddress = sourceAddress
         self.journal = journal
+        self.clock = clock
         self.logger = logger
     }
 
@@ -61,7 +66,7 @@ public final class BusClient: @unchecked Sendable {
         _ request: Request, expecting: Reply.Type = Reply.self, timeout: Duration = .seconds(10)
     ) async throws -> Reply {
         let id = UUID()
-        let frame = try EnvelopeCodec.encode(request, id: id, sender: node)
+        let frame = try EnvelopeCodec.encode(request, id: id, sender: node, sentAt: clock.now)
         let envelope = try await send(frame: frame, id: id, timeout: timeout)
         return try Self.decodeReply(envelope, expecting: Reply.self, peer: peer)
     }
@@ -69,24 +74,23 @@ public final class BusClient: @unchecked Sendable {
     /// Sends a pre-encoded frame whose envelope id is `id` and returns the reply envelope.
     public func send(frame: Data, id: UUID, timeout: Duration) async throws -> Envelope {
         try ensureStarted()
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
         // Cancelling the task (a service shutting down) fails the request at once instead of
         // leaving it to its deadline.
         return try await withTaskCancellationHandler {
-            try await register(frame: frame, id: id, seconds: seconds)
+            try await register(frame: frame, id: id, deadline: .now + timeout)
         } onCancel: {
             let waiting = state.withLock { $0.pending.removeValue(forKey: id) }
             waiting?.continuation.resume(throwing: CancellationError())
         }
     }
 
-    private func register(frame: Data, id: UUID, seconds: Double) async throws -> Envelope {
+    private func register(frame: Data, id: UUID, deadline: ContinuousClock.Instant) async throws -> Envelope {
         try await withCheckedThrowingContinuation { continuation in
             let refusal: (any Error)? = state.withLock { state -> (any Error)? in
                 if Task.isCancelled { return CancellationError() }
                 if stopped.isSet { return BusError.closed(peer: peer) }
                 if state.pending[id] != nil { return BusError.duplicateRequest(peer: peer, id: id) }
-                state.pending[id] = Pending(continuation: continuation, deadline: Date().addingTimeInterval(seconds))
+                state.pending[id] = Pending(continuation: continuation, deadline: deadline)
                 state.outgoing.append(frame)
                 return nil
             }
@@ -212,7 +216,7 @@ public final class BusClient: @unchecked Sendable {
     }
 
     private func expireDeadlines() {
-        let now = Date()
+        let now = ContinuousClock.now
         let expired = state.withLock { state in
             let ids = state.pending.filter { $0.value.deadline <= now }.map(\.key)
             return ids.compactMap { state.pending.removeValue(forKey: $0) }

@@ -1,3 +1,4 @@
+import Clocks
 import Foundation
 import GRDB
 import Logging
@@ -27,8 +28,11 @@ public struct BusDispatcher: Sendable {
     public private(set) var duplicateRegistrations: [String] = []
     private let logger: Logger
     private let refusals: RefusalLog
+    /// The service's clock: reply timestamps, inbox records, refusal-log windows.
+    public let clock: any ServiceClock
 
-    public init(logger: Logger) {
+    public init(clock: any ServiceClock, logger: Logger) {
+        self.clock = clock
         self.logger = logger
         refusals = RefusalLog(logger: logger)
     }
@@ -63,13 +67,14 @@ public struct BusDispatcher: Sendable {
         afterCommit: (@Sendable (Command) async -> Void)? = nil
     ) {
         let logger = logger
+        let clock = clock
         if handlers[Command.wireName] != nil { duplicateRegistrations.append(Command.wireName) }
         handlers[Command.wireName] = Registration(allowedSenders: allowedSenders) { envelope in
             let command = try envelope.decodeBody(Command.self)
             let effect = try await database.write { db -> CommandEffect? in
                 if try InboxRecord.contains(db, messageID: envelope.id) { return nil }
                 let effect = try apply(command, envelope, db)
-                try InboxRecord(messageID: envelope.id, type: envelope.type, sender: envelope.sender).insert(db)
+                try InboxRecord(messageID: envelope.id, type: envelope.type, sender: envelope.sender, receivedAt: clock.now).insert(db)
                 return effect
             }
             switch effect {
@@ -86,13 +91,13 @@ public struct BusDispatcher: Sendable {
         let reply: any Message
         if let registration = handlers[envelope.type] {
             if let refusal = Self.authorize(envelope, allowedSenders: registration.allowedSenders) {
-                refusals.record(envelope, refusal)
-                return Self.encode(ErrorReply(refusal), node: node, correlationID: envelope.id)
+                refusals.record(envelope, refusal, now: clock.now)
+                return Self.encode(ErrorReply(refusal), node: node, correlationID: envelope.id, sentAt: clock.now)
             }
             do {
                 reply = try await registration.handler(envelope)
             } catch let error as WireError where error.code == .notAuthorized {
-                refusals.record(envelope, error)
+                refusals.record(envelope, error, now: clock.now)
                 reply = ErrorReply(error)
             } catch let error as WireError {
                 logger.warning("refused \(envelope.type)", metadata: ["from": "\(envelope.sender)", "code": "\(error.code.rawValue)", "reason": "\(error.message)"])
@@ -105,7 +110,7 @@ public struct BusDispatcher: Sendable {
             logger.warning("refused \(envelope.type)", metadata: ["from": "\(envelope.sender)", "code": "unknown-type"])
             reply = ErrorReply(code: .unknownType, message: "this service does not handle '\(envelope.type)'")
         }
-        return Self.encode(reply, node: node, correlationID: envelope.id)
+        return Self.encode(reply, node: node, correlationID: envelope.id, sentAt: clock.now)
     }
 
     /// Nil when the envelope's peer may send it; else why not.
@@ -125,13 +130,13 @@ public struct BusDispatcher: Sendable {
         return nil
     }
 
-    static func encode(_ reply: any Message, node: String, correlationID: UUID) -> Data {
+    static func encode(_ reply: any Message, node: String, correlationID: UUID, sentAt: Date) -> Data {
         func open<M: Message>(_ message: M) -> Data? {
-            try? EnvelopeCodec.encode(message, sender: node, correlationID: correlationID)
+            try? EnvelopeCodec.encode(message, sender: node, correlationID: correlationID, sentAt: sentAt)
         }
         if let frame = open(reply) { return frame }
         let fallback = ErrorReply(code: .internalError, message: "could not encode the reply")
-        return (try? EnvelopeCodec.encode(fallback, sender: node, correlationID: correlationID)) ?? Data()
+        return (try? EnvelopeCodec.encode(fallback, sender: node, correlationID: correlationID, sentAt: sentAt)) ?? Data()
     }
 }
 
@@ -155,7 +160,7 @@ final class RefusalLog: Sendable {
         self.burst = burst
     }
 
-    func record(_ envelope: Envelope, _ error: WireError, now: Date = Date()) {
+    func record(_ envelope: Envelope, _ error: WireError, now: Date) {
         let who = envelope.peer.map { "\($0.role.rawValue) \($0.node)" } ?? "unknown sender \(envelope.sender.prefix(64))"
         let (log, suppressed) = windows.withLock { windows -> (Bool, Int) in
             var window = windows[who] ?? Window(start: now, logged: 0, suppressed: 0)

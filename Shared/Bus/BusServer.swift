@@ -163,7 +163,7 @@ public final class BusServer: Service, @unchecked Sendable {
     }
 
     private func enqueueReply<M: Message>(identity: Data, reply: M, correlationID: UUID?) {
-        guard let frame = try? EnvelopeCodec.encode(reply, sender: node, correlationID: correlationID) else { return }
+        guard let frame = try? EnvelopeCodec.encode(reply, sender: node, correlationID: correlationID, sentAt: dispatcher.clock.now) else { return }
         enqueueReply(identity: identity, frame: frame)
     }
 

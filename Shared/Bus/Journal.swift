@@ -1,3 +1,4 @@
+import Clocks
 import Foundation
 import Messages
 
@@ -8,9 +9,11 @@ import Messages
 public final class Journal: Sendable {
     public enum Direction: String, Sendable { case incoming = "in", outgoing = "out" }
     private let handle: Mutex<FileHandle>
+    private let clock: any ServiceClock
     public let url: URL
 
-    public init(url: URL) throws {
+    public init(url: URL, clock: any ServiceClock) throws {
+        self.clock = clock
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         if !FileManager.default.fileExists(atPath: url.path) {
             _ = FileManager.default.createFile(atPath: url.path, contents: nil)
@@ -22,7 +25,7 @@ public final class Journal: Sendable {
     }
 
     public func record(direction: Direction, frame: Data) {
-        var line = Data("{\"at\":\"\(Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))\",\"direction\":\"\(direction.rawValue)\",\"frame\":".utf8)
+        var line = Data("{\"at\":\"\(clock.now.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))\",\"direction\":\"\(direction.rawValue)\",\"frame\":".utf8)
         // A frame that is not JSON (refused garbage) is kept as a string so the line stays valid.
         if let object = try? JSONSerialization.jsonObject(with: frame) {
             // One envelope per line, even if a peer sent pretty-printed JSON.

@@ -9,7 +9,7 @@ public enum Outbox {
     /// and the ``OutboxPump`` runs. Returns the envelope id the receiver deduplicates on.
     @discardableResult
     public static func enqueue<Command: Message>(
-        _ db: Database, _ command: Command, to peer: String, sender: String, now: Date = Date()
+        _ db: Database, _ command: Command, to peer: String, sender: String, now: Date
     ) throws -> UUID {
         let id = UUID()
         let frame = try EnvelopeCodec.encode(command, id: id, sender: sender, sentAt: now)

@@ -1,3 +1,4 @@
+import Clocks
 import Foundation
 import GRDB
 import Logging
@@ -15,6 +16,7 @@ import Store
 /// succeed and is parked (kept, logged) rather than retried forever.
 public final class OutboxPump: Service, Sendable {
     private let database: ServiceDatabase
+    private let clock: any ServiceClock
     private let client: @Sendable (String) -> BusClient?
     private let logger: Logger
     private let idleInterval: Duration
@@ -22,11 +24,15 @@ public final class OutboxPump: Service, Sendable {
     private let replyTimeout: Duration
     private let woken = Mutex(false)
 
-    /// - Parameter client: the connection to a peer by name, or nil if the peer is unknown.
-    public init(database: ServiceDatabase, logger: Logger, idleInterval: Duration = .milliseconds(500),
+    /// - Parameters:
+    ///   - clock: retry times are service time; the idle poll between rounds is real time,
+    ///     so a test's manual clock delays retries but never a first delivery.
+    ///   - client: the connection to a peer by name, or nil if the peer is unknown.
+    public init(database: ServiceDatabase, clock: any ServiceClock, logger: Logger, idleInterval: Duration = .milliseconds(500),
                 maximumBackoff: TimeInterval = 30, replyTimeout: Duration = .seconds(5),
                 client: @escaping @Sendable (String) -> BusClient?) {
         self.database = database
+        self.clock = clock
         self.client = client
         self.logger = logger
         self.idleInterval = idleInterval
@@ -60,7 +66,8 @@ public final class OutboxPump: Service, Sendable {
 
     /// Sends every due message once; returns how many were acknowledged.
     @discardableResult
-    public func deliverDue(now: Date = Date()) async -> Int {
+    public func deliverDue() async -> Int {
+        let now = clock.now
         let due: [OutboxMessage]
         do {
             due = try await database.read { db in

@@ -57,7 +57,8 @@ public final class ChunkStore: Sendable {
     /// Removes temporary files (from interrupted writes) older than `age` seconds.
     public func removeStaleTemporaryFiles(olderThan age: TimeInterval) {
         guard let names = try? FileSystem.directoryEntries(temporaryPath) else { return }
-        let limit = Date().addingTimeInterval(-age)
+        // Modification times are the file system's wall clock, not a service's (possibly manual) clock.
+        let limit = Date(timeIntervalSinceNow: -age)
         for name in names {
             let url = URL(fileURLWithPath: temporaryPath + "/" + name)
             if let modified = try? url.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate,

@@ -24,7 +24,7 @@ public enum EnvelopeCodec {
 
     /// Builds a frame for `body`.
     public static func encode<M: Message>(
-        _ body: M, id: UUID = UUID(), sender: String, correlationID: UUID? = nil, sentAt: Date = Date()
+        _ body: M, id: UUID = UUID(), sender: String, correlationID: UUID? = nil, sentAt: Date
     ) throws -> Data {
         try encoder.encode(EncodedEnvelope(
             id: id, type: M.wireName, version: M.version, sender: sender,

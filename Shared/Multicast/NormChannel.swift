@@ -159,13 +159,14 @@ public final class NormChannel: @unchecked Sendable {
     /// channel closed first or the queue stayed full for `timeout` seconds.
     @discardableResult
     public func send(_ data: Data, info: String, timeout: TimeInterval = .infinity) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
+        // Transport waits run on the monotonic clock; the condition variable takes a wall-clock limit.
+        let deadline = Self.deadline(after: timeout)
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(data.count, 1), alignment: 16)
         data.copyBytes(to: buffer.assumingMemoryBound(to: UInt8.self), count: data.count)
         let infoBytes = Array(info.utf8)
         lock.lock()
         defer { lock.unlock() }
-        while !stopped && Date() < deadline {
+        while !stopped && ContinuousClock.now < deadline {
             let handle = infoBytes.withUnsafeBufferPointer { infoPointer in
                 infoPointer.withMemoryRebound(to: CChar.self) {
                     NormDataEnqueue(session, buffer.assumingMemoryBound(to: CChar.self), UInt32(data.count), $0.baseAddress, UInt32(infoBytes.count))
@@ -177,7 +178,7 @@ public final class NormChannel: @unchecked Sendable {
                 return true
             }
             // Woken by NORM_TX_QUEUE_VACANCY; the timeout guards against a missed event.
-            _ = lock.wait(until: Date().addingTimeInterval(0.2))
+            _ = lock.wait(until: Date(timeIntervalSinceNow: 0.2))
         }
         buffer.deallocate()
         return false
@@ -195,10 +196,10 @@ public final class NormChannel: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard let lastObject else { return true }
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = Self.deadline(after: timeout)
         var before = flushes
         NormSetWatermark(session, lastObject, true)
-        while !stopped && Date() < deadline {
+        while !stopped && ContinuousClock.now < deadline {
             if flushes != before {
                 switch NormGetAckingStatus(session, NORM_NODE_ANY) {
                 case NORM_ACK_SUCCESS, NORM_ACK_INVALID:
@@ -209,7 +210,7 @@ public final class NormChannel: @unchecked Sendable {
                     _ = NormResetWatermark(session)
                 }
             }
-            _ = lock.wait(until: min(deadline, Date().addingTimeInterval(0.2)))
+            _ = lock.wait(until: Date(timeIntervalSinceNow: min(0.2, max(0, Self.seconds(until: deadline)))))
         }
         if !stopped { forgetSilentReceivers() }
         return false
@@ -303,5 +304,19 @@ public final class NormChannel: @unchecked Sendable {
         // No copy: NORM keeps the object until the next event is read, and objects are MiBs.
         let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: pointer), count: size, deallocator: .none)
         onObject(info, data, IPv4.format(UInt32(NormNodeGetId(sender))))
+    }
+}
+
+extension NormChannel {
+    /// A monotonic deadline `timeout` seconds from now (far away for an infinite timeout).
+    static func deadline(after timeout: TimeInterval) -> ContinuousClock.Instant {
+        let bounded = timeout.isFinite ? max(0, timeout) : 100 * 365 * 86_400
+        return ContinuousClock.now + .milliseconds(Int64(bounded * 1000))
+    }
+
+    /// Seconds left until `deadline` (negative once it passed).
+    static func seconds(until deadline: ContinuousClock.Instant) -> TimeInterval {
+        let left = deadline - ContinuousClock.now
+        return Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18
     }
 }

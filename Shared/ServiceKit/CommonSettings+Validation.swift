@@ -12,7 +12,7 @@ extension CommonSettings: ValidatableSettings {
             throw check.failure("logLevel", "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got '\(logLevel)'")
         }
         if let logFile { try check.nonEmpty(logFile, "logFile") }
-        try check.tcpEndpoint(bus.bind, "bus.bind")
+        try check.busEndpoint(bus.bind, "bus.bind")
         try http.validate(with: check)
     }
 }
@@ -31,6 +31,6 @@ extension HTTPSettings {
 extension PeerSettings {
     /// The peer's endpoint is a `tcp://HOST:PORT` with a port in range; `setting` names it.
     public func validate(with check: SettingsValidator, _ setting: String) throws {
-        try check.tcpEndpoint(endpoint, setting + ".endpoint")
+        try check.busEndpoint(endpoint, setting + ".endpoint")
     }
 }

@@ -12,7 +12,7 @@ public struct EndpointsFile: Codable, Sendable, Equatable {
     public var startedAt: Date
 
     public init(service: String, node: String, busEndpoint: String, httpURL: String,
-                processID: Int32 = ProcessInfo.processInfo.processIdentifier, startedAt: Date = Date()) {
+                processID: Int32 = ProcessInfo.processInfo.processIdentifier, startedAt: Date) {
         self.service = service
         self.node = node
         self.busEndpoint = busEndpoint

@@ -1,3 +1,4 @@
+public import Clocks
 public import Foundation
 public import Logging
 
@@ -26,7 +27,7 @@ public struct FileLogHandler: LogHandler {
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         let fields = merged.sorted { $0.key < $1.key }.map { "\(Self.escaped($0.key))=\(Self.quote("\($0.value)"))" }
         let level = event.level.rawValue.uppercased().padding(toLength: 7, withPad: " ", startingAt: 0)
-        var line = "\(LogSink.timestamp()) \(level) [\(Self.escaped(label))] \(Self.escaped("\(event.message)"))"
+        var line = "\(sink.timestamp()) \(level) [\(Self.escaped(label))] \(Self.escaped("\(event.message)"))"
         if !fields.isEmpty { line += " " + fields.joined(separator: " ") }
         sink.write(line + "\n")
     }
@@ -72,8 +73,11 @@ public struct FileLogHandler: LogHandler {
 public final class LogSink: Sendable {
     private let file: Mutex<FileHandle?>
     private let echo: Bool
+    private let clock: any ServiceClock
 
-    public init(fileURL: URL?, echoToStandardOutput: Bool = true) throws {
+    /// - Parameter clock: log lines carry the service's time, so a test's manual clock shows in them.
+    public init(fileURL: URL?, echoToStandardOutput: Bool = true, clock: any ServiceClock) throws {
+        self.clock = clock
         var handle: FileHandle?
         if let fileURL {
             try FileManager.default.createDirectory(at: fileURL.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -93,8 +97,8 @@ public final class LogSink: Sendable {
         if echo { try? FileHandle.standardOutput.write(contentsOf: data) }
     }
 
-    static func timestamp() -> String {
-        let now = Date()
+    func timestamp() -> String {
+        let now = clock.now
         var time = time_t(now.timeIntervalSince1970)
         var parts = tm()
         localtime_r(&time, &parts)

@@ -1,15 +1,20 @@
+public import Clocks
 public import Foundation
 public import Logging
 public import Bus
 public import Messages
 public import Hummingbird
 public import ServiceLifecycle
+public import Store
 import NIOCore
 
-/// What every Ferry service process shares: settings, log, keys, journal, metrics, and the
-/// way it runs its parts until SIGTERM.
+/// What every Ferry service process shares: settings, clock, log, keys, journal, metrics,
+/// and the way it runs its parts.
 ///
-/// A service's `build` function creates one host, adds its own logic, and calls ``run(_:)``.
+/// A service's `build` function creates one host and its own parts; the service's `run()`
+/// runs the parts with ``runParts(_:)``. `@main` runs the service with
+/// ``ServiceHost/runUntilTerminated(_:logger:)``, which owns the signal handling, so tests
+/// can run the same value in-process and stop it with a graceful shutdown.
 public final class ServiceHost: Sendable {
     public let service: String
     public let settings: CommonSettings
@@ -19,7 +24,9 @@ public final class ServiceHost: Sendable {
     /// The clients the service's inbox accepts, from `bus.clients`.
     public let clients: PeerDirectory
     public let metrics = MetricsRegistry()
-    public let startedAt = Date()
+    /// Every timestamp, timer and delay of the service goes through this clock.
+    public let clock: any ServiceClock
+    public let startedAt: Date
     private let bound = Mutex<(bus: String?, http: String?)>((nil, nil))
 
     /// - Parameters:
@@ -28,18 +35,20 @@ public final class ServiceHost: Sendable {
     ///   - insecureBus: run without CurveZMQ when no key file is configured (`--insecure-bus`);
     ///     without it, a missing key file refuses the start.
     public init(service: String, settings: CommonSettings, defaultLogName: String, journalOverride: String? = nil,
-                insecureBus: Bool = false, echoLogToStandardOutput: Bool = true) throws {
+                insecureBus: Bool = false, echoLogToStandardOutput: Bool = true, clock: any ServiceClock) throws {
         self.service = service
         self.settings = settings
+        self.clock = clock
+        startedAt = clock.now
         try FileManager.default.createDirectory(at: settings.dataURL, withIntermediateDirectories: true)
         // The database, store and journal are the service's alone (a journal holds every
         // envelope, tokens included): nobody else on the host may read them.
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: settings.dataURL.path)
         let logURL = settings.logFile.map { URL(fileURLWithPath: $0) } ?? settings.dataURL.appendingPathComponent(defaultLogName)
-        let sink = try LogSink(fileURL: logURL, echoToStandardOutput: echoLogToStandardOutput)
+        let sink = try LogSink(fileURL: logURL, echoToStandardOutput: echoLogToStandardOutput, clock: clock)
         let level = settings.logLevel.flatMap(Logger.Level.init(rawValue:)) ?? .info
         logger = sink.logger(label: settings.node, level: level)
-        journal = try (journalOverride ?? settings.journal).map { try Journal(url: URL(fileURLWithPath: $0)) }
+        journal = try (journalOverride ?? settings.journal).map { try Journal(url: URL(fileURLWithPath: $0), clock: clock) }
         identity = try Self.loadIdentity(settings.bus, insecureBus: insecureBus)
         let clients = try (settings.bus.clients ?? []).map { client in
             var resolved = client
@@ -93,7 +102,7 @@ public final class ServiceHost: Sendable {
             security = BusClientSecurity(identity: identity, serverKey: serverKey)
         }
         return BusClient(node: settings.node, peer: peer, endpoint: peerSettings.endpoint, security: security,
-                         sourceAddress: sourceAddress, journal: journal, logger: logger)
+                         sourceAddress: sourceAddress, journal: journal, clock: clock, logger: logger)
     }
 
     /// The service's inbox, with `health.query` answered.
@@ -132,7 +141,7 @@ public final class ServiceHost: Sendable {
                 let busEndpoint = busServer.endpoint ?? settings.bus.bind
                 bound.withLock { $0 = (busEndpoint, url) }
                 do {
-                    try EndpointsFile(service: service, node: settings.node, busEndpoint: busEndpoint, httpURL: url)
+                    try EndpointsFile(service: service, node: settings.node, busEndpoint: busEndpoint, httpURL: url, startedAt: startedAt)
                         .write(to: settings.dataURL)
                 } catch {
                     logger.error("cannot write the endpoints file", metadata: ["error": "\(error)"])
@@ -145,13 +154,32 @@ public final class ServiceHost: Sendable {
     /// The HTTP base URL once the server runs.
     public var httpURL: String? { bound.withLock { $0.http } }
 
-    /// Runs `services` until SIGTERM or SIGINT, then shuts them down gracefully.
-    public func run(_ services: [any Service]) async throws {
+    /// A dispatcher on this service's clock and log.
+    public func makeDispatcher() -> BusDispatcher {
+        BusDispatcher(clock: clock, logger: logger)
+    }
+
+    /// An outbox pump on this service's database, clock and log.
+    public func makePump(database: ServiceDatabase, client: @escaping @Sendable (String) -> BusClient?) -> OutboxPump {
+        OutboxPump(database: database, clock: clock, logger: logger, client: client)
+    }
+
+    /// Runs a service's parts together until the enclosing graceful shutdown (SIGTERM in
+    /// `@main`, the test's in-process), then stops them; one part failing stops the rest.
+    public func runParts(_ parts: [any Service]) async throws {
         let group = ServiceGroup(configuration: .init(
-            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
-            gracefulShutdownSignals: [.sigterm, .sigint],
+            services: parts.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
             logger: logger))
         try await group.run()
         logger.info("\(service) stopped")
+    }
+
+    /// Runs a built service until SIGTERM or SIGINT, then shuts it down gracefully.
+    public static func runUntilTerminated(_ service: some Service, logger: Logger) async throws {
+        let group = ServiceGroup(configuration: .init(
+            services: [ServiceGroupConfiguration.ServiceConfiguration(service: service)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
     }
 }

@@ -61,8 +61,17 @@ public struct SettingsValidator: Sendable {
         guard isDirectory.boolValue else { throw failure(setting, "names \(path), which is not a folder") }
     }
 
-    /// A ZeroMQ TCP endpoint `tcp://HOST:PORT` with a port in range (`*` binds every address).
-    public func tcpEndpoint(_ value: String, _ setting: String) throws {
+    /// A ZeroMQ endpoint: `tcp://HOST:PORT` with a port in range (`*` binds every address),
+    /// or `ipc:///ABSOLUTE/PATH` for services on one host (a Unix socket; no port to pick).
+    public func busEndpoint(_ value: String, _ setting: String) throws {
+        if value.hasPrefix("ipc://") {
+            let path = value.dropFirst("ipc://".count)
+            // Linux limits a Unix socket path to 107 bytes.
+            guard path.hasPrefix("/"), path.utf8.count <= 107, !path.contains("\0") else {
+                throw failure(setting, "must be an endpoint like tcp://127.0.0.1:7001 or ipc:///run/ferry/site.bus (an absolute path of at most 107 bytes), got '\(value)'")
+            }
+            return
+        }
         guard value.hasPrefix("tcp://"), let colon = value.lastIndex(of: ":"), colon > value.index(value.startIndex, offsetBy: 5) else {
             throw failure(setting, "must be an endpoint like tcp://127.0.0.1:7001, got '\(value)'")
         }

@@ -1,5 +1,6 @@
 public import Foundation
 import Crypto
+public import Clocks
 
 /// What a site-signed token allows.
 public struct SiteTokenClaims: Codable, Sendable, Equatable {
@@ -18,7 +19,7 @@ public struct SiteTokenClaims: Codable, Sendable, Equatable {
     /// The audience every agent's peer cache accepts.
     public static let peerCacheAudience = "peer-cache"
 
-    public init(scope: String, subject: String, audience: [String], versionID: String? = nil, issuedAt: Date = Date(), expiresAt: Date) {
+    public init(scope: String, subject: String, audience: [String], versionID: String? = nil, issuedAt: Date, expiresAt: Date) {
         self.scope = scope
         self.subject = subject
         self.audience = audience
@@ -89,8 +90,11 @@ public struct SiteTokenSigner: Sendable {
 /// Checks tokens against the site's public key; DPs hold this.
 public struct SiteTokenVerifier: Sendable {
     private let rawKey: Data
+    private let clock: any ServiceClock
 
-    public init(publicKeyFile: URL) throws {
+    /// - Parameter clock: expiry is checked against the service's time.
+    public init(publicKeyFile: URL, clock: any ServiceClock) throws {
+        self.clock = clock
         let text = try String(contentsOf: publicKeyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let raw = Data(base64Encoded: text), (try? Curve25519.Signing.PublicKey(rawRepresentation: raw)) != nil else {
             throw ConfigurationError("\(publicKeyFile.path) is not a site public key")
@@ -103,7 +107,8 @@ public struct SiteTokenVerifier: Sendable {
     ///
     /// A token naming no version opens none when a version is asked for.
     public func verify(_ token: String, scope: String, versionID: String? = nil, audience: String? = nil, subject: String? = nil,
-                       now: Date = Date()) throws(SiteTokenError) -> SiteTokenClaims {
+                       now: Date? = nil) throws(SiteTokenError) -> SiteTokenClaims {
+        let now = now ?? clock.now
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2, let payload = Data(base64URLEncoded: String(parts[0])),
               let signature = Data(base64URLEncoded: String(parts[1])) else { throw .malformed }

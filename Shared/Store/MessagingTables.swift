@@ -41,7 +41,7 @@ public struct OutboxMessage: Codable, FetchableRecord, PersistableRecord, Sendab
     public var createdAt: Double
     public var lastError: String?
 
-    public init(id: UUID, peer: String, type: String, frame: Data, now: Date = Date()) {
+    public init(id: UUID, peer: String, type: String, frame: Data, now: Date) {
         self.id = id.uuidString
         self.peer = peer
         self.type = type
@@ -61,7 +61,7 @@ public struct InboxRecord: Codable, FetchableRecord, PersistableRecord, Sendable
     public var sender: String
     public var receivedAt: Double
 
-    public init(messageID: UUID, type: String, sender: String, receivedAt: Date = Date()) {
+    public init(messageID: UUID, type: String, sender: String, receivedAt: Date) {
         self.messageID = messageID.uuidString
         self.type = type
         self.sender = sender

@@ -171,7 +171,7 @@ struct BusClientTests {
         let client = makeClient(reserved.endpoint)
         defer { client.close() }
         let id = UUID()
-        let frame = try EnvelopeCodec.encode(TransferJob.example, id: id, sender: "site")
+        let frame = try EnvelopeCodec.encode(TransferJob.example, id: id, sender: "site", sentAt: Date())
         let first = Task { try await client.send(frame: frame, id: id, timeout: .milliseconds(300)) }
         try await Task.sleep(for: .milliseconds(50))
         // The bounds only catch a send that never returns; they are wide because CI runs

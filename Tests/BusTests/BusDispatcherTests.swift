@@ -1,3 +1,4 @@
+import Clocks
 import Bus
 import Foundation
 import GRDB
@@ -16,7 +17,7 @@ struct BusDispatcherTests {
 
     /// An envelope as a server hands it over: from an authenticated peer (the site, by default).
     static func envelope<M: Message>(_ body: M, id: UUID = UUID(), sender: String = "site", peer: BusPeer? = BusPeer(node: "site", role: .site)) throws -> Envelope {
-        var envelope = try EnvelopeCodec.decode(try EnvelopeCodec.encode(body, id: id, sender: sender))
+        var envelope = try EnvelopeCodec.decode(try EnvelopeCodec.encode(body, id: id, sender: sender, sentAt: Date()))
         envelope.peer = peer
         return envelope
     }
@@ -57,7 +58,7 @@ struct BusDispatcherTests {
     }
 
     @Test func aBodyMissingAFieldIsRefusedWithTheFieldName() async throws {
-        let good = try EnvelopeCodec.encode(ShowContent(name: "x"), sender: "site")
+        let good = try EnvelopeCodec.encode(ShowContent(name: "x"), sender: "site", sentAt: Date())
         var object = try #require(try JSONSerialization.jsonObject(with: good) as? [String: Any])
         object["body"] = ["nom": "x"]
         var request = try EnvelopeCodec.decode(try JSONSerialization.data(withJSONObject: object))
@@ -71,7 +72,7 @@ struct BusDispatcherTests {
     /// Issue 15 item 2: the distribution manager registered `dp.list` twice and the second
     /// silently replaced the first.
     @Test func registeringATypeTwiceIsRefusedAtStart() throws {
-        var dispatcher = BusDispatcher(logger: quietLogger)
+        var dispatcher = BusDispatcher(clock: SystemClock(), logger: quietLogger)
         dispatcher.on(HealthQuery.self) { _, _ in ErrorReply(code: .unavailable, message: "first") }
         dispatcher.on(HealthQuery.self) { _, _ in ErrorReply(code: .unavailable, message: "second") }
         #expect(dispatcher.duplicateRegistrations == [HealthQuery.wireName])
@@ -88,7 +89,7 @@ struct BusDispatcherTests {
         defer { folder.remove() }
         let database = try makeEffectsDatabase(folder)
         let committed = Counter()
-        var dispatcher = BusDispatcher(logger: quietLogger)
+        var dispatcher = BusDispatcher(clock: SystemClock(), logger: quietLogger)
         dispatcher.onCommand(TransferJob.self, database: database, apply: recordEffect,
                              afterCommit: { _ in committed.increment() })
         let command = try Self.envelope(TransferJob.example)
@@ -139,7 +140,7 @@ struct BusDispatcherTests {
         defer { folder.remove() }
         let database = try makeEffectsDatabase(folder)
         let committed = Counter()
-        var dispatcher = BusDispatcher(logger: quietLogger)
+        var dispatcher = BusDispatcher(clock: SystemClock(), logger: quietLogger)
         dispatcher.onCommand(TransferJob.self, database: database, apply: { job, envelope, db in
             try recordEffect(job, envelope, db)
             throw TestFailure("disk on fire")
@@ -163,7 +164,7 @@ struct BusDispatcherTests {
         defer { folder.remove() }
         let database = try makeEffectsDatabase(folder)
         let attempts = Counter()
-        var dispatcher = BusDispatcher(logger: quietLogger)
+        var dispatcher = BusDispatcher(clock: SystemClock(), logger: quietLogger)
         dispatcher.onCommand(TransferJob.self, database: database) { job, envelope, db in
             attempts.increment()
             try recordEffect(job, envelope, db)
@@ -192,7 +193,7 @@ struct BusDispatcherTests {
         defer { client.close() }
 
         let id = UUID()
-        let frame = try EnvelopeCodec.encode(TransferJob.example, id: id, sender: "site")
+        let frame = try EnvelopeCodec.encode(TransferJob.example, id: id, sender: "site", sentAt: Date())
         let first = try ack(try await client.send(frame: frame, id: id, timeout: .seconds(5)))
         let second = try ack(try await client.send(frame: frame, id: id, timeout: .seconds(5)))
         #expect(first.messageID == id)
@@ -213,7 +214,7 @@ struct BusDispatcherTests {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let database = try makeEffectsDatabase(folder)
-        var dispatcher = BusDispatcher(logger: quietLogger)
+        var dispatcher = BusDispatcher(clock: SystemClock(), logger: quietLogger)
         dispatcher.onCommand(TransferJob.self, database: database) { job, envelope, db in
             try recordEffect(job, envelope, db)
             throw TestFailure("refuse")
@@ -235,7 +236,7 @@ struct BusDispatcherTests {
 @Suite("BusDispatcher authorization")
 struct BusDispatcherAuthorizationTests {
     static func dispatcher() -> BusDispatcher {
-        var dispatcher = BusDispatcher(logger: quietLogger)
+        var dispatcher = BusDispatcher(clock: SystemClock(), logger: quietLogger)
         // The type's own list: the site only.
         dispatcher.on(SiteSnapshot.self) { _, envelope in Ack(messageID: envelope.id, duplicate: false) }
         return dispatcher
@@ -269,7 +270,7 @@ struct BusDispatcherAuthorizationTests {
 
     @Test("Issue 14: a type that names no senders is refused from everyone")
     func replyTypesAreNobodysRequest() async throws {
-        var dispatcher = BusDispatcher(logger: quietLogger)
+        var dispatcher = BusDispatcher(clock: SystemClock(), logger: quietLogger)
         dispatcher.on(Ack.self) { _, envelope in Ack(messageID: envelope.id, duplicate: false) }
         for role in PeerRole.allCases {
             let envelope = try BusDispatcherTests.envelope(Ack.example, sender: "n", peer: BusPeer(node: "n", role: role))
@@ -292,7 +293,7 @@ struct BusDispatcherAuthorizationTests {
         defer { folder.remove() }
         let database = try makeEffectsDatabase(folder)
         let applied = BusDispatcherTests.Counter()
-        var dispatcher = BusDispatcher(logger: quietLogger)
+        var dispatcher = BusDispatcher(clock: SystemClock(), logger: quietLogger)
         dispatcher.onCommand(TransferJob.self, database: database, apply: { _, _, _ in .skipped("older") },
                              afterCommit: { _ in applied.increment() })
         let reply = try EnvelopeCodec.decode(await dispatcher.dispatch(try BusDispatcherTests.envelope(TransferJob.example), node: "ptm"))

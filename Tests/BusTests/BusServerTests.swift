@@ -77,7 +77,7 @@ struct BusServerTests {
         let client = makeClient(endpoint)
         defer { client.close() }
         let id = UUID()
-        let reply = try await client.send(frame: try EnvelopeCodec.encode(HealthQuery(), id: id, sender: "client"),
+        let reply = try await client.send(frame: try EnvelopeCodec.encode(HealthQuery(), id: id, sender: "client", sentAt: Date()),
                                           id: id, timeout: .seconds(5))
         #expect(reply.correlationID == id)
         #expect(reply.sender == "server")
@@ -131,7 +131,7 @@ struct BusServerTests {
 
         func frame(id: UUID, limit: Int) throws -> Data {
             func object<M: Message>(_ body: M) throws -> [String: Any] {
-                let frame = try EnvelopeCodec.encode(body, id: id, sender: "raw")
+                let frame = try EnvelopeCodec.encode(body, id: id, sender: "raw", sentAt: Date())
                 return try #require(try JSONSerialization.jsonObject(with: frame) as? [String: Any])
             }
             func data(_ object: [String: Any]) throws -> Data { try JSONSerialization.data(withJSONObject: object) }
@@ -153,7 +153,7 @@ struct BusServerTests {
                 return try data(value)
             case .oversized:
                 let big = MissingChunksQuery(hashes: Array(repeating: String(repeating: "ab", count: 32), count: limit / 60))
-                let frame = try EnvelopeCodec.encode(big, id: id, sender: "raw")
+                let frame = try EnvelopeCodec.encode(big, id: id, sender: "raw", sentAt: Date())
                 #expect(frame.count > limit)
                 return frame
             case .missingEnvelopeField:
@@ -187,7 +187,7 @@ struct BusServerTests {
 
         // The same connection still gets answers.
         let goodID = UUID()
-        try dealer.send(try EnvelopeCodec.encode(HealthQuery(), id: goodID, sender: "raw"))
+        try dealer.send(try EnvelopeCodec.encode(HealthQuery(), id: goodID, sender: "raw", sentAt: Date()))
         let good = try EnvelopeCodec.decode(try #require(await dealer.receive()))
         #expect(good.type == HealthReply.wireName)
         #expect(good.correlationID == goodID)

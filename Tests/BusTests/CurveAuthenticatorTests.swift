@@ -1,3 +1,4 @@
+import Clocks
 import Bus
 import Foundation
 import Messages
@@ -142,7 +143,7 @@ struct CurveKeyPairTests {
 struct BusServerPeerTests {
     /// Answers a health query with who the server believes asked.
     static func whoAmIDispatcher() -> BusDispatcher {
-        var dispatcher = BusDispatcher(logger: quietLogger)
+        var dispatcher = BusDispatcher(clock: SystemClock(), logger: quietLogger)
         dispatcher.on(HealthQuery.self, allowedSenders: Set(PeerRole.allCases)) { _, envelope in
             HealthReply(service: envelope.peer?.role.rawValue ?? "-", node: envelope.peer?.node ?? "-",
                         startedAt: Date(timeIntervalSince1970: 0), busEndpoint: envelope.peer?.address ?? "-",
@@ -160,7 +161,7 @@ struct BusServerPeerTests {
         defer { bus.stop() }
         let client = BusClient(node: "agent7", peer: "server", endpoint: endpoint,
                                security: BusClientSecurity(identity: agent, serverKey: server.publicKey),
-                               sourceAddress: "127.0.3.7", logger: quietLogger)
+                               sourceAddress: "127.0.3.7", clock: SystemClock(), logger: quietLogger)
         defer { client.close() }
         let reply = try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5))
         #expect(reply.node == "agent7")
@@ -178,7 +179,7 @@ struct BusServerPeerTests {
         let (bus, endpoint) = try startServer(dispatcher: Self.whoAmIDispatcher(), security: BusServerSecurity(identity: server), clients: clients)
         defer { bus.stop() }
         let impostor = BusClient(node: "site", peer: "server", endpoint: endpoint,
-                                 security: BusClientSecurity(identity: agent, serverKey: server.publicKey), logger: quietLogger)
+                                 security: BusClientSecurity(identity: agent, serverKey: server.publicKey), clock: SystemClock(), logger: quietLogger)
         defer { impostor.close() }
         await #expect { try await impostor.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5)) } throws: { error in
             (error as? BusError)?.remoteCode == .notAuthorized

@@ -1,3 +1,4 @@
+import Clocks
 import Bus
 import Foundation
 import Messages
@@ -26,8 +27,8 @@ struct JournalTests {
     @Test func writesOneLinePerEnvelopeInAndOut() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let serverJournal = try Journal(url: folder.file("logs/server.jsonl"))
-        let clientJournal = try Journal(url: folder.file("logs/client.jsonl"))
+        let serverJournal = try Journal(url: folder.file("logs/server.jsonl"), clock: SystemClock())
+        let clientJournal = try Journal(url: folder.file("logs/client.jsonl"), clock: SystemClock())
         let (server, endpoint) = try startServer(journal: serverJournal)
         defer { server.stop() }
         let client = makeClient(endpoint, journal: clientJournal)
@@ -51,9 +52,9 @@ struct JournalTests {
     @Test func journalFramesReplayAsTheOriginalEnvelopes() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let journal = try Journal(url: folder.file("j.jsonl"))
+        let journal = try Journal(url: folder.file("j.jsonl"), clock: SystemClock())
         let id = UUID()
-        let frame = try EnvelopeCodec.encode(TransferJob.example, id: id, sender: "site")
+        let frame = try EnvelopeCodec.encode(TransferJob.example, id: id, sender: "site", sentAt: Date())
         journal.record(direction: .outgoing, frame: frame)
         let line = try #require(try Self.lines(journal.url).first)
         let replayed = try JSONSerialization.data(withJSONObject: try #require(line.frame))
@@ -65,7 +66,7 @@ struct JournalTests {
     @Test func refusedGarbageIsKeptAsAStringOnItsOwnLine() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let journal = try Journal(url: folder.file("server.jsonl"))
+        let journal = try Journal(url: folder.file("server.jsonl"), clock: SystemClock())
         let (server, endpoint) = try startServer(journal: journal)
         defer { server.stop() }
         let dealer = try RawDealer(endpoint: endpoint)
@@ -84,12 +85,12 @@ struct JournalTests {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let url = folder.file("j.jsonl")
-        let frame = try EnvelopeCodec.encode(HealthQuery(), sender: "a")
+        let frame = try EnvelopeCodec.encode(HealthQuery(), sender: "a", sentAt: Date())
         do {
-            let journal = try Journal(url: url)
+            let journal = try Journal(url: url, clock: SystemClock())
             journal.record(direction: .incoming, frame: frame)
         }
-        let reopened = try Journal(url: url)
+        let reopened = try Journal(url: url, clock: SystemClock())
         reopened.record(direction: .outgoing, frame: frame)
         #expect(try Self.lines(url).map(\.direction) == ["in", "out"])
     }
@@ -97,9 +98,9 @@ struct JournalTests {
     @Test func concurrentRecordsDoNotInterleave() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let journal = try Journal(url: folder.file("j.jsonl"))
+        let journal = try Journal(url: folder.file("j.jsonl"), clock: SystemClock())
         let frame = try EnvelopeCodec.encode(MissingChunksQuery(hashes: Array(repeating: String(repeating: "cd", count: 32), count: 50)),
-                                             sender: "a")
+                                             sender: "a", sentAt: Date())
         await withTaskGroup(of: Void.self) { group in
             for index in 0..<200 {
                 group.addTask { journal.record(direction: index.isMultiple(of: 2) ? .incoming : .outgoing, frame: frame) }
@@ -113,13 +114,13 @@ struct JournalTests {
     @Test func aPrettyPrintedFrameStillTakesOneLine() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let journal = try Journal(url: folder.file("server.jsonl"))
+        let journal = try Journal(url: folder.file("server.jsonl"), clock: SystemClock())
         let (server, endpoint) = try startServer(journal: journal)
         defer { server.stop() }
         let dealer = try RawDealer(endpoint: endpoint)
         defer { dealer.close() }
         // A valid envelope, just pretty-printed: the server accepts it.
-        let compact = try EnvelopeCodec.encode(HealthQuery(), sender: "raw")
+        let compact = try EnvelopeCodec.encode(HealthQuery(), sender: "raw", sentAt: Date())
         let object = try JSONSerialization.jsonObject(with: compact)
         try dealer.send(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted]))
         let reply = try EnvelopeCodec.decode(try #require(await dealer.receive()))

@@ -1,3 +1,4 @@
+import Clocks
 import Bus
 import Foundation
 import GRDB
@@ -19,16 +20,18 @@ struct OutboxPumpTests {
     }
 
     /// Records a job and queues its command in one transaction, as a service does.
-    static func enqueueJob(_ database: ServiceDatabase, to peer: String = "ptm") async throws -> UUID {
+    static func enqueueJob(_ database: ServiceDatabase, to peer: String = "ptm", now: Date = Date()) async throws -> UUID {
         try await database.write { db in
             let job = TransferJob.example
             try db.execute(sql: "INSERT INTO jobs (id) VALUES (?)", arguments: [UUID().uuidString])
-            return try Outbox.enqueue(db, job, to: peer, sender: "site")
+            return try Outbox.enqueue(db, job, to: peer, sender: "site", now: now)
         }
     }
 
-    static func pump(_ database: ServiceDatabase, client: BusClient?, replyTimeout: Duration = .seconds(3)) -> OutboxPump {
-        OutboxPump(database: database, logger: quietLogger, idleInterval: .milliseconds(100), maximumBackoff: 30,
+    /// A pump on `clock`: tests that need a retry to fall due advance a manual clock that starts now.
+    static func pump(_ database: ServiceDatabase, client: BusClient?, replyTimeout: Duration = .seconds(3),
+                     clock: any ServiceClock = SystemClock()) -> OutboxPump {
+        OutboxPump(database: database, clock: clock, logger: quietLogger, idleInterval: .milliseconds(100), maximumBackoff: 30,
                    replyTimeout: replyTimeout, client: { _ in client })
     }
 
@@ -58,7 +61,7 @@ struct OutboxPumpTests {
         let database = try Self.senderDatabase(folder)
         await #expect(throws: TestFailure.self) {
             try await database.write { db in
-                try Outbox.enqueue(db, TransferJob.example, to: "ptm", sender: "site")
+                try Outbox.enqueue(db, TransferJob.example, to: "ptm", sender: "site", now: Date())
                 throw TestFailure("the state change failed")
             }
         }
@@ -110,10 +113,11 @@ struct OutboxPumpTests {
         let reserved = try ReservedPort()
         let client = makeClient(reserved.endpoint)
         defer { client.close() }
-        let pump = Self.pump(sender, client: client, replyTimeout: .milliseconds(300))
+        let clock = ManualClock(now: Date())
+        let pump = Self.pump(sender, client: client, replyTimeout: .milliseconds(300), clock: clock)
 
-        let id = try await Self.enqueueJob(sender)
-        let before = Date()
+        let id = try await Self.enqueueJob(sender, now: clock.now)
+        let before = clock.now
         #expect(await pump.deliverDue() == 0)
         var rows = try await outboxRows(sender)
         #expect(rows.count == 1)
@@ -122,12 +126,14 @@ struct OutboxPumpTests {
         #expect((rows.first?.nextAttemptAt ?? 0) > before.timeIntervalSince1970, "backed off")
         // Not due yet: a round just before its next attempt time does not send it.
         let dueAt = try #require(rows.first?.nextAttemptAt)
-        #expect(await pump.deliverDue(now: Date(timeIntervalSince1970: dueAt - 0.01)) == 0)
+        clock.advance(to: Date(timeIntervalSince1970: dueAt - 0.01))
+        #expect(await pump.deliverDue() == 0)
         rows = try await outboxRows(sender)
         #expect(rows.first?.attempts == 1)
 
         // A second failed attempt, forced due.
-        #expect(await pump.deliverDue(now: Date().addingTimeInterval(3600)) == 0)
+        clock.advance(by: .seconds(3600))
+        #expect(await pump.deliverDue() == 0)
         rows = try await outboxRows(sender)
         #expect(rows.first?.attempts == 2)
 
@@ -136,7 +142,8 @@ struct OutboxPumpTests {
         defer { server.stop() }
         reserved.release()
         let deliveredEventually = await eventually(timeout: .seconds(10)) {
-            await pump.deliverDue(now: Date().addingTimeInterval(3600)) == 1
+            clock.advance(by: .seconds(3600))
+            return await pump.deliverDue() == 1
         }
         #expect(deliveredEventually)
         #expect(try await outboxRows(sender).isEmpty)
@@ -196,14 +203,15 @@ struct OutboxPumpTests {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let sender = try Self.senderDatabase(folder)
-        _ = try await Self.enqueueJob(sender, to: "nobody")
-        let pump = Self.pump(sender, client: nil)
+        let clock = ManualClock(now: Date())
+        _ = try await Self.enqueueJob(sender, to: "nobody", now: clock.now)
+        let pump = Self.pump(sender, client: nil, clock: clock)
         var delays: [Double] = []
-        var now = Date()
         for _ in 0..<4 {
             // Each round starts after the previous retry time, so the message is due.
-            now = now.addingTimeInterval(3600)
-            await pump.deliverDue(now: now)
+            clock.advance(by: .seconds(3600))
+            let now = clock.now
+            await pump.deliverDue()
             let row = try #require(try await outboxRows(sender).first)
             delays.append(row.nextAttemptAt - now.timeIntervalSince1970)
         }
@@ -222,7 +230,7 @@ struct OutboxPumpTests {
         defer { server.stop() }
         let client = makeClient(endpoint)
         defer { client.close() }
-        let pump = OutboxPump(database: sender, logger: quietLogger, idleInterval: .seconds(30), client: { _ in client })
+        let pump = OutboxPump(database: sender, clock: SystemClock(), logger: quietLogger, idleInterval: .seconds(30), client: { _ in client })
         let running = Task { try await pump.run() }
         defer { running.cancel() }
         // Let the first (empty) round pass, so only wake() can trigger the next.
@@ -247,7 +255,7 @@ struct OutboxPumpTests {
 
         // A command written by a sender whose schema differs: the receiver refuses it as missing-field.
         let poisonID = UUID()
-        let good = try EnvelopeCodec.encode(TransferJob.example, id: poisonID, sender: "site")
+        let good = try EnvelopeCodec.encode(TransferJob.example, id: poisonID, sender: "site", sentAt: Date())
         var object = try #require(try JSONSerialization.jsonObject(with: good) as? [String: Any])
         var body = try #require(object["body"] as? [String: Any])
         body.removeValue(forKey: "libraryURL")
@@ -257,11 +265,13 @@ struct OutboxPumpTests {
             try OutboxMessage(id: poisonID, peer: "ptm", type: TransferJob.wireName, frame: poison,
                               now: Date().addingTimeInterval(-1)).insert(db)
         }
-        let laterID = try await Self.enqueueJob(sender)
+        let clock = ManualClock(now: Date())
+        let laterID = try await Self.enqueueJob(sender, now: clock.now)
 
-        let pump = Self.pump(sender, client: client)
+        let pump = Self.pump(sender, client: client, clock: clock)
         for _ in 0..<3 {
-            await pump.deliverDue(now: Date().addingTimeInterval(3600))
+            clock.advance(by: .seconds(3600))
+            await pump.deliverDue()
         }
         let poisonRow = try await sender.read { db in try OutboxMessage.fetchOne(db, key: poisonID.uuidString) }
         #expect(poisonRow != nil, "a refused message is kept")

@@ -1,3 +1,4 @@
+import Clocks
 import Bus
 import CZeroMQ
 import Foundation
@@ -77,7 +78,7 @@ func outboxRows(_ database: ServiceDatabase) async throws -> [OutboxMessage] {
 
 /// A dispatcher that answers health queries and, with a database, applies transfer jobs once.
 func testDispatcher(database: ServiceDatabase? = nil) -> BusDispatcher {
-    var dispatcher = BusDispatcher(logger: quietLogger)
+    var dispatcher = BusDispatcher(clock: SystemClock(), logger: quietLogger)
     // The mechanics under test are not who may send what: every role may.
     let everyone = Set(PeerRole.allCases)
     dispatcher.on(HealthQuery.self, allowedSenders: everyone) { _, _ in
@@ -131,7 +132,7 @@ func startServer(dispatcher: BusDispatcher = testDispatcher(), endpoint: String 
 }
 
 func makeClient(_ endpoint: String, security: BusClientSecurity? = nil, journal: Journal? = nil, node: String = "client") -> BusClient {
-    BusClient(node: node, peer: "server", endpoint: endpoint, security: security, journal: journal, logger: quietLogger)
+    BusClient(node: node, peer: "server", endpoint: endpoint, security: security, journal: journal, clock: SystemClock(), logger: quietLogger)
 }
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held.

@@ -17,7 +17,7 @@ extension ClusterTests {
         let site = try cluster.service("site")
         let identity = try CurveKeyPair.load(from: cluster.data.appendingPathComponent("keys/cli.key").path)
         let client = BusClient(node: "cli", peer: "distribution-manager", endpoint: site.bus,
-                               security: BusClientSecurity(identity: identity, serverKey: site.publicKey), logger: Logger(label: "test"))
+                               security: BusClientSecurity(identity: identity, serverKey: site.publicKey), clock: SystemClock(), logger: Logger(label: "test"))
         defer { client.close() }
 
         let dealer = try CurveDealer(endpoint: site.bus, serverKey: site.publicKey,
@@ -56,7 +56,7 @@ extension ClusterTests {
         // A client whose key the site does not list gets nothing at all.
         let stranger = BusClient(node: "stranger", peer: "distribution-manager", endpoint: site.bus,
                                  security: BusClientSecurity(identity: try CurveKeyPair.generate(), serverKey: site.publicKey),
-                                 logger: Logger(label: "test"))
+                                 clock: SystemClock(), logger: Logger(label: "test"))
         defer { stranger.close() }
         await #expect(throws: BusError.self) {
             _ = try await stranger.request(ListContents(), expecting: ContentList.self, timeout: .seconds(2))
@@ -71,11 +71,11 @@ extension ClusterTests {
         try cluster.up()
         let dp = try cluster.service("dp1").http
         let signer = try SiteTokenSigner(privateKeyFile: cluster.data.appendingPathComponent("keys/site-signing.key"))
-        let token = try signer.sign(SiteTokenClaims(scope: "transfer", subject: "test", audience: ["dp1"], expiresAt: Date().addingTimeInterval(600)))
+        let token = try signer.sign(SiteTokenClaims(scope: "transfer", subject: "test", audience: ["dp1"], issuedAt: Date(), expiresAt: Date().addingTimeInterval(600)))
         /// A manifest push needs a transfer token for that very version.
         func manifestToken(_ manifest: Data) throws -> String {
             try signer.sign(SiteTokenClaims(scope: "transfer", subject: "test", audience: ["dp1"], versionID: ContentHash.sha256Hex(manifest),
-                                            expiresAt: Date().addingTimeInterval(600)))
+                                            issuedAt: Date(), expiresAt: Date().addingTimeInterval(600)))
         }
         let chunk = Data("a chunk of content".utf8)
         let hash = ContentHash.sha256Hex(chunk)
@@ -89,7 +89,7 @@ extension ClusterTests {
         let otherSite = cluster.root.appendingPathComponent("other")
         try SiteTokenSigner.generateKeyPair(privateKeyFile: otherSite.appendingPathComponent("k"), publicKeyFile: otherSite.appendingPathComponent("k.pub"))
         let forged = try SiteTokenSigner(privateKeyFile: otherSite.appendingPathComponent("k"))
-            .sign(SiteTokenClaims(scope: "transfer", subject: "x", audience: ["dp1"], expiresAt: Date().addingTimeInterval(600)))
+            .sign(SiteTokenClaims(scope: "transfer", subject: "x", audience: ["dp1"], issuedAt: Date(), expiresAt: Date().addingTimeInterval(600)))
         #expect(try await put("/chunks/\(hash)", chunk, token: forged) == 403)
         let expired = try signer.sign(SiteTokenClaims(scope: "transfer", subject: "x", audience: ["dp1"], issuedAt: Date().addingTimeInterval(-120),
                                                       expiresAt: Date().addingTimeInterval(-60)))

@@ -21,7 +21,7 @@ struct BusProbe {
         logger.logLevel = .critical
         client = BusClient(node: sender ?? keyNode, peer: node, endpoint: service.bus,
                            security: BusClientSecurity(identity: try CurveKeyPair.load(from: keyFile.path), serverKey: service.publicKey),
-                           sourceAddress: sourceAddress, logger: logger)
+                           sourceAddress: sourceAddress, clock: SystemClock(), logger: logger)
     }
 
     /// The error code of the refusal, or nil when the request was accepted.
@@ -225,6 +225,6 @@ extension ClusterTests {
         let site = try cluster.ferry(["keys", "site", "--out", cluster.root.appendingPathComponent("keys/site.key").path], withData: false)
         #expect(site.status == 0, "\(site.error)")
         _ = try SiteTokenSigner(privateKeyFile: cluster.root.appendingPathComponent("keys/site.key"))
-        _ = try SiteTokenVerifier(publicKeyFile: cluster.root.appendingPathComponent("keys/site.key.pub"))
+        _ = try SiteTokenVerifier(publicKeyFile: cluster.root.appendingPathComponent("keys/site.key.pub"), clock: SystemClock())
     }
 }

@@ -122,7 +122,7 @@ extension ClusterTests {
         let identity = try CurveKeyPair.load(from: cluster.data.appendingPathComponent("keys/agent1.key").path)
         let client = BusClient(node: "agent1", peer: "management-point", endpoint: mp.bus,
                                security: BusClientSecurity(identity: identity, serverKey: mp.publicKey), sourceAddress: "127.0.1.10",
-                               logger: Logger(label: "test"))
+                               clock: SystemClock(), logger: Logger(label: "test"))
         defer { client.close() }
         for (address, subnet) in [("127.0.2.300", "127.0.2.0/24"), ("not-an-ip", "127.0.2.0/24"), ("127.0.2.20", "127.0.2.0/99")] {
             let error = await #expect(throws: BusError.self) {

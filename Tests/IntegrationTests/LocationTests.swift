@@ -52,7 +52,7 @@ extension ClusterTests {
         #expect(both.distributionPoints.allSatisfy { $0.preferred })
         #expect(both.versionID == created.version.versionID)
         let token = try #require(both.downloadToken)
-        let verifier = try SiteTokenVerifier(publicKeyFile: cluster.data.appendingPathComponent("keys/site-signing.key.pub"))
+        let verifier = try SiteTokenVerifier(publicKeyFile: cluster.data.appendingPathComponent("keys/site-signing.key.pub"), clock: SystemClock())
         let claims = try verifier.verify(token, scope: "download", versionID: created.version.versionID)
         #expect(claims.subject == "127.0.2.10")
         #expect(claims.expiresAt > Date())

@@ -35,7 +35,7 @@ struct EnvelopeCodecTests {
     }
 
     @Test func replyWithoutCorrelationDecodesNil() throws {
-        let frame = try EnvelopeCodec.encode(HealthQuery(), sender: "n")
+        let frame = try EnvelopeCodec.encode(HealthQuery(), sender: "n", sentAt: Date())
         let envelope = try EnvelopeCodec.decode(frame)
         #expect(envelope.correlationID == nil)
         let object = try #require(try JSONSerialization.jsonObject(with: frame) as? [String: Any])
@@ -43,11 +43,11 @@ struct EnvelopeCodecTests {
     }
 
     @Test func framesAreSingleLineJSONWithSortedKeys() throws {
-        let job = try EnvelopeCodec.encode(TransferJob.example, sender: "site")
+        let job = try EnvelopeCodec.encode(TransferJob.example, sender: "site", sentAt: Date())
         #expect(!String(decoding: job, as: UTF8.self).contains("\n"))
         #expect(String(decoding: job, as: UTF8.self).contains("\"libraryURL\":\"http://127.0.0.1:8001\""), "slashes are not escaped")
         // An empty body, so the envelope's own keys are the only ones.
-        let frame = try EnvelopeCodec.encode(HealthQuery(), sender: "site", correlationID: UUID())
+        let frame = try EnvelopeCodec.encode(HealthQuery(), sender: "site", correlationID: UUID(), sentAt: Date())
         let text = String(decoding: frame, as: UTF8.self)
         let keys = ["\"body\"", "\"correlationID\"", "\"id\"", "\"sender\"", "\"sentAt\"", "\"type\"", "\"version\""]
             .filter { text.contains($0) }
@@ -110,7 +110,7 @@ struct EnvelopeCodecTests {
     }
 
     @Test func oversizedFrameIsRefused() throws {
-        let frame = try EnvelopeCodec.encode(TransferJob.example, sender: "n")
+        let frame = try EnvelopeCodec.encode(TransferJob.example, sender: "n", sentAt: Date())
         let error = try #require(Self.error(frame, maximumFrameSize: frame.count - 1))
         #expect(error.code == .oversizedFrame)
         #expect(error.message.contains("\(frame.count)"))
@@ -126,7 +126,7 @@ struct EnvelopeCodecTests {
     @Test func defaultLimitIsEightMebibytes() throws {
         #expect(EnvelopeCodec.defaultMaximumFrameSize == 8 * 1024 * 1024)
         let big = MissingChunksQuery(hashes: Array(repeating: String(repeating: "ab", count: 32), count: 130_000))
-        let frame = try EnvelopeCodec.encode(big, sender: "n")
+        let frame = try EnvelopeCodec.encode(big, sender: "n", sentAt: Date())
         #expect(frame.count > EnvelopeCodec.defaultMaximumFrameSize)
         #expect(Self.refusal(frame) == .oversizedFrame)
     }

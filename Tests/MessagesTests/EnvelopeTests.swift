@@ -76,7 +76,7 @@ struct EnvelopeTests {
     }
 
     @Test func decodingAsAnotherTypeIsRefused() throws {
-        let envelope = try EnvelopeCodec.decode(try EnvelopeCodec.encode(HealthQuery(), sender: "n"))
+        let envelope = try EnvelopeCodec.decode(try EnvelopeCodec.encode(HealthQuery(), sender: "n", sentAt: Date()))
         let error = try #require(throws: WireError.self) { try envelope.decodeBody(Ack.self) }
         #expect(error.code == .unknownType)
         #expect(error.message.contains("ack"))
@@ -114,7 +114,7 @@ struct EnvelopeTests {
     }
 
     @Test func emptyBodyStructsDecodeFromEmptyObject() throws {
-        let envelope = try EnvelopeCodec.decode(try EnvelopeCodec.encode(ListContents(), sender: "n"))
+        let envelope = try EnvelopeCodec.decode(try EnvelopeCodec.encode(ListContents(), sender: "n", sentAt: Date()))
         let object = try #require(try JSONSerialization.jsonObject(with: envelope.frame) as? [String: Any])
         #expect((object["body"] as? [String: Any])?.isEmpty == true)
         _ = try envelope.decodeBody(ListContents.self)

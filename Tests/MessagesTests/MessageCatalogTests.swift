@@ -33,7 +33,7 @@ struct MessageCatalogTests {
     }
 
     @Test func customCatalogRefusesTypesItLacks() throws {
-        let frame = try EnvelopeCodec.encode(HealthQuery(), sender: "n")
+        let frame = try EnvelopeCodec.encode(HealthQuery(), sender: "n", sentAt: Date())
         let small = MessageCatalog([Ack.self])
         #expect(throws: WireError(code: .unknownType, message: "unknown message type 'health.query'")) {
             try EnvelopeCodec.decode(frame, catalog: small)

@@ -37,7 +37,7 @@ struct MulticastAgentSettingsTests {
     func refusesParallelDownloadsOutOfRange(value: Int) async throws {
         let (file, folder) = try Self.configuration("parallelDownloads: \(value)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let error = await #expect(throws: ConfigurationError.self) { try await MulticastAgent.run(configuration: file) }
+        let error = await #expect(throws: ConfigurationError.self) { _ = try await MulticastAgent.build(configuration: file, clock: ManualClock()) }
         #expect(error?.description.contains("parallelDownloads \(value) is out of range (1–32)") == true)
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("data").path))
     }

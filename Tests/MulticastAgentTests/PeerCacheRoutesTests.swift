@@ -19,12 +19,12 @@ struct PeerCacheRoutesTests {
             try SiteTokenSigner.generateKeyPair(privateKeyFile: folder.appendingPathComponent("site.key"),
                                                 publicKeyFile: folder.appendingPathComponent("site.key.pub"))
             signer = try SiteTokenSigner(privateKeyFile: folder.appendingPathComponent("site.key"))
-            verifier = try SiteTokenVerifier(publicKeyFile: folder.appendingPathComponent("site.key.pub"))
+            verifier = try SiteTokenVerifier(publicKeyFile: folder.appendingPathComponent("site.key.pub"), clock: SystemClock())
         }
 
         func token(_ version: String, client: String = "127.0.0.1", audience: [String] = [SiteTokenClaims.peerCacheAudience]) throws -> String {
             try signer.sign(SiteTokenClaims(scope: "download", subject: client, audience: audience, versionID: version,
-                                            expiresAt: Date().addingTimeInterval(600)))
+                                            issuedAt: Date(), expiresAt: Date().addingTimeInterval(600)))
         }
     }
 

@@ -1,3 +1,4 @@
+import Clocks
 import Foundation
 import Logging
 import Multicast
@@ -16,7 +17,7 @@ struct SubnetCoordinatorTests {
         settings.failoverSeconds = failover
         settings.lingerSeconds = 0.2
         return SubnetCoordinator(node: "agent-\(address)", address: address, httpURL: "http://\(address):8001", settings: settings,
-                                 logger: Logger(label: "test")) { _ in (false, false) }
+                                 clock: SystemClock(), logger: Logger(label: "test")) { _ in (false, false) }
     }
 
     func announce(from address: String, state: SubnetMessage.SessionState = .downloading) -> SubnetMessage {

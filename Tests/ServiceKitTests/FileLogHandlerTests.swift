@@ -10,7 +10,7 @@ struct FileLogHandlerTests {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let url = folder.file("service.log")
-        let sink = try LogSink(fileURL: url, echoToStandardOutput: false)
+        let sink = try LogSink(fileURL: url, echoToStandardOutput: false, clock: SystemClock())
         body(sink.logger(label: "dp1"))
         let text = try String(contentsOf: url, encoding: .utf8)
         return text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)

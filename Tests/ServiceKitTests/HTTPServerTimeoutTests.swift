@@ -27,8 +27,8 @@ struct HTTPServerTimeoutTests {
         let settings = try ConfigurationFile(url: config, environment: [:]).decode(CommonSettings.self)
         // Only its HTTP server runs here: no bus keys needed.
         let host = try ServiceHost(service: "timeout-test", settings: settings, defaultLogName: "test.log", insecureBus: true,
-                                   echoLogToStandardOutput: false)
-        let busServer = host.makeBusServer(dispatcher: BusDispatcher(logger: host.logger))
+                                   echoLogToStandardOutput: false, clock: SystemClock())
+        let busServer = host.makeBusServer(dispatcher: host.makeDispatcher())
         let application = host.makeHTTPApplication(router: Router(context: ServiceRequestContext.self), busServer: busServer)
         let group = ServiceGroup(configuration: .init(services: [.init(service: application)], logger: host.logger))
         let running = Task { try await group.run() }

@@ -15,7 +15,7 @@ struct SiteTokenTests {
             let publicKey = folder.file("\(name)/signing.pub")
             try SiteTokenSigner.generateKeyPair(privateKeyFile: privateKey, publicKeyFile: publicKey)
             signer = try SiteTokenSigner(privateKeyFile: privateKey)
-            verifier = try SiteTokenVerifier(publicKeyFile: publicKey)
+            verifier = try SiteTokenVerifier(publicKeyFile: publicKey, clock: SystemClock())
         }
     }
 
@@ -137,11 +137,11 @@ struct SiteTokenTests {
         defer { folder.remove() }
         let bad = try folder.write("bad.key", "this is not base64!")
         #expect(throws: ConfigurationError.self) { try SiteTokenSigner(privateKeyFile: bad) }
-        #expect(throws: ConfigurationError.self) { try SiteTokenVerifier(publicKeyFile: bad) }
+        #expect(throws: ConfigurationError.self) { try SiteTokenVerifier(publicKeyFile: bad, clock: SystemClock()) }
         let short = try folder.write("short.key", Data(repeating: 7, count: 5).base64EncodedString())
         #expect(throws: ConfigurationError.self) { try SiteTokenSigner(privateKeyFile: short) }
-        #expect(throws: ConfigurationError.self) { try SiteTokenVerifier(publicKeyFile: short) }
-        #expect(throws: (any Error).self) { try SiteTokenVerifier(publicKeyFile: folder.file("missing.pub")) }
+        #expect(throws: ConfigurationError.self) { try SiteTokenVerifier(publicKeyFile: short, clock: SystemClock()) }
+        #expect(throws: (any Error).self) { try SiteTokenVerifier(publicKeyFile: folder.file("missing.pub"), clock: SystemClock()) }
     }
 
     @Test func bearerHeaderParsing() {

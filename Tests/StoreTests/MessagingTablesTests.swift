@@ -33,9 +33,9 @@ struct MessagingTablesTests {
         defer { folder.remove() }
         let database = try ServiceDatabase(url: folder.file("service.sqlite"), migrator: DatabaseMigrator())
         let id = UUID()
-        try await database.write { db in try InboxRecord(messageID: id, type: "ack", sender: "a").insert(db) }
+        try await database.write { db in try InboxRecord(messageID: id, type: "ack", sender: "a", receivedAt: Date()).insert(db) }
         await #expect(throws: DatabaseError.self) {
-            try await database.write { db in try InboxRecord(messageID: id, type: "ack", sender: "b").insert(db) }
+            try await database.write { db in try InboxRecord(messageID: id, type: "ack", sender: "b", receivedAt: Date()).insert(db) }
         }
     }
 

@@ -60,7 +60,7 @@ struct ServiceDatabaseTests {
             let database = try ServiceDatabase(url: url, migrator: Self.widgetsMigrator())
             try await database.write { db in
                 try db.execute(sql: "INSERT INTO widgets (name, count) VALUES ('bolt', 7)")
-                try InboxRecord(messageID: messageID, type: "transfer.job", sender: "site").insert(db)
+                try InboxRecord(messageID: messageID, type: "transfer.job", sender: "site", receivedAt: Date()).insert(db)
             }
         }
         // A later build adds a migration: the old one is not run again, the new one is.

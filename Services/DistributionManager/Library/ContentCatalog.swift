@@ -1,3 +1,4 @@
+import Clocks
 import Bus
 import ContentStore
 import Foundation
@@ -16,6 +17,7 @@ final class ContentCatalog: Sendable {
     static let transferManagerPeer = "package-transfer-manager"
 
     let database: ServiceDatabase
+    let clock: any ServiceClock
     let library: ChunkStore
     let chunking: ChunkingParameters
     let node: String
@@ -26,9 +28,10 @@ final class ContentCatalog: Sendable {
     /// The folders sources may come from, links resolved (settings' `sourceRoots`).
     let sourceRoots: [String]
 
-    init(database: ServiceDatabase, library: ChunkStore, chunking: ChunkingParameters, node: String,
+    init(database: ServiceDatabase, clock: any ServiceClock, library: ChunkStore, chunking: ChunkingParameters, node: String,
          signer: SiteTokenSigner, logger: Logger, topology: SiteTopology,
          sourceRoots: [String], libraryURL: @escaping @Sendable () -> String) {
+        self.clock = clock
         self.topology = topology
         self.sourceRoots = sourceRoots.map(Self.resolved)
         self.database = database
@@ -49,7 +52,7 @@ final class ContentCatalog: Sendable {
         let source = try validSource(request.sourcePath)
         logger.info("importing new content", metadata: ["content": "\(name)", "source": "\(source.path)"])
         let imported = try await importFolder(source)
-        let now = Date().timeIntervalSince1970
+        let now = clock.now.timeIntervalSince1970
         let record = ContentRecord(name: name, type: request.type.rawValue, priority: request.priority.rawValue,
                                    sourcePath: source.path, currentVersion: 1, createdAt: now, distributeOnDemand: false)
         let version = VersionRecord(contentName: name, number: 1, versionID: imported.versionID,
@@ -82,7 +85,7 @@ final class ContentCatalog: Sendable {
             return ContentVersionReply(content: Self.summary(unchanged, current), version: current.summary, isNewVersion: false,
                                        newChunks: imported.newChunks, newBytes: imported.newBytes)
         }
-        let now = Date().timeIntervalSince1970
+        let now = clock.now.timeIntervalSince1970
         let result = try await database.write { [topology] db -> (ContentRecord, VersionRecord) in
             guard var latest = try ContentRecord.fetchOne(db, key: record.name) else {
                 throw WireError(code: .notFound, message: "content '\(record.name)' was deleted during the import")
@@ -236,7 +239,7 @@ final class ContentCatalog: Sendable {
             try TargetRecord(contentName: record.name, distributionPoint: name, version: version.number,
                              versionID: version.versionID, state: DistributionState.waiting.rawValue, jobID: jobID.uuidString,
                              bytesDone: 0, bytesTotal: version.totalBytes, attempts: 0, reason: nil,
-                             updatedAt: Date().timeIntervalSince1970, origin: redistribute ? "\(origin), redistributed" : origin).save(db)
+                             updatedAt: clock.now.timeIntervalSince1970, origin: redistribute ? "\(origin), redistributed" : origin).save(db)
             let job = TransferJob(
                 jobID: jobID, contentName: record.name, versionID: version.versionID, version: version.number,
                 priority: Priority(rawValue: record.priority) ?? .medium,
@@ -244,7 +247,7 @@ final class ContentCatalog: Sendable {
                                                             httpURL: point.httpURL, publicKey: point.publicKey ?? ""),
                 libraryURL: libraryURL, redistribute: redistribute,
                 totalBytes: version.totalBytes, chunkCount: version.chunkCount)
-            try Outbox.enqueue(db, job, to: Self.transferManagerPeer, sender: node)
+            try Outbox.enqueue(db, job, to: Self.transferManagerPeer, sender: node, now: clock.now)
             queued.append(name)
         }
         return DistributeAccepted(name: record.name, versionID: version.versionID, version: version.number,
@@ -299,14 +302,14 @@ final class ContentCatalog: Sendable {
                 let retry = progress.nextAttemptAt.map { " (retry at \($0.formatted(date: .omitted, time: .standard)))" } ?? ""
                 return "attempt \(progress.attempt) failed: \(error)\(retry)"
             }
-            target.updatedAt = Date().timeIntervalSince1970
+            target.updatedAt = self.clock.now.timeIntervalSince1970
             try target.update(db)
         }
     }
 
     /// Applies the end of a job; runs inside the command's inbox transaction.
     func applyReport(_ report: TransferReport, _ db: Database) throws {
-        let now = Date().timeIntervalSince1970
+        let now = clock.now.timeIntervalSince1970
         if report.outcome == .installed {
             try InstalledVersionRecord(distributionPoint: report.distributionPoint, versionID: report.versionID, installedAt: now)
                 .save(db)
@@ -337,7 +340,7 @@ final class ContentCatalog: Sendable {
     private func importFolder(_ source: URL) async throws -> ImportResult {
         let importer = FolderImporter(store: library, parameters: chunking)
         let library = library
-        let started = Date()
+        let started = ContinuousClock.now
         let result: ImportResult
         do {
             result = try await Blocking.run {
@@ -348,7 +351,7 @@ final class ContentCatalog: Sendable {
         } catch let error as ContentStoreError {
             throw WireError(code: .invalidArgument, message: "cannot import \(source.path): \(error)")
         }
-        let seconds = Date().timeIntervalSince(started)
+        let seconds = (ContinuousClock.now - started).timeInterval
         logger.info("imported folder", metadata: [
             "source": "\(source.path)", "files": "\(result.manifest.fileCount)", "bytes": "\(result.totalBytes)",
             "new-chunks": "\(result.newChunks)", "reused-chunks": "\(result.reusedChunks)",

@@ -1,3 +1,4 @@
+import Clocks
 import Bus
 import Foundation
 import GRDB
@@ -14,6 +15,7 @@ struct Deployments: Sendable {
     static let allSystems = "All Systems"
 
     let database: ServiceDatabase
+    let clock: any ServiceClock
     let topology: SiteTopology
 
     func deploy(_ request: Deploy) async throws -> DeploymentReply {
@@ -41,7 +43,7 @@ struct Deployments: Sendable {
                                                    allowFallback, slowNetwork, multicast, multicastDelaySeconds)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [policy.id, policy.content, policy.versionID, policy.collection, policy.command, policy.cacheOnly,
-                                 Date().timeIntervalSince1970, policy.deadline?.timeIntervalSince1970, policy.allowFallback,
+                                 clock.now.timeIntervalSince1970, policy.deadline?.timeIntervalSince1970, policy.allowFallback,
                                  policy.slowNetwork.rawValue, policy.multicast, policy.multicastDelaySeconds])
             try topology.enqueueSnapshot(db)
             return policy

@@ -56,7 +56,7 @@ extension DistributionManagerSettings: ValidatableSettings {
             guard names.insert(point.name).inserted else {
                 throw check.failure("distributionPoints[\(index)].name", "repeats the name '\(point.name)'")
             }
-            try check.tcpEndpoint(point.busEndpoint, "distributionPoints[\(index)].busEndpoint")
+            try check.busEndpoint(point.busEndpoint, "distributionPoints[\(index)].busEndpoint")
             try check.httpURL(point.httpURL, "distributionPoints[\(index)].httpURL")
         }
         if let transferTokenLifetimeSeconds {

@@ -1,3 +1,4 @@
+import Clocks
 import Foundation
 import GRDB
 import Logging
@@ -11,6 +12,7 @@ import Store
 /// already distributed to the collection reaches the group at its next distribution.
 struct DistributionPointGroups: Sendable {
     let database: ServiceDatabase
+    let clock: any ServiceClock
     let catalog: ContentCatalog
     let logger: Logger
 
@@ -20,7 +22,7 @@ struct DistributionPointGroups: Sendable {
             guard try Row.fetchOne(db, sql: "SELECT name FROM distributionPointGroup WHERE name = ?", arguments: [name]) == nil else {
                 throw WireError(code: .conflict, message: "DP group '\(name)' already exists; add DPs with 'ferry dp-group add \(name) DP'")
             }
-            try db.execute(sql: "INSERT INTO distributionPointGroup (name, createdAt) VALUES (?, ?)", arguments: [name, Date().timeIntervalSince1970])
+            try db.execute(sql: "INSERT INTO distributionPointGroup (name, createdAt) VALUES (?, ?)", arguments: [name, clock.now.timeIntervalSince1970])
             for point in request.distributionPoints {
                 _ = try DistributionPointRecord.require(point, db)
                 try db.execute(sql: "INSERT OR IGNORE INTO distributionPointGroupMember (groupName, distributionPoint) VALUES (?, ?)",

@@ -1,3 +1,4 @@
+import Clocks
 import Bus
 import Foundation
 import GRDB
@@ -15,6 +16,7 @@ struct SiteTopology: Sendable {
     static let managementPointPeer = "management-point"
 
     let database: ServiceDatabase
+    let clock: any ServiceClock
     let node: String
     /// False when no management point is configured: snapshots would have nowhere to go.
     let publishesSnapshots: Bool
@@ -27,7 +29,7 @@ struct SiteTopology: Sendable {
         for range in request.ranges { try Self.validate(range) }
         try await database.write { db in
             if try !BoundaryGroupRecord.exists(db, key: name) {
-                try BoundaryGroupRecord(name: name, createdAt: Date().timeIntervalSince1970).insert(db)
+                try BoundaryGroupRecord(name: name, createdAt: clock.now.timeIntervalSince1970).insert(db)
             }
             for range in request.ranges {
                 try BoundaryRangeRecord(id: nil, groupName: name, subnet: range.subnet, firstAddress: range.firstAddress,
@@ -84,7 +86,7 @@ struct SiteTopology: Sendable {
             """).map { LocatableContent(name: $0["name"], currentVersionID: $0["versionID"], distributeOnDemand: $0["onDemand"]) }
         let snapshot = SiteSnapshot(sequence: sequence, boundaryGroups: try Self.groups(db), distributionPoints: points, contents: contents,
                                     deployments: try Deployments.active(db), collections: try Deployments.collections(db))
-        try Outbox.enqueue(db, snapshot, to: Self.managementPointPeer, sender: node)
+        try Outbox.enqueue(db, snapshot, to: Self.managementPointPeer, sender: node, now: clock.now)
     }
 
     static func groups(_ db: Database) throws -> [BoundaryGroup] {

@@ -17,12 +17,13 @@ struct AgentInventory: Sendable {
     let pump: OutboxPump
 
     func register(on dispatcher: inout BusDispatcher) {
+        let clock = dispatcher.clock
         dispatcher.onCommand(AgentRegistration.self, database: database) { registration, envelope, db in
             try envelope.requireAgentSelf(registration.agent)
             try Self.validate(registration)
             try Self.requireConnectionAddress(registration, envelope)
             try db.execute(sql: "INSERT OR REPLACE INTO agent (name, address, subnet, lastSeen, cachedVersions) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [registration.agent, registration.address, registration.subnet, Date().timeIntervalSince1970,
+                           arguments: [registration.agent, registration.address, registration.subnet, clock.now.timeIntervalSince1970,
                                        registration.cachedVersions.joined(separator: ",")])
             return .applied
         }
@@ -49,7 +50,7 @@ struct AgentInventory: Sendable {
             try db.execute(sql: "INSERT OR REPLACE INTO agentStatus (agent, deploymentID, status, updatedAt) VALUES (?, ?, ?, ?)",
                            arguments: [status.agent, status.deploymentID, try EnvelopeCodec.json(status), status.updatedAt.timeIntervalSince1970])
             try Self.noteCached(status, view: view, db)
-            if relays { try Outbox.enqueue(db, report, to: "distribution-manager", sender: node) }
+            if relays { try Outbox.enqueue(db, report, to: "distribution-manager", sender: node, now: clock.now) }
             return .applied
         } afterCommit: { report in
             logger.info("agent status", metadata: ["agent": "\(report.status.agent)", "deployment": "\(report.status.deploymentID)",

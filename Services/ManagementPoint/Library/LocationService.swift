@@ -16,6 +16,7 @@ struct LocationService: Sendable {
     static let distributionManagerPeer = "distribution-manager"
 
     let database: ServiceDatabase
+    let clock: any ServiceClock
     /// The decoded site, shared with the snapshot handler that replaces it.
     let view: SiteView
     let node: String
@@ -44,6 +45,7 @@ struct LocationService: Sendable {
         let analysis = try ContentLocator(index: try await index()).locate(query)
         let onDemand = relays ? analysis.onDemandTargets : []
         if !onDemand.isEmpty {
+            let now = clock.now
             let requested = try await database.write { [node] db -> [String] in
                 let already = Set(try String.fetchAll(db, sql: "SELECT distributionPoint FROM onDemandTrigger WHERE versionID = ?",
                                                       arguments: [analysis.versionID]))
@@ -51,11 +53,11 @@ struct LocationService: Sendable {
                 guard !new.isEmpty else { return [] }
                 for point in new {
                     try db.execute(sql: "INSERT INTO onDemandTrigger (versionID, distributionPoint, clientAddress, requestedAt) VALUES (?, ?, ?, ?)",
-                                   arguments: [analysis.versionID, point, query.clientAddress, Date().timeIntervalSince1970])
+                                   arguments: [analysis.versionID, point, query.clientAddress, now.timeIntervalSince1970])
                 }
                 try Outbox.enqueue(db, OnDemandDistribution(content: query.content, versionID: analysis.versionID, distributionPoints: new,
                                                             clientAddress: query.clientAddress),
-                                   to: Self.distributionManagerPeer, sender: node)
+                                   to: Self.distributionManagerPeer, sender: node, now: now)
                 return new
             }
             if !requested.isEmpty {
@@ -67,11 +69,12 @@ struct LocationService: Sendable {
         var token: String?
         var expiresAt: Date?
         if let signer, !analysis.points.isEmpty {
-            let expiry = Date().addingTimeInterval(tokenLifetime)
+            let issuedAt = clock.now
+            let expiry = issuedAt.addingTimeInterval(tokenLifetime)
             // Good only at the DPs in this answer and the subnet's peer caches, and only for this client.
             token = try signer.sign(SiteTokenClaims(scope: "download", subject: query.clientAddress,
                                                     audience: analysis.points.map(\.name) + [SiteTokenClaims.peerCacheAudience],
-                                                    versionID: analysis.versionID, expiresAt: expiry))
+                                                    versionID: analysis.versionID, issuedAt: issuedAt, expiresAt: expiry))
             expiresAt = expiry
         }
         logger.info("content location", metadata: [

@@ -1,3 +1,4 @@
+import Clocks
 import Bus
 import ContentStore
 import Foundation
@@ -29,8 +30,12 @@ final class AgentWorker: Service, Sendable {
     let subnet: SubnetTransfer?
     let logger: Logger
 
+    /// The service clock: policy cycles, retries and deadlines are service time.
+    let clock: any ServiceClock
+
     init(name: String, settings: MulticastAgentSettings, database: ServiceDatabase, store: ChunkStore, cacheFolder: URL,
-         managementPoint: BusClient, pump: OutboxPump, subnet: SubnetTransfer?, logger: Logger) {
+         managementPoint: BusClient, pump: OutboxPump, subnet: SubnetTransfer?, clock: any ServiceClock, logger: Logger) {
+        self.clock = clock
         self.subnet = subnet
         self.name = name
         self.settings = settings
@@ -52,7 +57,7 @@ final class AgentWorker: Service, Sendable {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await self.cycle()
-                try? await Task.sleep(for: .milliseconds(Int(min(self.policyInterval, self.retryInterval) * 1000)))
+                try? await self.clock.sleep(for: .milliseconds(Int(min(self.policyInterval, self.retryInterval) * 1000)))
             }
         }
     }
@@ -75,7 +80,7 @@ final class AgentWorker: Service, Sendable {
             try await database.write { [self] db in
                 try Outbox.enqueue(db, AgentRegistration(agent: name, address: settings.address, subnet: settings.subnet,
                                                          cachedVersions: try cachedVersions(db)),
-                                   to: Self.managementPointPeer, sender: name)
+                                   to: Self.managementPointPeer, sender: name, now: clock.now)
             }
             pump.wake()
             let policy = try await managementPoint.request(PolicyQuery(agent: name), expecting: PolicyReply.self, timeout: .seconds(10))
@@ -95,7 +100,7 @@ final class AgentWorker: Service, Sendable {
             }
             let state: String = row["state"]
             let next: Double = row["nextAttemptAt"]
-            return !["cached", "installed", "failed-final", "running"].contains(state) && next <= Date().timeIntervalSince1970
+            return !["cached", "installed", "failed-final", "running"].contains(state) && next <= self.clock.now.timeIntervalSince1970
         }
     }
 
@@ -116,7 +121,7 @@ final class AgentWorker: Service, Sendable {
         let decision = LocationDecision.decide(location, allowFallback: deployment.allowFallback, slowNetwork: deployment.slowNetwork,
                                                hasToken: location.downloadToken != nil)
         guard decision.kind == .download, let token = location.downloadToken else {
-            let next = Date().addingTimeInterval(retryInterval)
+            let next = clock.now.addingTimeInterval(retryInterval)
             log.info("content not available", metadata: ["reason": "\(decision.reason)", "retry-at": "\(next)"])
             await finish(deployment, state: "content-not-available",
                          detail: "\(decision.reason); next try at \(next.formatted(date: .omitted, time: .standard))", retry: true,
@@ -183,7 +188,7 @@ final class AgentWorker: Service, Sendable {
             await finish(deployment, state: "cached", detail: "in \(folder.path)", retry: false, source: source, total: total, answer: answer, transfer: transfer)
             return
         }
-        if let deadline = deployment.deadline, deadline > Date() {
+        if let deadline = deployment.deadline, deadline > clock.now {
             // Content is ready before the deadline; the command waits for it.
             await finish(deployment, state: "waiting-deadline", detail: "cached; runs at \(deadline.formatted(date: .abbreviated, time: .standard))",
                          retry: false, source: source, total: total, nextAttempt: deadline.timeIntervalSince1970, answer: answer, transfer: transfer)
@@ -223,7 +228,7 @@ final class AgentWorker: Service, Sendable {
     private func finish(_ deployment: DeploymentPolicy, state: String, detail: String, retry: Bool, source: String? = nil,
                         total: Int64 = 0, exitCode: Int32? = nil, nextAttempt: Double? = nil, answer: [LocatedDistributionPoint]? = nil,
                         transfer: SubnetTransfer.Outcome? = nil) async {
-        let next = nextAttempt ?? (retry ? Date().timeIntervalSince1970 + retryInterval : Double.infinity)
+        let next = nextAttempt ?? (retry ? clock.now.timeIntervalSince1970 + retryInterval : Double.infinity)
         do {
             try await database.write { [self] db in
                 try record(db, id: deployment.id, content: deployment.content, versionID: deployment.versionID,
@@ -241,7 +246,7 @@ final class AgentWorker: Service, Sendable {
                         exitCode: Int32?, nextAttempt: Double, report: Bool = true, reportState: String? = nil,
                         source: String? = nil, total: Int64 = 0, answer: [LocatedDistributionPoint]? = nil,
                         transfer: SubnetTransfer.Outcome? = nil) throws {
-        let now = Date()
+        let now = clock.now
         try db.execute(sql: """
             INSERT OR REPLACE INTO deploymentState (id, content, versionID, state, detail, exitCode, nextAttemptAt, updatedAt)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -255,12 +260,12 @@ final class AgentWorker: Service, Sendable {
             status.bytesFromPeers = transfer.fromPeers
             status.bytesFromDistributionPoint = transfer.fromDistributionPoint
         }
-        try Outbox.enqueue(db, AgentStatusReport(status: status), to: Self.managementPointPeer, sender: name)
+        try Outbox.enqueue(db, AgentStatusReport(status: status), to: Self.managementPointPeer, sender: name, now: clock.now)
     }
 
     private func progress(_ deployment: DeploymentPolicy, state: String, done: Int64, total: Int64, source: String?) async {
         let status = AgentDeploymentState(agent: name, deploymentID: deployment.id, state: state, bytesDone: done, bytesTotal: total,
-                                          source: source, exitCode: nil, detail: nil, updatedAt: Date())
+                                          source: source, exitCode: nil, detail: nil, updatedAt: clock.now)
         _ = try? await managementPoint.request(AgentStatusReport(status: status), expecting: Ack.self, timeout: .seconds(2))
     }
 

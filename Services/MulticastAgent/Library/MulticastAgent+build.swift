@@ -7,13 +7,16 @@ import Hummingbird
 import Multicast
 import Store
 
-/// The endpoint agent: one per machine, its own SQLite state and chunk cache; the client
-/// of the MP and DPs, and its subnet's peer cache and multicast member (SPEC S1–S7, M6).
-public enum MulticastAgent {
-    public static let serviceName = "multicast-agent"
-
-    /// Builds the agent from its configuration file and runs it until SIGTERM.
-    public static func run(configuration: ConfigurationFile, journal: String? = nil, insecureBus: Bool = false) async throws {
+extension MulticastAgent {
+    /// Builds the agent from its configuration file: database, store, the MP connection,
+    /// the peer cache and subnet channel when enabled, bus (bound).
+    ///
+    /// - Parameters:
+    ///   - clock: every timestamp and timer (policy cycles, retries, elections); `SystemClock()` outside tests.
+    ///   - journal: a JSON-lines file recording every envelope (overrides the config's).
+    ///   - insecureBus: run without CurveZMQ when no key file is configured (tests only).
+    public static func build(configuration: ConfigurationFile, clock: any ServiceClock, journal: String? = nil,
+                             insecureBus: Bool = false, echoLogToStandardOutput: Bool = true) async throws -> MulticastAgent {
         let common = try configuration.decode(CommonSettings.self)
         let settings = try configuration.decode(MulticastAgentSettings.self)
         guard AddressRange.parse(settings.address) != nil else {
@@ -25,7 +28,7 @@ public enum MulticastAgent {
             throw ConfigurationError("parallelDownloads \(settings.parallelDownloadCount) is out of range (\(range.lowerBound)–\(range.upperBound))")
         }
         let host = try ServiceHost(service: serviceName, settings: common, defaultLogName: "agent.log", journalOverride: journal,
-                                   insecureBus: insecureBus)
+                                   insecureBus: insecureBus, echoLogToStandardOutput: echoLogToStandardOutput, clock: clock)
         // Batch scheduling is only a speed and courtesy setting: an agent that cannot have it still works.
         do { try prepareProcess(batchScheduling: settings.backgroundSchedulingEnabled) } catch {
             host.logger.warning("running without batch scheduling", metadata: ["error": "\(error)"])
@@ -35,7 +38,7 @@ public enum MulticastAgent {
         // From the agent's own address: the MP answers, and issues tokens, for the address that connects.
         let managementPoint = try host.client(peer: AgentWorker.managementPointPeer, settings: settings.managementPoint,
                                               sourceAddress: settings.address)
-        let pump = OutboxPump(database: database, logger: host.logger) { peer in
+        let pump = host.makePump(database: database) { peer in
             peer == AgentWorker.managementPointPeer ? managementPoint : nil
         }
         let router = Router(context: ServiceRequestContext.self)
@@ -48,12 +51,12 @@ public enum MulticastAgent {
             guard let keyFile = settings.sitePublicKeyFile else {
                 throw ConfigurationError("peer caching needs sitePublicKeyFile (the site's token public key) to check peers' download tokens")
             }
-            let verifier = try SiteTokenVerifier(publicKeyFile: URL(fileURLWithPath: keyFile))
+            let verifier = try SiteTokenVerifier(publicKeyFile: URL(fileURLWithPath: keyFile), clock: clock)
             let subnet = settings.subnetSettings
             let chunkLists = ChunkListCache(store: store)
             let candidate = SubnetCoordinator(node: common.node, address: settings.address,
                                               httpURL: "http://\(settings.address):\(common.http.port)", settings: subnet,
-                                              logger: host.logger) { version in chunkLists.holdings(version) }
+                                              clock: clock, logger: host.logger) { version in chunkLists.holdings(version) }
             do {
                 try candidate.start()
                 coordinator = candidate
@@ -75,13 +78,12 @@ public enum MulticastAgent {
         }
         let worker = AgentWorker(name: common.node, settings: settings, database: database, store: store,
                                  cacheFolder: common.dataURL.appendingPathComponent("cache", isDirectory: true),
-                                 managementPoint: managementPoint, pump: pump, subnet: transfer, logger: host.logger)
-        let busServer = host.makeBusServer(dispatcher: BusDispatcher(logger: host.logger))
+                                 managementPoint: managementPoint, pump: pump, subnet: transfer, clock: clock, logger: host.logger)
+        // The agent answers only health queries on its bus: everything it learns, it asks for.
+        let busServer = host.makeBusServer(dispatcher: host.makeDispatcher())
         try busServer.start()
         let application = host.makeHTTPApplication(router: router, busServer: busServer)
-        try await host.run([busServer, pump, worker, application])
-        coordinator?.stop()
-        hub?.close()
-        managementPoint.close()
+        return MulticastAgent(host: host, database: database, busServer: busServer, pump: pump, worker: worker,
+                              application: application, managementPoint: managementPoint, coordinator: coordinator, hub: hub)
     }
 }

@@ -1,3 +1,4 @@
+import Clocks
 public import ContentStore
 import Foundation
 public import Logging
@@ -25,7 +26,8 @@ public enum MulticastBenchmark {
         let hub = MulticastHub(settings: settings, store: store, logger: logger)
         defer { hub.close() }
         let channel = try hub.beginSending()
-        let started = Date()
+        // A benchmark measures elapsed real time: the monotonic clock, not service time.
+        let started = ContinuousClock.now
         var bytes: Int64 = 0
         var bundler = ChunkBundler(targetBytes: settings.bundleBytes)
         func send(_ bundle: Data?) throws {
@@ -40,7 +42,7 @@ public enum MulticastBenchmark {
         try send(try bundler.take())
         let flushed = channel.flush(timeout: Double(bytes) * 8 / settings.rateBitsPerSecond * 2 + 10)
         if !flushed { logger.warning("the flush rounds did not complete; receivers may still be repairing") }
-        sent(Result(seconds: Date().timeIntervalSince(started), bytes: bytes, chunks: manifest.uniqueChunks.count, rejected: 0))
+        sent(Result(seconds: (ContinuousClock.now - started).timeInterval, bytes: bytes, chunks: manifest.uniqueChunks.count, rejected: 0))
         try await Task.sleep(for: .milliseconds(Int(linger * 1000)))
     }
 
@@ -54,23 +56,23 @@ public enum MulticastBenchmark {
         let hub = MulticastHub(settings: settings, store: store, logger: logger)
         defer { hub.close() }
         try hub.want(versionID, chunks: hashes)
-        var started: Date?
-        let deadline = Date().addingTimeInterval(timeout)
+        var started: ContinuousClock.Instant?
+        let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
         // The hub counts what it stores; the store is scanned only to confirm the end.
-        var lastReport = Date()
+        var lastReport = ContinuousClock.now
         while hub.pendingCount(versionID) > 0 || !store.missing(hashes).isEmpty {
-            if started == nil, hub.bytesReceived(versionID) > 0 { started = Date() }
-            if let progress, Date().timeIntervalSince(lastReport) >= 1 {
-                lastReport = Date()
+            if started == nil, hub.bytesReceived(versionID) > 0 { started = ContinuousClock.now }
+            if let progress, ContinuousClock.now - lastReport >= .seconds(1) {
+                lastReport = ContinuousClock.now
                 progress(hub.bytesReceived(versionID), hub.pendingCount(versionID))
             }
-            if Date() > deadline {
+            if ContinuousClock.now > deadline {
                 throw NormError("\(store.missing(hashes).count) of \(hashes.count) chunks still missing after \(Int(timeout)) s"
                                 + " (\(hub.abandonedObjects) NORM objects abandoned)")
             }
             try await Task.sleep(for: .milliseconds(10))
         }
         let bytes = hub.release(versionID)
-        return Result(seconds: Date().timeIntervalSince(started ?? Date()), bytes: bytes, chunks: hashes.count, rejected: hub.rejected)
+        return Result(seconds: started.map { (ContinuousClock.now - $0).timeInterval } ?? 0, bytes: bytes, chunks: hashes.count, rejected: hub.rejected)
     }
 }

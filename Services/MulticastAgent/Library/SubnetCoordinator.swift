@@ -1,3 +1,4 @@
+import Clocks
 import Foundation
 import Logging
 import Multicast
@@ -47,8 +48,12 @@ final class SubnetCoordinator: @unchecked Sendable {
     private var channel: SubnetChannel?
     private var heartbeat: Task<Void, Never>?
 
-    init(node: String, address: String, httpURL: String, settings: SubnetSettings, logger: Logger,
+    /// The service clock: the election's discovery, failover and linger periods are service time.
+    let clock: any ServiceClock
+
+    init(node: String, address: String, httpURL: String, settings: SubnetSettings, clock: any ServiceClock, logger: Logger,
          holdings: @escaping @Sendable (String) -> (any: Bool, complete: Bool)) {
+        self.clock = clock
         self.node = node
         self.address = address
         self.httpURL = httpURL
@@ -65,10 +70,11 @@ final class SubnetCoordinator: @unchecked Sendable {
         channel = try SubnetChannel(group: settings.group, port: settings.port, interfaceAddress: address,
                                     handler: { [weak self] message in self?.handle(message) },
                                     rejected: { reason in logger.debug("dropped a subnet datagram", metadata: ["reason": "\(reason)"]) })
+        let clock = clock
         heartbeat = Task { [weak self] in
             while !Task.isCancelled {
                 self?.announceAll()
-                try? await Task.sleep(for: .milliseconds(400))
+                try? await clock.sleep(for: .milliseconds(400))
             }
         }
     }
@@ -83,7 +89,7 @@ final class SubnetCoordinator: @unchecked Sendable {
     func handle(_ message: SubnetMessage) {
         guard message.node != node, message.address != address else { return }
         let version = message.versionID
-        let now = Date()
+        let now = clock.now
         lock.lock()
         var reply: SubnetMessage.Kind?
         switch message.kind {
@@ -129,7 +135,7 @@ final class SubnetCoordinator: @unchecked Sendable {
     func session(_ version: String) -> SubnetMessage? {
         lock.lock()
         defer { lock.unlock() }
-        guard let heard = sessions[version], Date().timeIntervalSince(heard.at) < settings.failover else { return nil }
+        guard let heard = sessions[version], clock.now.timeIntervalSince(heard.at) < settings.failover else { return nil }
         return heard.message
     }
 
@@ -138,15 +144,15 @@ final class SubnetCoordinator: @unchecked Sendable {
     /// already heard are returned at once (a member polling its peers would flood otherwise).
     func peers(holding version: String) async -> [SubnetMessage] {
         let ask = lock.withLock {
-            guard Date().timeIntervalSince(askedAt[version] ?? .distantPast) >= 1 else { return false }
-            askedAt[version] = Date()
+            guard clock.now.timeIntervalSince(askedAt[version] ?? .distantPast) >= 1 else { return false }
+            askedAt[version] = clock.now
             return true
         }
         if ask {
             channel?.send(SubnetMessage(kind: .whoHas, versionID: version, node: node, address: address))
-            try? await Task.sleep(for: .milliseconds(Int(max(0.1, settings.discovery / 3) * 1000)))
+            try? await clock.sleep(for: .milliseconds(Int(max(0.1, settings.discovery / 3) * 1000)))
         }
-        let fresh = lock.withLock { (peers[version] ?? [:]).values.filter { Date().timeIntervalSince($0.at) < 30 }.map(\.message) }
+        let fresh = lock.withLock { (peers[version] ?? [:]).values.filter { clock.now.timeIntervalSince($0.at) < 30 }.map(\.message) }
         return fresh.sorted { ($0.complete == true ? 0 : 1, $0.rank) < ($1.complete == true ? 0 : 1, $1.rank) }
     }
 
@@ -167,7 +173,7 @@ final class SubnetCoordinator: @unchecked Sendable {
             forgetVolunteers(version)
         }
         lock.withLock {
-            leading[version] = Leading(state: .downloading, multicast: multicast, startsAt: Date().addingTimeInterval(startDelay))
+            leading[version] = Leading(state: .downloading, multicast: multicast, startsAt: clock.now.addingTimeInterval(startDelay))
         }
         announce(version)
         logger.info("representative for the subnet", metadata: ["version": "\(version.prefix(12))", "multicast": "\(multicast)"])
@@ -175,11 +181,11 @@ final class SubnetCoordinator: @unchecked Sendable {
     }
 
     private func waitForSession(_ version: String, seconds: Double) async -> SubnetMessage? {
-        let deadline = Date().addingTimeInterval(seconds)
+        let deadline = clock.now.addingTimeInterval(seconds)
         repeat {
             if let session = session(version) { return session }
-            try? await Task.sleep(for: .milliseconds(50))
-        } while Date() < deadline
+            try? await clock.sleep(for: .milliseconds(50))
+        } while clock.now < deadline
         return session(version)
     }
 
@@ -187,7 +193,7 @@ final class SubnetCoordinator: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return (volunteers[version] ?? [:]).values.contains {
-            Date().timeIntervalSince($0.at) < settings.discovery * 2 && $0.message.rank < rank
+            clock.now.timeIntervalSince($0.at) < settings.discovery * 2 && $0.message.rank < rank
         }
     }
 
@@ -208,7 +214,7 @@ final class SubnetCoordinator: @unchecked Sendable {
     func update(_ version: String, state: SubnetMessage.SessionState) {
         lock.lock()
         leading[version]?.state = state
-        if state == .done { leading[version]?.doneAt = Date() }
+        if state == .done { leading[version]?.doneAt = clock.now }
         lock.unlock()
         announce(version)
     }
@@ -236,7 +242,7 @@ final class SubnetCoordinator: @unchecked Sendable {
         lock.lock()
         // A finished session is announced for the linger time, then forgotten.
         for (version, mine) in leading {
-            if let doneAt = mine.doneAt, Date().timeIntervalSince(doneAt) > settings.linger { leading[version] = nil }
+            if let doneAt = mine.doneAt, clock.now.timeIntervalSince(doneAt) > settings.linger { leading[version] = nil }
         }
         let versions = Array(leading.keys)
         lock.unlock()

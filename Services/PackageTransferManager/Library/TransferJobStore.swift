@@ -47,7 +47,7 @@ struct TransferJobRecord: Codable, FetchableRecord, PersistableRecord {
     var createdAt: Double
     var updatedAt: Double
 
-    init(job: TransferJob, now: Date = Date()) throws {
+    init(job: TransferJob, now: Date) throws {
         jobID = job.jobID.uuidString
         self.job = try EnvelopeCodec.json(job)
         priorityRank = Priority.allCases.firstIndex(of: job.priority) ?? 1

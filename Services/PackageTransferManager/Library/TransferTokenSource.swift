@@ -1,3 +1,4 @@
+import Clocks
 import Bus
 import Foundation
 import Messages
@@ -9,14 +10,17 @@ actor TransferTokenSource {
     static let renewalMargin: TimeInterval = 300
 
     private let request: @Sendable (TransferTokenRequest) async throws -> TransferTokenReply
+    private let clock: any ServiceClock
     private var held: [String: TransferTokenReply] = [:]
 
-    init(request: @escaping @Sendable (TransferTokenRequest) async throws -> TransferTokenReply) {
+    init(clock: any ServiceClock, request: @escaping @Sendable (TransferTokenRequest) async throws -> TransferTokenReply) {
+        self.clock = clock
         self.request = request
     }
 
     /// A token valid for a while yet at `distributionPoint` for `versionID`.
-    func token(distributionPoint: String, versionID: String, now: Date = Date()) async throws -> String {
+    func token(distributionPoint: String, versionID: String) async throws -> String {
+        let now = clock.now
         let key = distributionPoint + "|" + versionID
         if let current = held[key], current.expiresAt.timeIntervalSince(now) > Self.renewalMargin { return current.token }
         let fresh = try await request(TransferTokenRequest(distributionPoint: distributionPoint, versionID: versionID))

@@ -1,3 +1,4 @@
+import Clocks
 import Bus
 import Foundation
 import GRDB
@@ -17,6 +18,7 @@ final class TransferWorker: Service, Sendable {
     static let distributionManagerPeer = "distribution-manager"
 
     let database: ServiceDatabase
+    let clock: any ServiceClock
     let executorFactory: @Sendable (TransferJob) -> TransferExecutor
     let metrics: MetricsRegistry
     let retry: RetrySettings
@@ -28,10 +30,11 @@ final class TransferWorker: Service, Sendable {
     private let running = Mutex(Set<String>())
     private let woken = Mutex(false)
 
-    init(database: ServiceDatabase, executorFactory: @escaping @Sendable (TransferJob) -> TransferExecutor, retry: RetrySettings,
+    init(database: ServiceDatabase, clock: any ServiceClock, executorFactory: @escaping @Sendable (TransferJob) -> TransferExecutor, retry: RetrySettings,
          maximumConcurrentJobs: Int, node: String, logger: Logger, pump: OutboxPump, metrics: MetricsRegistry,
          reportProgress: @escaping @Sendable (TransferProgress) async -> Void) {
         self.database = database
+        self.clock = clock
         self.executorFactory = executorFactory
         self.metrics = metrics
         self.retry = retry
@@ -47,9 +50,9 @@ final class TransferWorker: Service, Sendable {
     }
 
     /// Queues a job; runs inside the command's inbox transaction.
-    static func accept(_ job: TransferJob, _ db: Database) throws {
+    static func accept(_ job: TransferJob, _ db: Database, now: Date) throws {
         guard try !TransferJobRecord.exists(db, key: job.jobID.uuidString) else { return }
-        try TransferJobRecord(job: job).insert(db)
+        try TransferJobRecord(job: job, now: now).insert(db)
     }
 
     func run() async throws {
@@ -83,7 +86,7 @@ final class TransferWorker: Service, Sendable {
     private func claimDue() async -> [TransferJobRecord] {
         let free = maximumConcurrentJobs - running.withLock { $0.count }
         guard free > 0 else { return [] }
-        let now = Date().timeIntervalSince1970
+        let now = self.clock.now.timeIntervalSince1970
         do {
             let claimed = try await database.write { db -> [TransferJobRecord] in
                 let due = try TransferJobRecord
@@ -145,7 +148,7 @@ final class TransferWorker: Service, Sendable {
                 return
             }
             let delay = retry.delay(afterAttempt: record.attempts)
-            let next = Date().addingTimeInterval(delay)
+            let next = clock.now.addingTimeInterval(delay)
             log.warning("attempt \(record.attempts) failed; retrying", metadata: [
                 "outcome": "retry", "retry-in": "\(String(format: "%.0f", delay))s",
                 "attempts-left": "\(retry.maximumAttempts - record.attempts)", "reason": "\(reason)"])
@@ -155,7 +158,7 @@ final class TransferWorker: Service, Sendable {
                     updated.state = JobState.queued.rawValue
                     updated.nextAttemptAt = next.timeIntervalSince1970
                     updated.lastError = reason
-                    updated.updatedAt = Date().timeIntervalSince1970
+                    updated.updatedAt = self.clock.now.timeIntervalSince1970
                     try updated.update(db)
                 }
             } catch {
@@ -176,12 +179,12 @@ final class TransferWorker: Service, Sendable {
             updated.chunksPushed = pushed?.chunksPushed ?? 0
             updated.chunksSkipped = pushed?.chunksSkipped ?? 0
             updated.lastError = reason
-            updated.updatedAt = Date().timeIntervalSince1970
+            updated.updatedAt = self.clock.now.timeIntervalSince1970
             try updated.update(db)
             let report = TransferReport(jobID: job.jobID, distributionPoint: job.distributionPoint.name, versionID: job.versionID,
                                         outcome: outcome, bytesPushed: updated.bytesPushed, chunksPushed: updated.chunksPushed,
                                         chunksSkipped: updated.chunksSkipped, attempts: record.attempts, reason: reason)
-            try Outbox.enqueue(db, report, to: Self.distributionManagerPeer, sender: node)
+            try Outbox.enqueue(db, report, to: Self.distributionManagerPeer, sender: node, now: self.clock.now)
         }
         pump.wake()
     }

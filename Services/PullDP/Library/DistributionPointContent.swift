@@ -11,6 +11,7 @@ import GRDB
 struct DistributionPointContent: Sendable {
     let store: ChunkStore
     let database: ServiceDatabase
+    let clock: any ServiceClock
     let logger: Logger
     let metrics: MetricsRegistry
     let caches = DistributionPointCaches()
@@ -42,11 +43,12 @@ struct DistributionPointContent: Sendable {
     func recordClient(_ client: String, version: String) {
         guard served(version) != nil, caches.firstSighting(of: client, version: version) else { return }
         let database = database
+        let seenAt = clock.now.timeIntervalSince1970
         Task {
             do {
                 try await database.write { db in
                     try db.execute(sql: "INSERT OR IGNORE INTO clientHit (versionID, client, firstSeenAt) VALUES (?, ?, ?)",
-                                   arguments: [version, client, Date().timeIntervalSince1970])
+                                   arguments: [version, client, seenAt])
                 }
             } catch {
                 logger.error("cannot record a client hit", metadata: ["error": "\(error)"])
@@ -115,11 +117,12 @@ struct DistributionPointContent: Sendable {
             return VerifyVersionReply(versionID: request.versionID, complete: false, missing: ["manifest"], corrupt: [])
         }
         let store = store
+        let verifiedAt = clock.now.timeIntervalSince1970
         let report = try await Blocking.run { store.verify(try store.manifest(request.versionID)) }
         if report.isComplete {
             try await database.write { db in
                 try InstalledVersion(versionID: request.versionID, contentName: request.contentName,
-                                     verifiedAt: Date().timeIntervalSince1970).save(db)
+                                     verifiedAt: verifiedAt).save(db)
             }
             logger.info("version verified", metadata: ["content": "\(request.contentName)", "version-id": "\(request.versionID)", "outcome": "installed"])
         } else {

@@ -6,33 +6,34 @@ import Hummingbird
 import Messages
 import Store
 
-/// The distribution point service (standard mode): its own chunk store and database, the
-/// HTTP data plane, and the bus queries the PTM asks (SPEC P1, T2).
-public enum PullDP {
-    public static let serviceName = "pull-dp"
-
-    /// Builds the service from its configuration file and runs it until SIGTERM.
-    public static func run(configuration: ConfigurationFile, journal: String? = nil, insecureBus: Bool = false) async throws {
+extension PullDP {
+    /// Builds the service from its configuration file: store, database, bus (bound), HTTP routes.
+    ///
+    /// - Parameters:
+    ///   - clock: every timestamp (token expiry, verification and client times); `SystemClock()` outside tests.
+    ///   - journal: a JSON-lines file recording every envelope (overrides the config's).
+    ///   - insecureBus: run without CurveZMQ when no key file is configured (tests only).
+    public static func build(configuration: ConfigurationFile, clock: any ServiceClock, journal: String? = nil,
+                             insecureBus: Bool = false, echoLogToStandardOutput: Bool = true) async throws -> PullDP {
         let common = try configuration.decode(CommonSettings.self)
         let settings = try configuration.decode(PullDPSettings.self)
         let host = try ServiceHost(service: serviceName, settings: common, defaultLogName: "pulldp.log", journalOverride: journal,
-                                   insecureBus: insecureBus)
+                                   insecureBus: insecureBus, echoLogToStandardOutput: echoLogToStandardOutput, clock: clock)
         let database = try ServiceDatabase(url: common.dataURL.appendingPathComponent("pulldp.sqlite"),
                                            migrator: DistributionPointDatabase.migrator)
         let store = try ChunkStore(root: common.dataURL.appendingPathComponent("store", isDirectory: true))
-        let verifier = try SiteTokenVerifier(publicKeyFile: URL(fileURLWithPath: settings.sitePublicKeyFile))
-        let content = DistributionPointContent(store: store, database: database, logger: host.logger, metrics: host.metrics)
+        let verifier = try SiteTokenVerifier(publicKeyFile: URL(fileURLWithPath: settings.sitePublicKeyFile), clock: clock)
+        let content = DistributionPointContent(store: store, database: database, clock: clock, logger: host.logger, metrics: host.metrics)
 
-        var dispatcher = BusDispatcher(logger: host.logger)
-        dispatcher.on(MissingChunksQuery.self) { query, _ in try content.missing(query) }
-        dispatcher.on(VerifyVersion.self) { request, _ in try await content.verify(request) }
-        dispatcher.on(DistributionPointUsageQuery.self) { _, _ in try await content.usage() }
+        var dispatcher = host.makeDispatcher()
+        DistributionPointRequests(content: content).register(on: &dispatcher)
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
         let router = Router(context: ServiceRequestContext.self)
-        DistributionPointRoutes(node: common.node, content: content, verifier: verifier, maximumChunkSize: settings.maximumChunkSize ?? 8 * 1024 * 1024)
+        DistributionPointRoutes(node: common.node, content: content, verifier: verifier,
+                                maximumChunkSize: settings.maximumChunkSize ?? 8 * 1024 * 1024)
             .register(on: router)
         let application = host.makeHTTPApplication(router: router, busServer: busServer)
-        try await host.run([busServer, application])
+        return PullDP(host: host, database: database, busServer: busServer, application: application)
     }
 }

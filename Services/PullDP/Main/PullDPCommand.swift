@@ -11,6 +11,8 @@ struct PullDPCommand: AsyncParsableCommand {
     @OptionGroup var options: ServiceOptions
 
     func run() async throws {
-        try await PullDP.run(configuration: try options.configurationFile(), journal: options.journal, insecureBus: options.insecureBus)
+        let service = try await PullDP.build(configuration: try options.configurationFile(), clock: SystemClock(),
+                                              journal: options.journal, insecureBus: options.insecureBus)
+        try await ServiceHost.runUntilTerminated(service, logger: service.host.logger)
     }
 }

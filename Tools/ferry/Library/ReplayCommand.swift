@@ -59,7 +59,7 @@ struct ReplayCommand: AsyncParsableCommand {
             }
             let identity = try CurveKeyPair.load(from: keyFile.path)
             let created = BusClient(node: sender, peer: node, endpoint: service.busEndpoint,
-                                    security: BusClientSecurity(identity: identity, serverKey: try service.serverKey()), logger: logger)
+                                    security: BusClientSecurity(identity: identity, serverKey: try service.serverKey()), clock: SystemClock(), logger: logger)
             clients[sender] = created
             return created
         }

@@ -17,7 +17,7 @@ struct SiteConnection {
         var logger = Logger(label: "ferry")
         logger.logLevel = .error
         client = BusClient(node: "cli", peer: "distribution-manager", endpoint: site.busEndpoint,
-                           security: BusClientSecurity(identity: identity, serverKey: try site.serverKey()), logger: logger)
+                           security: BusClientSecurity(identity: identity, serverKey: try site.serverKey()), clock: SystemClock(), logger: logger)
     }
 
     func request<Request: Message, Reply: Message>(_ request: Request, expecting: Reply.Type = Reply.self,

@@ -83,7 +83,7 @@ public struct BusFuzzer: Sendable {
     }
 
     static func frame(_ type: any Message.Type, sender: String) -> Data {
-        func encode<M: Message>(_ type: M.Type) -> Data { (try? EnvelopeCodec.encode(M.example, sender: sender)) ?? Data() }
+        func encode<M: Message>(_ type: M.Type) -> Data { (try? EnvelopeCodec.encode(M.example, sender: sender, sentAt: Date())) ?? Data() }
         return encode(type)
     }
 }

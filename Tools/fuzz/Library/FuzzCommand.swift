@@ -83,8 +83,8 @@ public struct FuzzCommand: AsyncParsableCommand {
         let signer = try SiteTokenSigner(privateKeyFile: layout.siteSigningKey)
         let points = targets.filter { $0.service == "pull-dp" }.map(\.node)
         let expiry = Date().addingTimeInterval(24 * 3600)
-        return try points.map { try signer.sign(SiteTokenClaims(scope: "transfer", subject: "ptm", audience: [$0], expiresAt: expiry)) }
+        return try points.map { try signer.sign(SiteTokenClaims(scope: "transfer", subject: "ptm", audience: [$0], issuedAt: Date(), expiresAt: expiry)) }
             + [try signer.sign(SiteTokenClaims(scope: "download", subject: "127.0.0.1", audience: points + [SiteTokenClaims.peerCacheAudience],
-                                               expiresAt: expiry))]
+                                               issuedAt: Date(), expiresAt: expiry))]
     }
 }

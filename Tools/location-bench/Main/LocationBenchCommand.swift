@@ -88,7 +88,7 @@ struct LocationBenchCommand: AsyncParsableCommand {
         var logger = Logger(label: "bench")
         logger.logLevel = .critical
         let site = BusClient(node: "site", peer: "mp", endpoint: endpoint,
-                             security: BusClientSecurity(identity: siteKeys, serverKey: mpKeys.publicKey), logger: logger)
+                             security: BusClientSecurity(identity: siteKeys, serverKey: mpKeys.publicKey), clock: SystemClock(), logger: logger)
         defer { site.close() }
         _ = try await site.request(snapshot, expecting: Ack.self, timeout: .seconds(60))
         print("site snapshot: \(distributionPoints) DPs, \(groups) boundary groups, \(contents) contents "
@@ -103,7 +103,7 @@ struct LocationBenchCommand: AsyncParsableCommand {
                                              publicKey: agentKeys[index].publicKey, secretKey: agentKeys[index].secretKey)
                 let registration = AgentRegistration(agent: Self.agentName(index), address: address,
                                                      subnet: "127.1.\(index % groups).0/24", cachedVersions: [])
-                _ = dealer.send(try EnvelopeCodec.encode(registration, sender: Self.agentName(index)))
+                _ = dealer.send(try EnvelopeCodec.encode(registration, sender: Self.agentName(index), sentAt: Date()))
                 if let reply = dealer.receive(milliseconds: 10_000), (try? EnvelopeCodec.decode(reply))?.type == Ack.wireName { count += 1 }
             }
             return (count, [Double]())
@@ -123,7 +123,7 @@ struct LocationBenchCommand: AsyncParsableCommand {
             while Date() < end {
                 guard let content = names.randomElement(using: &random) else { break }
                 let query = ContentLocationQuery(content: content, versionID: nil, clientAddress: address, allowFallback: false)
-                let frame = try EnvelopeCodec.encode(query, sender: Self.agentName(worker))
+                let frame = try EnvelopeCodec.encode(query, sender: Self.agentName(worker), sentAt: Date())
                 let sent = DispatchTime.now().uptimeNanoseconds
                 guard dealer.send(frame), let reply = dealer.receive(milliseconds: 10_000) else { errors += 1; continue }
                 latencies.append(Double(DispatchTime.now().uptimeNanoseconds - sent) / 1_000_000)

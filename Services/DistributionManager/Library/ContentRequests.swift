@@ -1,0 +1,60 @@
+import Bus
+import Logging
+import Messages
+import Store
+
+/// The bus face of the content catalog: contents, versions, distributions and the PTM's
+/// progress and reports.
+struct ContentRequests: Sendable {
+    let catalog: ContentCatalog
+    let database: ServiceDatabase
+    let pump: OutboxPump
+    let logger: Logger
+
+    func register(on dispatcher: inout BusDispatcher) {
+        let catalog = catalog, pump = pump, logger = logger
+        dispatcher.on(CreateContent.self) { request, _ in
+            defer { pump.wake() }
+            return try await catalog.create(request)
+        }
+        dispatcher.on(UpdateContent.self) { request, _ in
+            defer { pump.wake() }
+            return try await catalog.update(request)
+        }
+        dispatcher.on(SetContent.self) { request, _ in
+            defer { pump.wake() }
+            return try await catalog.set(request)
+        }
+        dispatcher.on(ListContents.self) { _, _ in try await catalog.list() }
+        dispatcher.on(ShowContent.self) { request, _ in try await catalog.show(request.name) }
+        dispatcher.on(Distribute.self) { request, _ in
+            let (accepted, queued) = try await catalog.distribute(request)
+            if queued > 0 { pump.wake() }
+            return accepted
+        }
+        dispatcher.on(DistributionStatusQuery.self) { request, _ in try await catalog.status(request.name) }
+        dispatcher.on(TransferProgress.self) { progress, envelope in
+            try await catalog.applyProgress(progress)
+            return Ack(messageID: envelope.id, duplicate: false)
+        }
+        dispatcher.onCommand(TransferReport.self, database: database) { report, _, db in
+            try catalog.applyReport(report, db)
+            return .applied
+        } afterCommit: { report in
+            pump.wake()
+            logger.info("distribution \(report.outcome.rawValue)", metadata: [
+                "dp": "\(report.distributionPoint)", "version-id": "\(report.versionID)", "job": "\(report.jobID)",
+                "bytes-pushed": "\(report.bytesPushed)", "chunks-pushed": "\(report.chunksPushed)",
+                "reason": "\(report.reason ?? "-")"])
+        }
+        dispatcher.onCommand(OnDemandDistribution.self, database: database) { request, _, db in
+            _ = try catalog.applyOnDemand(request, db)
+            return .applied
+        } afterCommit: { request in
+            pump.wake()
+            logger.info("on-demand distribution requested", metadata: [
+                "content": "\(request.content)", "version-id": "\(request.versionID)", "client": "\(request.clientAddress)",
+                "dps": "\(request.distributionPoints.joined(separator: ","))"])
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import Bus
+import Messages
+
+/// The bus face of the site's topology: boundary groups and DP settings.
+struct TopologyRequests: Sendable {
+    let topology: SiteTopology
+    let catalog: ContentCatalog
+    let pump: OutboxPump
+
+    func register(on dispatcher: inout BusDispatcher) {
+        let topology = topology, catalog = catalog, pump = pump
+        dispatcher.on(CreateBoundaryGroup.self) { request, _ in
+            defer { pump.wake() }
+            return try await topology.createGroup(request)
+        }
+        dispatcher.on(AddBoundaryGroupMember.self) { request, _ in
+            defer { pump.wake() }
+            return try await topology.addMember(request)
+        }
+        dispatcher.on(ListBoundaryGroups.self) { _, _ in try await topology.list() }
+        dispatcher.on(SetDistributionPoint.self) { request, _ in
+            defer { pump.wake() }
+            try await topology.setDistributionPoint(request)
+            return try await catalog.distributionPoints()
+        }
+    }
+}
