@@ -44,6 +44,8 @@ let package = Package(
         // Shared libraries.
         // The service clock (below Bus and ServiceKit, which both keep time).
         .target(name: "Clocks", path: "Shared/Clocks", swiftSettings: swiftSettings),
+        // The one IPv4 parser (below Multicast and ServiceKit, which both read addresses).
+        .target(name: "Addressing", path: "Shared/Addressing", swiftSettings: swiftSettings),
         .target(name: "Messages", path: "Shared/Messages", swiftSettings: swiftSettings),
         .target(name: "Store",
                 dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
@@ -56,11 +58,11 @@ let package = Package(
         .target(name: "ContentStore",
                 dependencies: [.product(name: "Crypto", package: "swift-crypto")],
                 path: "Shared/ContentStore", swiftSettings: swiftSettings),
-        .target(name: "Multicast", dependencies: ["CNorm", "ContentStore"], path: "Shared/Multicast", swiftSettings: swiftSettings),
+        .target(name: "Multicast", dependencies: ["Addressing", "CNorm", "ContentStore"], path: "Shared/Multicast", swiftSettings: swiftSettings),
         .target(name: "HTTPTransfer", dependencies: ["CCurl"],
                 path: "Shared/HTTPTransfer", swiftSettings: swiftSettings),
         .target(name: "ServiceKit",
-                dependencies: ["Clocks", "Messages", "Bus", "Store",
+                dependencies: ["Addressing", "Clocks", "Messages", "Bus", "Store",
                                .product(name: "Crypto", package: "swift-crypto"),
                                .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "Logging", package: "swift-log"),
@@ -137,7 +139,7 @@ let package = Package(
                     dependencies: ["ServiceKit", "Bus", .product(name: "Hummingbird", package: "hummingbird"),
                                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "MulticastTests", dependencies: ["Multicast"], swiftSettings: swiftSettings),
+        .testTarget(name: "MulticastTests", dependencies: ["Multicast", "ServiceKit"], swiftSettings: swiftSettings),
         .testTarget(name: "MulticastAgentTests",
                     dependencies: ["MulticastAgent", "Multicast", "ContentStore", "HTTPTransfer", "Messages", "ServiceKit",
                                    .product(name: "Logging", package: "swift-log"), .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,4 +1,5 @@
 public import Foundation
+@_exported public import Addressing
 
 /// An inclusive IPv4 address range, from a CIDR subnet or from two addresses.
 ///
@@ -32,19 +33,8 @@ public struct AddressRange: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(Self.format(first))-\(Self.format(last))" }
 
-    /// The numeric value of a dotted IPv4 address, or nil when it is not one.
-    public static func parse(_ text: String) -> UInt32? {
-        let octets = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard octets.count == 4 else { return nil }
-        var value: UInt32 = 0
-        for octet in octets {
-            guard !octet.isEmpty, octet.count <= 3, octet.allSatisfy(\.isASCII), let number = UInt32(octet), number <= 255 else { return nil }
-            value = value << 8 | number
-        }
-        return value
-    }
+    /// The numeric value of a dotted IPv4 address, or nil when it is not one (``IPv4/parse(_:)``).
+    public static func parse(_ text: String) -> UInt32? { IPv4.parse(text) }
 
-    public static func format(_ value: UInt32) -> String {
-        "\(value >> 24).\(value >> 16 & 255).\(value >> 8 & 255).\(value & 255)"
-    }
+    public static func format(_ value: UInt32) -> String { IPv4.format(value) }
 }

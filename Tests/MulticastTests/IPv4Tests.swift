@@ -1,4 +1,5 @@
 import Multicast
+import ServiceKit
 import Testing
 
 @Suite("IPv4")
@@ -13,9 +14,17 @@ struct IPv4Tests {
         }
     }
 
-    @Test("anything but four bytes is not an address", arguments: ["", "10.77.1", "10.77.1.1.1", "10.77.1.256", "10.77..1", "a.b.c.d", "-1.0.0.0", " 10.0.0.1", "10.0.0.1/24"])
+    @Test("anything but four bytes is not an address", arguments: ["", "10.77.1", "10.77.1.1.1", "10.77.1.256", "10.77..1", "a.b.c.d", "-1.0.0.0", " 10.0.0.1", "10.0.0.1/24",
+                                                                 "+1.0.0.0", "10.+7.0.1", "0010.0.0.1", "١٠.0.0.1"])
     func invalid(text: String) {
         #expect(IPv4.parse(text) == nil)
+    }
+
+    @Test("Issue 15 item 5: one parser: a boundary range reads an address exactly as the subnet channel does")
+    func oneParser() {
+        for text in ["10.77.1.11", "+1.2.3.4", "1.2.3.04", "256.1.1.1", "1.2.3"] {
+            #expect(AddressRange.parse(text) == IPv4.parse(text), "\(text)")
+        }
     }
 
     @Test("the loopback address belongs to the loopback interface; an address no interface has has none")
