@@ -134,7 +134,7 @@ public enum DistributionManager {
         }
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
-        let router = Router(context: ServiceRequestContext.self)
+        let router = host.makeRouter()
         LibraryRoutes(library: library, verifier: verifier, metrics: host.metrics).register(on: router)
         let application = host.makeHTTPApplication(router: router, busServer: busServer)
         try await host.run([busServer, pump, application])

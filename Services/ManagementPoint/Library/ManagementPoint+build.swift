@@ -51,7 +51,7 @@ public enum ManagementPoint {
             .register(on: &dispatcher)
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
-        let application = host.makeHTTPApplication(router: Router(context: ServiceRequestContext.self), busServer: busServer)
+        let application = host.makeHTTPApplication(router: host.makeRouter(), busServer: busServer)
         try await host.run([busServer, pump, application])
         distributionManager?.close()
     }

@@ -38,7 +38,7 @@ public enum MulticastAgent {
         let pump = OutboxPump(database: database, logger: host.logger) { peer in
             peer == AgentWorker.managementPointPeer ? managementPoint : nil
         }
-        let router = Router(context: ServiceRequestContext.self)
+        let router = host.makeRouter()
         var coordinator: SubnetCoordinator?
         var hub: MulticastHub?
         if settings.peerCachingEnabled {

@@ -67,7 +67,7 @@ public enum PackageTransferManager {
         }
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
-        let application = host.makeHTTPApplication(router: Router(context: ServiceRequestContext.self), busServer: busServer)
+        let application = host.makeHTTPApplication(router: host.makeRouter(), busServer: busServer)
         try await host.run([busServer, pump, transferWorker, application])
         distributionManager.close()
         connections.closeAll()

@@ -29,7 +29,7 @@ public enum PullDP {
         dispatcher.on(DistributionPointUsageQuery.self) { _, _ in try await content.usage() }
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
-        let router = Router(context: ServiceRequestContext.self)
+        let router = host.makeRouter()
         DistributionPointRoutes(node: common.node, content: content, verifier: verifier, maximumChunkSize: settings.maximumChunkSize ?? 8 * 1024 * 1024)
             .register(on: router)
         let application = host.makeHTTPApplication(router: router, busServer: busServer)
