@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Logging
 import Messages
+public import Metrics
 import Store
 
 /// Maps message types to handlers; refuses what the sender may not send; turns thrown
@@ -15,12 +16,17 @@ import Store
 /// lines a minute per peer). Queries get a reply from their handler. Commands registered with
 /// ``onCommand(_:database:apply:afterCommit:)`` are applied effectively once: the inbox
 /// check, the effect and the inbox record share one SQLite transaction, and the reply is an
-/// ``Ack`` (duplicate when the id was seen before).
+/// ``Ack`` (duplicate when the id was seen before). Once ``measureHandlers(with:)`` is called,
+/// each handler's time goes to ``requestDurationMetric``, per message type.
 public struct BusDispatcher: Sendable {
+    /// The histogram of handler time, labelled `type` (the message's wire name).
+    public static let requestDurationMetric = "ferry_bus_request_duration_seconds"
+
     public typealias Handler = @Sendable (Envelope) async throws -> any Message
     struct Registration {
         var allowedSenders: Set<PeerRole>
         var handler: Handler
+        var duration: Timer?
     }
     private var handlers: [String: Registration] = [:]
     /// Types registered more than once: a wiring mistake the server refuses to start with,
@@ -30,6 +36,7 @@ public struct BusDispatcher: Sendable {
     private let refusals: RefusalLog
     /// The service's clock: reply timestamps, inbox records, refusal-log windows.
     public let clock: any ServiceClock
+    private var metricsFactory: (any MetricsFactory)?
 
     public init(clock: any ServiceClock, logger: Logger) {
         self.clock = clock
@@ -45,11 +52,27 @@ public struct BusDispatcher: Sendable {
         _ type: Request.Type, allowedSenders: Set<PeerRole> = Request.allowedSenders,
         _ handler: @escaping @Sendable (Request, Envelope) async throws -> any Message
     ) {
-        if handlers[Request.wireName] != nil { duplicateRegistrations.append(Request.wireName) }
-        handlers[Request.wireName] = Registration(allowedSenders: allowedSenders) { envelope in
+        register(Request.wireName, allowedSenders: allowedSenders) { envelope in
             let request = try envelope.decodeBody(Request.self)
             return try await handler(request, envelope)
         }
+    }
+
+    /// Records each handler's time, per message type, with `factory` (the service's own
+    /// registry: swift-metrics' global system is not used, so services in one process stay apart).
+    /// Types registered later are measured too.
+    public mutating func measureHandlers(with factory: any MetricsFactory) {
+        metricsFactory = factory
+        for type in handlers.keys { handlers[type]?.duration = Self.durationTimer(type, factory) }
+    }
+
+    private static func durationTimer(_ type: String, _ factory: (any MetricsFactory)?) -> Timer? {
+        factory.map { Timer(label: requestDurationMetric, dimensions: [("type", type)], preferredDisplayUnit: .seconds, factory: $0) }
+    }
+
+    private mutating func register(_ type: String, allowedSenders: Set<PeerRole>, _ handler: @escaping Handler) {
+        if handlers[type] != nil { duplicateRegistrations.append(type) }
+        handlers[type] = Registration(allowedSenders: allowedSenders, handler: handler, duration: Self.durationTimer(type, metricsFactory))
     }
 
     /// Registers a command applied effectively once inside `database`.
@@ -68,8 +91,7 @@ public struct BusDispatcher: Sendable {
     ) {
         let logger = logger
         let clock = clock
-        if handlers[Command.wireName] != nil { duplicateRegistrations.append(Command.wireName) }
-        handlers[Command.wireName] = Registration(allowedSenders: allowedSenders) { envelope in
+        register(Command.wireName, allowedSenders: allowedSenders) { envelope in
             let command = try envelope.decodeBody(Command.self)
             let effect = try await database.write { db -> CommandEffect? in
                 if try InboxRecord.contains(db, messageID: envelope.id) { return nil }
@@ -94,6 +116,8 @@ public struct BusDispatcher: Sendable {
                 refusals.record(envelope, refusal, now: clock.now)
                 return Self.encode(ErrorReply(refusal), node: node, correlationID: envelope.id, sentAt: clock.now)
             }
+            let started = ContinuousClock.now
+            defer { registration.duration?.record(duration: started.duration(to: .now)) }
             do {
                 reply = try await registration.handler(envelope)
             } catch let error as WireError where error.code == .notAuthorized {

@@ -23,7 +23,8 @@ public final class ServiceHost: Sendable {
     public let identity: CurveKeyPair?
     /// The clients the service's inbox accepts, from `bus.clients`.
     public let clients: PeerDirectory
-    public let metrics = MetricsRegistry()
+    /// The service's own Prometheus registry, rendered at `/metrics`.
+    public let metrics = ServiceMetrics()
     /// Every timestamp, timer and delay of the service goes through this clock.
     public let clock: any ServiceClock
     public let startedAt: Date
@@ -105,9 +106,10 @@ public final class ServiceHost: Sendable {
                          sourceAddress: sourceAddress, journal: journal, clock: clock, logger: logger)
     }
 
-    /// The service's inbox, with `health.query` answered.
+    /// The service's inbox, with `health.query` answered and handler times measured.
     public func makeBusServer(dispatcher: BusDispatcher) -> BusServer {
         var dispatcher = dispatcher
+        dispatcher.measureHandlers(with: metrics.factory)
         dispatcher.on(HealthQuery.self) { [self] _, _ in
             let endpoints = bound.withLock { $0 }
             return HealthReply(service: service, node: settings.node, startedAt: startedAt,
@@ -117,7 +119,15 @@ public final class ServiceHost: Sendable {
                          dispatcher: dispatcher, journal: journal, logger: logger)
     }
 
-    /// Adds `/health` and `/metrics` to `router` and wraps it in an HTTP application on the
+    /// A router whose every route's request time is measured (``HTTPMetricsMiddleware``): a
+    /// middleware applies only to routes added after it, so services start from this router.
+    public func makeRouter() -> Router<ServiceRequestContext> {
+        let router = Router(context: ServiceRequestContext.self)
+        router.add(middleware: HTTPMetricsMiddleware(factory: metrics.factory))
+        return router
+    }
+
+    /// Adds `/health` and `/metrics` to `router` (from ``makeRouter()``) and wraps it in an HTTP application on the
     /// configured address, closing connections idle for `http.idleTimeoutSeconds`. When the
     /// server is up, the endpoints file is written.
     public func makeHTTPApplication(router: Router<ServiceRequestContext>, busServer: BusServer) -> some ApplicationProtocol {

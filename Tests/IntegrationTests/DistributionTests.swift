@@ -37,6 +37,11 @@ struct ClusterTests {
         }
         let firstPush = try await cluster.metric("dp1", "ferry_dp_received_chunk_bytes_total")
         #expect(Int64(firstPush) == manifest.uniqueChunks.reduce(0) { $0 + Int64($1.size) })
+        // Issue 15 item 7: the real services' /metrics hold transfer, bus and HTTP histograms.
+        #expect(try await cluster.metric("ptm", #"ferry_ptm_transfer_duration_seconds_count{outcome="installed"}"#) == 2)
+        #expect(try await cluster.metric("ptm", #"ferry_bus_request_duration_seconds_count{type="transfer.job"}"#) >= 2)
+        #expect(try await cluster.metric("site", #"ferry_bus_request_duration_seconds_count{type="transfer.report"}"#) >= 2)
+        #expect(try await cluster.metric("site", #"ferry_http_request_duration_seconds_count{route="/library/manifests/{version}",method="GET",status="200"}"#) >= 2)
 
         // A changed byte range and a new file: only the new chunks travel.
         var generator = SplitMix(seed: 99)

@@ -29,7 +29,7 @@ struct HTTPServerTimeoutTests {
         let host = try ServiceHost(service: "timeout-test", settings: settings, defaultLogName: "test.log", insecureBus: true,
                                    echoLogToStandardOutput: false, clock: SystemClock())
         let busServer = host.makeBusServer(dispatcher: host.makeDispatcher())
-        let application = host.makeHTTPApplication(router: Router(context: ServiceRequestContext.self), busServer: busServer)
+        let application = host.makeHTTPApplication(router: host.makeRouter(), busServer: busServer)
         let group = ServiceGroup(configuration: .init(services: [.init(service: application)], logger: host.logger))
         let running = Task { try await group.run() }
         defer { running.cancel() }

@@ -64,7 +64,7 @@ extension DistributionManager {
             .register(on: &dispatcher)
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
-        let router = Router(context: ServiceRequestContext.self)
+        let router = host.makeRouter()
         LibraryRoutes(library: library, verifier: verifier, metrics: host.metrics).register(on: router)
         let application = host.makeHTTPApplication(router: router, busServer: busServer)
         return DistributionManager(host: host, database: database, busServer: busServer, pump: pump, application: application,

@@ -2,13 +2,14 @@ import ContentStore
 import Foundation
 import Hummingbird
 import ServiceKit
+import Metrics
 
 /// The site content library over HTTP, for the PTM: manifests and chunks by hash, read
 /// with a site-signed transfer token.
 struct LibraryRoutes: Sendable {
     let library: ChunkStore
     let verifier: SiteTokenVerifier
-    let metrics: MetricsRegistry
+    let metrics: ServiceMetrics
 
     func register(on router: Router<ServiceRequestContext>) {
         router.get("/library/chunks/:hash") { request, context -> Response in
@@ -16,7 +17,7 @@ struct LibraryRoutes: Sendable {
             let hash = context.parameters.get("hash") ?? ""
             guard ContentHash.isValid(hash) else { return HTTPResponses.error(.badRequest, "invalid chunk hash") }
             guard let data = try? library.read(hash) else { return HTTPResponses.error(.notFound, "no chunk \(hash)") }
-            metrics.increment("ferry_library_chunk_bytes_served_total", by: Double(data.count))
+            metrics.counter("ferry_library_chunk_bytes_served_total").increment(by: data.count)
             return HTTPResponses.data(data)
         }
         router.get("/library/manifests/:version") { request, context -> Response in

@@ -43,7 +43,7 @@ extension ManagementPoint {
             .register(on: &dispatcher)
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
-        let application = host.makeHTTPApplication(router: Router(context: ServiceRequestContext.self), busServer: busServer)
+        let application = host.makeHTTPApplication(router: host.makeRouter(), busServer: busServer)
         return ManagementPoint(host: host, database: database, busServer: busServer, pump: pump, application: application,
                                distributionManager: distributionManager)
     }

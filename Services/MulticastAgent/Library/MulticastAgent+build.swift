@@ -41,7 +41,7 @@ extension MulticastAgent {
         let pump = host.makePump(database: database) { peer in
             peer == AgentWorker.managementPointPeer ? managementPoint : nil
         }
-        let router = Router(context: ServiceRequestContext.self)
+        let router = host.makeRouter()
         var coordinator: SubnetCoordinator?
         var hub: MulticastHub?
         if settings.peerCachingEnabled {

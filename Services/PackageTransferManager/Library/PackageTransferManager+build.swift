@@ -60,7 +60,7 @@ extension PackageTransferManager {
         TransferJobRequests(worker: worker, database: database, logger: logger).register(on: &dispatcher)
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
-        let application = host.makeHTTPApplication(router: Router(context: ServiceRequestContext.self), busServer: busServer)
+        let application = host.makeHTTPApplication(router: host.makeRouter(), busServer: busServer)
         return PackageTransferManager(host: host, database: database, busServer: busServer, pump: pump, worker: worker,
                                       application: application, distributionManager: distributionManager,
                                       distributionPoints: connections)

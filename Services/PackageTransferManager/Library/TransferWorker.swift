@@ -4,6 +4,7 @@ import Foundation
 import GRDB
 import Logging
 import Messages
+import Metrics
 import ServiceLifecycle
 import ServiceKit
 import Store
@@ -14,13 +15,16 @@ import Store
 /// the distribution manager in one transaction, so a crash never loses or repeats a report.
 /// A job found `running` at start-up was cut off by a crash and is queued again; the DP's
 /// "missing chunks" answer makes the new attempt push only what did not arrive.
+/// Each attempt's time goes to ``attemptDurationMetric``, labelled by how it ended.
 final class TransferWorker: Service, Sendable {
     static let distributionManagerPeer = "distribution-manager"
+    /// The histogram of transfer attempts' durations; `outcome` is installed, retry or failed.
+    static let attemptDurationMetric = "ferry_ptm_transfer_duration_seconds"
 
     let database: ServiceDatabase
     let clock: any ServiceClock
     let executorFactory: @Sendable (TransferJob) -> TransferExecutor
-    let metrics: MetricsRegistry
+    let metrics: ServiceMetrics
     let retry: RetrySettings
     let maximumConcurrentJobs: Int
     let node: String
@@ -31,7 +35,7 @@ final class TransferWorker: Service, Sendable {
     private let woken = Mutex(false)
 
     init(database: ServiceDatabase, clock: any ServiceClock, executorFactory: @escaping @Sendable (TransferJob) -> TransferExecutor, retry: RetrySettings,
-         maximumConcurrentJobs: Int, node: String, logger: Logger, pump: OutboxPump, metrics: MetricsRegistry,
+         maximumConcurrentJobs: Int, node: String, logger: Logger, pump: OutboxPump, metrics: ServiceMetrics,
          reportProgress: @escaping @Sendable (TransferProgress) async -> Void) {
         self.database = database
         self.clock = clock
@@ -127,11 +131,15 @@ final class TransferWorker: Service, Sendable {
         }
         let log = logger.job(job)
         log.info("attempt \(record.attempts) started", metadata: ["bytes": "\(job.totalBytes)", "chunks": "\(job.chunkCount)", "priority": "\(job.priority.rawValue)"])
+        let started = ContinuousClock.now
+        let recordDuration = { [metrics] (outcome: String) in
+            metrics.timer(Self.attemptDurationMetric, labels: [("outcome", outcome)]).record(duration: started.duration(to: .now))
+        }
         do {
             let outcome = try await executorFactory(job).execute(job)
-            metrics.increment("ferry_ptm_pushed_bytes_total", by: Double(outcome.bytesPushed), labels: ["dp": job.distributionPoint.name],
-                              help: "Chunk bytes pushed to DPs")
-            metrics.increment("ferry_ptm_jobs_total", labels: ["outcome": "installed"])
+            recordDuration("installed")
+            metrics.counter("ferry_ptm_pushed_bytes_total", labels: [("dp", job.distributionPoint.name)]).increment(by: outcome.bytesPushed)
+            metrics.counter("ferry_ptm_jobs_total", labels: [("outcome", "installed")]).increment()
             try await finish(record, job: job, outcome: .installed, pushed: outcome, reason: nil)
             log.info("job done", metadata: ["outcome": "installed", "bytes-pushed": "\(outcome.bytesPushed)",
                                             "chunks-pushed": "\(outcome.chunksPushed)", "chunks-skipped": "\(outcome.chunksSkipped)"])
@@ -143,10 +151,13 @@ final class TransferWorker: Service, Sendable {
                 return
             }
             if record.attempts >= retry.maximumAttempts {
+                recordDuration("failed")
+                metrics.counter("ferry_ptm_jobs_total", labels: [("outcome", "failed")]).increment()
                 log.error("job failed", metadata: ["outcome": "failed", "attempts": "\(record.attempts)", "reason": "\(reason)"])
                 try? await finish(record, job: job, outcome: .failed, pushed: nil, reason: "failed after \(record.attempts) attempts: \(reason)")
                 return
             }
+            recordDuration("retry")
             let delay = retry.delay(afterAttempt: record.attempts)
             let next = clock.now.addingTimeInterval(delay)
             log.warning("attempt \(record.attempts) failed; retrying", metadata: [

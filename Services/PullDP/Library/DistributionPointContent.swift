@@ -5,6 +5,7 @@ import Messages
 import ServiceKit
 import Store
 import GRDB
+import Metrics
 
 /// The DP's content logic: which chunks it lacks, accepting pushed chunks and manifests,
 /// and verifying whole versions. No sockets here; the bus and HTTP layers call it.
@@ -13,7 +14,7 @@ struct DistributionPointContent: Sendable {
     let database: ServiceDatabase
     let clock: any ServiceClock
     let logger: Logger
-    let metrics: MetricsRegistry
+    let metrics: ServiceMetrics
     let caches = DistributionPointCaches()
 
     /// True when `chunk` belongs to `version` (so a download token opens only its version).
@@ -54,7 +55,7 @@ struct DistributionPointContent: Sendable {
                 logger.error("cannot record a client hit", metadata: ["error": "\(error)"])
             }
         }
-        metrics.increment("ferry_dp_client_hits_total", help: "First requests of a client for a version")
+        metrics.counter("ferry_dp_client_hits_total").increment()
     }
 
     /// Unique clients per content on this DP, pull DPs counted as clients (SPEC P6).
@@ -82,7 +83,7 @@ struct DistributionPointContent: Sendable {
     /// its hash is replaced. Returns true when bytes were written.
     func acceptChunk(_ data: Data, hash: String) throws -> Bool {
         // Every authorised push counts here, stored or not: it is what crossed the network.
-        metrics.increment("ferry_dp_received_chunk_bytes_total", by: Double(data.count), help: "Chunk bytes received by push")
+        metrics.counter("ferry_dp_received_chunk_bytes_total").increment(by: data.count)
         if store.contains(hash) {
             if store.isIntact(hash) { return false }
             logger.warning("replacing a corrupt stored chunk", metadata: ["chunk": "\(hash)"])
@@ -90,8 +91,8 @@ struct DistributionPointContent: Sendable {
         }
         let stored = try store.write(data, expectedHash: hash)
         if stored {
-            metrics.increment("ferry_dp_stored_chunk_bytes_total", by: Double(data.count), help: "Pushed chunk bytes newly stored")
-            metrics.increment("ferry_dp_stored_chunks_total", help: "Pushed chunks newly stored")
+            metrics.counter("ferry_dp_stored_chunk_bytes_total").increment(by: data.count)
+            metrics.counter("ferry_dp_stored_chunks_total").increment()
         }
         return stored
     }

@@ -4,6 +4,7 @@ import HTTPTransfer
 import Hummingbird
 import NIOCore
 import ServiceKit
+import Metrics
 
 /// The DP's HTTP data plane: pushes from the PTM (with a site token), and manifests,
 /// chunks and whole files for readers, with HEAD and single-range requests.
@@ -25,14 +26,14 @@ struct DistributionPointRoutes: Sendable {
             do {
                 body = try await request.body.collect(upTo: maximumChunkSize)
             } catch {
-                content.metrics.increment("ferry_dp_push_refused_total", labels: ["reason": "too-large"])
+                content.metrics.counter("ferry_dp_push_refused_total", labels: [("reason", "too-large")]).increment()
                 return HTTPResponses.error(.contentTooLarge, "a chunk may be at most \(maximumChunkSize) bytes")
             }
             do {
                 let stored = try content.acceptChunk(Data(buffer: body), hash: hash)
                 return HTTPResponses.text("{\"stored\":\(stored)}\n", status: stored ? .created : .ok, contentType: "application/json")
             } catch let error as ContentStoreError {
-                content.metrics.increment("ferry_dp_push_refused_total", labels: ["reason": "hash-mismatch"])
+                content.metrics.counter("ferry_dp_push_refused_total", labels: [("reason", "hash-mismatch")]).increment()
                 content.logger.warning("refused a pushed chunk", metadata: ["chunk": "\(hash)", "reason": "\(error)"])
                 return HTTPResponses.error(.unprocessableContent, error.description)
             }
@@ -93,7 +94,7 @@ struct DistributionPointRoutes: Sendable {
                 }
                 guard let data = try? store.read(hash) else { return HTTPResponses.error(.notFound, "no chunk \(hash)") }
                 if request.method == .get {
-                    content.metrics.increment("ferry_dp_served_chunk_bytes_total", by: Double(data.count), help: "Chunk bytes served to clients")
+                    content.metrics.counter("ferry_dp_served_chunk_bytes_total").increment(by: data.count)
                 }
                 return RangeResponder.data(data, request: request)
             }
@@ -128,7 +129,7 @@ struct DistributionPointRoutes: Sendable {
             content.recordClient(client, version: version)
             return nil
         case .failure(let refusal):
-            content.metrics.increment("ferry_dp_download_refused_total", labels: ["reason": refusal.reason])
+            content.metrics.counter("ferry_dp_download_refused_total", labels: [("reason", refusal.reason)]).increment()
             return refusal.response
         }
     }
@@ -136,7 +137,7 @@ struct DistributionPointRoutes: Sendable {
     /// A transfer token for this DP (and for `versionID`, where the route names one).
     private func authorize(_ request: Request, versionID: String? = nil) -> Response? {
         guard case .failure(let refusal) = verifier.check(request, scope: "transfer", versionID: versionID, audience: node) else { return nil }
-        content.metrics.increment("ferry_dp_push_refused_total", labels: ["reason": refusal.reason])
+        content.metrics.counter("ferry_dp_push_refused_total", labels: [("reason", refusal.reason)]).increment()
         if refusal.reason == "bad-token" {
             content.logger.warning("refused a push", metadata: ["reason": "\(refusal.message)"])
         }

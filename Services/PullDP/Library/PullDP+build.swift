@@ -29,7 +29,7 @@ extension PullDP {
         DistributionPointRequests(content: content).register(on: &dispatcher)
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
-        let router = Router(context: ServiceRequestContext.self)
+        let router = host.makeRouter()
         DistributionPointRoutes(node: common.node, content: content, verifier: verifier,
                                 maximumChunkSize: settings.maximumChunkSize ?? 8 * 1024 * 1024)
             .register(on: router)
