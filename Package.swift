@@ -153,6 +153,8 @@ let package = Package(
                                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                     swiftSettings: swiftSettings),
         .testTarget(name: "ManagementPointTests", dependencies: ["ManagementPoint", "Messages", "ServiceKit", "Store", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),
+        .testTarget(name: "DistributionManagerTests", dependencies: ["DistributionManager", "Messages"], swiftSettings: swiftSettings),
+        .testTarget(name: "PackageTransferManagerTests", dependencies: ["PackageTransferManager", "Clocks"], swiftSettings: swiftSettings),
         .testTarget(name: "SiteServicesTests",
                     dependencies: ["DistributionManager", "PackageTransferManager", "PullDP", "ServiceKit", "Bus", "Messages", "Clocks",
                                    "HTTPTransfer", .product(name: "GRDB", package: "GRDB.swift"),

@@ -212,34 +212,24 @@ final class ContentCatalog: Sendable {
     }
 
     /// Queues the version for every target DP that neither holds it nor is receiving it
-    /// (all of them with `redistribute`); call inside a write transaction.
+    /// (all of them with `redistribute`), as ``DistributionPlanner`` decides; call inside a
+    /// write transaction.
     func queue(_ db: Database, content record: ContentRecord, version: VersionRecord,
                targets: [(distributionPoint: String, origin: String)], redistribute: Bool) throws -> DistributeAccepted {
+        var current: [String: DistributionPlanner.Current] = [:]
+        for existing in try TargetRecord.filter(Column("contentName") == record.name).fetchAll(db) {
+            current[existing.distributionPoint] = DistributionPlanner.Current(versionID: existing.versionID, state: existing.state)
+        }
+        let plan = DistributionPlanner.plan(targets.map { DistributionPlanner.Target(distributionPoint: $0.distributionPoint, origin: $0.origin) },
+                                            versionID: version.versionID, current: current, redistribute: redistribute)
         let libraryURL = libraryURL()
-        var queued: [String] = []
-        var installed: [String] = []
-        var inProgress: [String] = []
-        var seen = Set<String>()
-        for (name, origin) in targets where seen.insert(name).inserted {
-            let point = try DistributionPointRecord.require(name, db)
-            let existing = try TargetRecord.fetchOne(db, key: ["contentName": record.name, "distributionPoint": name])
-            if let existing, existing.versionID == version.versionID, !redistribute {
-                switch DistributionState(rawValue: existing.state) {
-                case .installed:
-                    installed.append(name)
-                    continue
-                case .waiting, .inProgress:
-                    inProgress.append(name)
-                    continue
-                case .failed, nil:
-                    break
-                }
-            }
+        for target in plan.send {
+            let point = try DistributionPointRecord.require(target.distributionPoint, db)
             let jobID = UUID()
-            try TargetRecord(contentName: record.name, distributionPoint: name, version: version.number,
-                             versionID: version.versionID, state: DistributionState.waiting.rawValue, jobID: jobID.uuidString,
+            try TargetRecord(contentName: record.name, distributionPoint: point.name, version: version.number,
+                             versionID: version.versionID, state: .waiting, jobID: jobID.uuidString,
                              bytesDone: 0, bytesTotal: version.totalBytes, attempts: 0, reason: nil,
-                             updatedAt: clock.now.timeIntervalSince1970, origin: redistribute ? "\(origin), redistributed" : origin).save(db)
+                             updatedAt: clock.now.timeIntervalSince1970, origin: target.origin).save(db)
             let job = TransferJob(
                 jobID: jobID, contentName: record.name, versionID: version.versionID, version: version.number,
                 priority: Priority(rawValue: record.priority) ?? .medium,
@@ -248,10 +238,10 @@ final class ContentCatalog: Sendable {
                 libraryURL: libraryURL, redistribute: redistribute,
                 totalBytes: version.totalBytes, chunkCount: version.chunkCount)
             try Outbox.enqueue(db, job, to: Self.transferManagerPeer, sender: node, now: clock.now)
-            queued.append(name)
         }
         return DistributeAccepted(name: record.name, versionID: version.versionID, version: version.number,
-                                  queued: queued, alreadyInstalled: installed, alreadyInProgress: inProgress)
+                                  queued: plan.send.map(\.distributionPoint), alreadyInstalled: plan.alreadyInstalled,
+                                  alreadyInProgress: plan.alreadyInProgress)
     }
 
     /// Sends a version to a client's preferred DPs at the MP's request (SPEC C8); runs in
@@ -292,9 +282,9 @@ final class ContentCatalog: Sendable {
     func applyProgress(_ progress: TransferProgress) async throws {
         try await database.write { db in
             guard var target = try TargetRecord.filter(Column("jobID") == progress.jobID.uuidString).fetchOne(db),
-                  target.state == DistributionState.waiting.rawValue || target.state == DistributionState.inProgress.rawValue
+                  target.state == .waiting || target.state == .inProgress
             else { return }
-            target.state = DistributionState.inProgress.rawValue
+            target.state = .inProgress
             target.bytesDone = progress.bytesDone
             target.bytesTotal = progress.bytesTotal
             target.attempts = max(target.attempts, progress.attempt)
@@ -316,7 +306,7 @@ final class ContentCatalog: Sendable {
             try topology.enqueueSnapshot(db)
         }
         guard var target = try TargetRecord.filter(Column("jobID") == report.jobID.uuidString).fetchOne(db) else { return }
-        target.state = report.outcome == .installed ? DistributionState.installed.rawValue : DistributionState.failed.rawValue
+        target.state = report.outcome == .installed ? .installed : .failed
         target.bytesDone = report.outcome == .installed ? target.bytesTotal : target.bytesDone
         target.attempts = report.attempts
         target.reason = report.reason

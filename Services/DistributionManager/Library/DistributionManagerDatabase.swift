@@ -215,7 +215,7 @@ struct TargetRecord: Codable, FetchableRecord, PersistableRecord {
     var distributionPoint: String
     var version: Int
     var versionID: String
-    var state: String
+    var state: DistributionState
     var jobID: String
     var bytesDone: Int64
     var bytesTotal: Int64
@@ -226,7 +226,7 @@ struct TargetRecord: Codable, FetchableRecord, PersistableRecord {
 
     var status: DistributionTargetStatus {
         DistributionTargetStatus(distributionPoint: distributionPoint, versionID: versionID, version: version,
-                                 state: DistributionState(rawValue: state) ?? .waiting, bytesDone: bytesDone,
+                                 state: state, bytesDone: bytesDone,
                                  bytesTotal: bytesTotal, attempts: attempts, reason: reason,
                                  updatedAt: Date(timeIntervalSince1970: updatedAt), origin: origin)
     }

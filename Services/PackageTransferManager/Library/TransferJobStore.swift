@@ -28,7 +28,8 @@ enum TransferJobStore {
     }
 }
 
-enum JobState: String {
+/// Where a transfer job stands in the PTM's queue.
+enum JobState: String, Codable {
     case queued, running, installed, failed
 }
 
@@ -37,7 +38,7 @@ struct TransferJobRecord: Codable, FetchableRecord, PersistableRecord {
     var jobID: String
     var job: Data
     var priorityRank: Int
-    var state: String
+    var state: JobState
     var attempts: Int
     var nextAttemptAt: Double
     var bytesPushed: Int64
@@ -51,7 +52,7 @@ struct TransferJobRecord: Codable, FetchableRecord, PersistableRecord {
         jobID = job.jobID.uuidString
         self.job = try EnvelopeCodec.json(job)
         priorityRank = Priority.allCases.firstIndex(of: job.priority) ?? 1
-        state = JobState.queued.rawValue
+        state = .queued
         attempts = 0
         nextAttemptAt = now.timeIntervalSince1970
         bytesPushed = 0

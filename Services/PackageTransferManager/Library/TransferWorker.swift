@@ -88,25 +88,27 @@ final class TransferWorker: Service, Sendable {
     }
 
     private func claimDue() async -> [TransferJobRecord] {
-        let free = maximumConcurrentJobs - running.withLock { $0.count }
-        guard free > 0 else { return [] }
-        let now = self.clock.now.timeIntervalSince1970
+        let runningCount = running.withLock { $0.count }
+        guard runningCount < maximumConcurrentJobs else { return [] }
+        let now = self.clock.now
+        let scheduler = TransferJobScheduler(maximumConcurrentJobs: maximumConcurrentJobs)
         do {
             let claimed = try await database.write { db -> [TransferJobRecord] in
-                let due = try TransferJobRecord
-                    .filter(Column("state") == JobState.queued.rawValue && Column("nextAttemptAt") <= now)
-                    .order(Column("priorityRank"), Column("createdAt")).limit(free).fetchAll(db)
-                for var record in due {
-                    record.state = JobState.running.rawValue
+                let queued = try Row.fetchAll(db, sql: "SELECT jobID, priorityRank, createdAt, nextAttemptAt FROM transferJob WHERE state = ?",
+                                              arguments: [JobState.queued.rawValue]).map { row in
+                    TransferJobScheduler.Candidate(jobID: row["jobID"], priorityRank: row["priorityRank"],
+                                                   createdAt: row["createdAt"], nextAttemptAt: row["nextAttemptAt"])
+                }
+                var claimed: [TransferJobRecord] = []
+                for jobID in scheduler.next(queued: queued, running: runningCount, now: now) {
+                    guard var record = try TransferJobRecord.fetchOne(db, key: jobID) else { continue }
+                    record.state = .running
                     record.attempts += 1
-                    record.updatedAt = now
+                    record.updatedAt = now.timeIntervalSince1970
                     try record.update(db)
+                    claimed.append(record)
                 }
-                return due.map { record in
-                    var claimed = record
-                    claimed.attempts += 1
-                    return claimed
-                }
+                return claimed
             }
             running.withLock { set in for record in claimed { set.insert(record.jobID) } }
             return claimed
@@ -166,7 +168,7 @@ final class TransferWorker: Service, Sendable {
             do {
                 try await database.write { db in
                     var updated = record
-                    updated.state = JobState.queued.rawValue
+                    updated.state = .queued
                     updated.nextAttemptAt = next.timeIntervalSince1970
                     updated.lastError = reason
                     updated.updatedAt = self.clock.now.timeIntervalSince1970
@@ -185,7 +187,7 @@ final class TransferWorker: Service, Sendable {
                         pushed: TransferExecutor.Outcome?, reason: String?) async throws {
         try await database.write { [node] db in
             var updated = record
-            updated.state = outcome == .installed ? JobState.installed.rawValue : JobState.failed.rawValue
+            updated.state = outcome == .installed ? .installed : .failed
             updated.bytesPushed = pushed?.bytesPushed ?? 0
             updated.chunksPushed = pushed?.chunksPushed ?? 0
             updated.chunksSkipped = pushed?.chunksSkipped ?? 0
