@@ -7,12 +7,13 @@ import Store
 /// progress and reports.
 struct ContentRequests: Sendable {
     let catalog: ContentCatalog
+    let distributions: Distributions
     let database: ServiceDatabase
     let pump: OutboxPump
     let logger: Logger
 
     func register(on dispatcher: inout BusDispatcher) {
-        let catalog = catalog, pump = pump, logger = logger
+        let catalog = catalog, distributions = distributions, pump = pump, logger = logger
         dispatcher.on(CreateContent.self) { request, _ in
             defer { pump.wake() }
             return try await catalog.create(request)
@@ -28,17 +29,17 @@ struct ContentRequests: Sendable {
         dispatcher.on(ListContents.self) { _, _ in try await catalog.list() }
         dispatcher.on(ShowContent.self) { request, _ in try await catalog.show(request.name) }
         dispatcher.on(Distribute.self) { request, _ in
-            let (accepted, queued) = try await catalog.distribute(request)
+            let (accepted, queued) = try await distributions.distribute(request)
             if queued > 0 { pump.wake() }
             return accepted
         }
-        dispatcher.on(DistributionStatusQuery.self) { request, _ in try await catalog.status(request.name) }
+        dispatcher.on(DistributionStatusQuery.self) { request, _ in try await distributions.status(request.name) }
         dispatcher.on(TransferProgress.self) { progress, envelope in
-            try await catalog.applyProgress(progress)
+            try await distributions.applyProgress(progress)
             return Ack(messageID: envelope.id, duplicate: false)
         }
         dispatcher.onCommand(TransferReport.self, database: database) { report, _, db in
-            try catalog.applyReport(report, db)
+            try distributions.applyReport(report, db)
             return .applied
         } afterCommit: { report in
             pump.wake()
@@ -48,7 +49,7 @@ struct ContentRequests: Sendable {
                 "reason": "\(report.reason ?? "-")"])
         }
         dispatcher.onCommand(OnDemandDistribution.self, database: database) { request, _, db in
-            _ = try catalog.applyOnDemand(request, db)
+            _ = try distributions.applyOnDemand(request, db)
             return .applied
         } afterCommit: { request in
             pump.wake()

@@ -76,7 +76,7 @@ struct Deployments: Sendable {
 
     func createCollection(_ request: CreateCollection) async throws -> CollectionList {
         let definition = request.collection
-        let name = try ContentCatalog.validName(definition.name)
+        let name = try ContentName.valid(definition.name)
         guard name.caseInsensitiveCompare(Self.allSystems) != .orderedSame else {
             throw WireError(code: .conflict, message: "'\(Self.allSystems)' always exists and holds every agent")
         }

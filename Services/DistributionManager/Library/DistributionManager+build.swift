@@ -28,38 +28,40 @@ extension DistributionManager {
         let fallbackURL = "http://\(common.http.host):\(common.http.port)"
         let topology = SiteTopology(database: database, clock: clock, node: common.node,
                                     publishesSnapshots: settings.managementPoint != nil)
-        let catalog = ContentCatalog(
-            database: database, clock: clock, library: library, chunking: try (settings.chunking ?? .standard).validated(),
-            node: common.node, signer: signer, logger: host.logger,
-            topology: topology, sourceRoots: settings.sourceRoots, libraryURL: { host.httpURL ?? fallbackURL })
-        try await catalog.registerDistributionPoints(settings.distributionPoints)
+        let catalog = ContentCatalog(database: database, clock: clock, library: library,
+                                     chunking: try (settings.chunking ?? .standard).validated(), signer: signer, logger: host.logger,
+                                     topology: topology, sourceRoots: settings.sourceRoots)
+        let distributions = Distributions(database: database, clock: clock, node: common.node, logger: host.logger, topology: topology,
+                                          libraryURL: { host.httpURL ?? fallbackURL })
+        let directory = DistributionPointDirectory(database: database)
+        try await directory.register(settings.distributionPoints)
         // A management point that lost its state (or is new) gets the whole picture at start.
         try await database.write { db in try topology.enqueueSnapshot(db) }
 
         let connections = Connections(
-            transferManager: try host.client(peer: ContentCatalog.transferManagerPeer, settings: settings.packageTransferManager),
+            transferManager: try host.client(peer: Distributions.transferManagerPeer, settings: settings.packageTransferManager),
             managementPoint: try settings.managementPoint.map { try host.client(peer: SiteTopology.managementPointPeer, settings: $0) },
             distributionPoints: PeerConnections(host: host))
         let pump = host.makePump(database: database) { peer in
             switch peer {
-            case ContentCatalog.transferManagerPeer: connections.transferManager
+            case Distributions.transferManagerPeer: connections.transferManager
             case SiteTopology.managementPointPeer: connections.managementPoint
             default: nil
             }
         }
         var dispatcher = host.makeDispatcher()
-        ContentRequests(catalog: catalog, database: database, pump: pump, logger: host.logger).register(on: &dispatcher)
-        TopologyRequests(topology: topology, catalog: catalog, pump: pump).register(on: &dispatcher)
+        ContentRequests(catalog: catalog, distributions: distributions, database: database, pump: pump, logger: host.logger).register(on: &dispatcher)
+        TopologyRequests(topology: topology, directory: directory, pump: pump).register(on: &dispatcher)
         DeploymentRequests(deployments: Deployments(database: database, clock: clock, topology: topology), database: database, pump: pump)
             .register(on: &dispatcher)
         DistributionPointGroupRequests(
-            groups: DistributionPointGroups(database: database, clock: clock, catalog: catalog, logger: host.logger), pump: pump)
+            groups: DistributionPointGroups(database: database, clock: clock, distributions: distributions, logger: host.logger), pump: pump)
             .register(on: &dispatcher)
-        TransferTokenIssuer(database: database, clock: clock, signer: signer, subject: ContentCatalog.transferManagerPeer,
+        TransferTokenIssuer(database: database, clock: clock, signer: signer, subject: Distributions.transferManagerPeer,
                             lifetime: settings.transferTokenLifetimeSeconds ?? TransferTokenIssuer.defaultLifetime)
             .register(on: &dispatcher)
         ManagementPointRelay(managementPoint: connections.managementPoint).register(on: &dispatcher)
-        DistributionPointUsageCollector(catalog: catalog, configured: settings.distributionPoints,
+        DistributionPointUsageCollector(directory: directory, configured: settings.distributionPoints,
                                         connections: connections.distributionPoints)
             .register(on: &dispatcher)
         let busServer = host.makeBusServer(dispatcher: dispatcher)

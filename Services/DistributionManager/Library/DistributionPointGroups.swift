@@ -13,11 +13,11 @@ import Store
 struct DistributionPointGroups: Sendable {
     let database: ServiceDatabase
     let clock: any ServiceClock
-    let catalog: ContentCatalog
+    let distributions: Distributions
     let logger: Logger
 
     func create(_ request: CreateDistributionPointGroup) async throws -> DistributionPointGroupsReply {
-        let name = try ContentCatalog.validName(request.name)
+        let name = try ContentName.valid(request.name)
         try await database.write { db in
             guard try Row.fetchOne(db, sql: "SELECT name FROM distributionPointGroup WHERE name = ?", arguments: [name]) == nil else {
                 throw WireError(code: .conflict, message: "DP group '\(name)' already exists; add DPs with 'ferry dp-group add \(name) DP'")
@@ -34,7 +34,7 @@ struct DistributionPointGroups: Sendable {
 
     /// Adds the DP and queues every content the group holds for it.
     func add(_ request: AddDistributionPointGroupMember) async throws -> DistributionPointGroupsReply {
-        let queued = try await database.write { [catalog] db -> [String] in
+        let queued = try await database.write { [distributions] db -> [String] in
             try Self.requireGroup(request.group, db)
             _ = try DistributionPointRecord.require(request.distributionPoint, db)
             try db.execute(sql: "INSERT OR IGNORE INTO distributionPointGroupMember (groupName, distributionPoint) VALUES (?, ?)",
@@ -45,7 +45,7 @@ struct DistributionPointGroups: Sendable {
             for name in contents {
                 guard let record = try ContentRecord.fetchOne(db, key: name),
                       let version = try VersionRecord.fetchOne(db, key: ["contentName": name, "number": record.currentVersion]) else { continue }
-                let accepted = try catalog.queue(db, content: record, version: version,
+                let accepted = try distributions.queue(db, content: record, version: version,
                                                  targets: [(request.distributionPoint, "dp group \(request.group)")], redistribute: false)
                 queued += accepted.queued.map { "\(name) → \($0)" }
             }

@@ -5,7 +5,7 @@ import ServiceKit
 /// Answers the DP list with each DP's own usage figures (SPEC P6), asked of all DPs at
 /// once and briefly, so one unreachable DP only leaves its own figures empty.
 struct DistributionPointUsageCollector: Sendable {
-    let catalog: ContentCatalog
+    let directory: DistributionPointDirectory
     let configured: [DistributionPointSettings]
     let connections: PeerConnections
 
@@ -15,7 +15,7 @@ struct DistributionPointUsageCollector: Sendable {
     }
 
     func list() async throws -> DistributionPointList {
-        var list = try await catalog.distributionPoints()
+        var list = try await directory.list()
         await withTaskGroup(of: (Int, DistributionPointUsageReply?).self) { group in
             for (index, point) in list.points.enumerated() {
                 let key = configured.first { $0.name == point.name }?.publicKey

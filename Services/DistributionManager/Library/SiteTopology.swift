@@ -22,7 +22,7 @@ struct SiteTopology: Sendable {
     let publishesSnapshots: Bool
 
     func createGroup(_ request: CreateBoundaryGroup) async throws -> BoundaryGroupsReply {
-        let name = try ContentCatalog.validName(request.name)
+        let name = try ContentName.valid(request.name)
         guard !request.ranges.isEmpty else {
             throw WireError(code: .invalidArgument, message: "a boundary group needs at least one --subnet or --range")
         }

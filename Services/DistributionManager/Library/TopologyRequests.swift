@@ -4,11 +4,11 @@ import Messages
 /// The bus face of the site's topology: boundary groups and DP settings.
 struct TopologyRequests: Sendable {
     let topology: SiteTopology
-    let catalog: ContentCatalog
+    let directory: DistributionPointDirectory
     let pump: OutboxPump
 
     func register(on dispatcher: inout BusDispatcher) {
-        let topology = topology, catalog = catalog, pump = pump
+        let topology = topology, directory = directory, pump = pump
         dispatcher.on(CreateBoundaryGroup.self) { request, _ in
             defer { pump.wake() }
             return try await topology.createGroup(request)
@@ -21,7 +21,7 @@ struct TopologyRequests: Sendable {
         dispatcher.on(SetDistributionPoint.self) { request, _ in
             defer { pump.wake() }
             try await topology.setDistributionPoint(request)
-            return try await catalog.distributionPoints()
+            return try await directory.list()
         }
     }
 }

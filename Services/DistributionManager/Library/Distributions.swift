@@ -1,0 +1,178 @@
+import Clocks
+import Bus
+import Foundation
+import GRDB
+import Logging
+import Messages
+import Store
+
+/// Distributions: the targets a content's versions are sent to, the PTM's jobs that carry
+/// them, and the progress and reports that come back (SPEC C4, C5, C8, T1).
+///
+/// ``DistributionPlanner`` decides what to send where; this type records the decision and
+/// queues the jobs in the same transaction, so a crash never leaves a target without its job.
+final class Distributions: Sendable {
+    static let transferManagerPeer = "package-transfer-manager"
+
+    let database: ServiceDatabase
+    let clock: any ServiceClock
+    let node: String
+    let logger: Logger
+    let topology: SiteTopology
+    /// The site library's base URL, which jobs carry (known once the HTTP server runs).
+    let libraryURL: @Sendable () -> String
+
+    init(database: ServiceDatabase, clock: any ServiceClock, node: String, logger: Logger, topology: SiteTopology,
+         libraryURL: @escaping @Sendable () -> String) {
+        self.database = database
+        self.clock = clock
+        self.node = node
+        self.logger = logger
+        self.topology = topology
+        self.libraryURL = libraryURL
+    }
+
+
+    /// Resolves DPs, DP groups and collections to DPs, records the targets and queues one
+    /// transfer job per DP, in one transaction.
+    ///
+    /// A group keeps the content so members added later receive it; a collection reaches
+    /// the groups associated with it now. A DP reached several ways is sent the version once.
+    func distribute(_ request: Distribute) async throws -> (DistributeAccepted, queuedJobs: Int) {
+        guard !request.distributionPoints.isEmpty || !request.distributionPointGroups.isEmpty || !request.collections.isEmpty else {
+            throw WireError(code: .invalidArgument, message: "name at least one target: --dp, --dp-group or --collection")
+        }
+        let accepted = try await database.write { [self] db -> DistributeAccepted in
+            // Read inside the transaction: an update committing meanwhile cannot leave us
+            // queueing a version that is no longer current.
+            guard let record = try ContentRecord.fetchOne(db, key: request.name),
+                  let version = try VersionRecord.fetchOne(db, key: ["contentName": request.name, "number": record.currentVersion]) else {
+                throw WireError(code: .notFound, message: "no content named '\(request.name)'")
+            }
+            var targets: [(distributionPoint: String, origin: String)] = request.distributionPoints.map { ($0, "named") }
+            for group in request.distributionPointGroups {
+                try targets.append(contentsOf: assign(record.name, toGroup: group, origin: "dp group \(group)", db))
+            }
+            for collection in request.collections {
+                let name = try Deployments.collectionName(collection, db)
+                let groups = try String.fetchAll(db, sql: "SELECT groupName FROM collectionGroup WHERE collection = ? ORDER BY groupName",
+                                                 arguments: [name])
+                guard !groups.isEmpty else {
+                    throw WireError(code: .invalidArgument,
+                                    message: "collection '\(name)' has no DP group; associate one with 'ferry collection associate \(name) --dp-group GROUP'")
+                }
+                for group in groups {
+                    try targets.append(contentsOf: assign(record.name, toGroup: group, origin: "collection \(name) (dp group \(group))", db))
+                }
+            }
+            // An empty group still keeps the content: DPs added later receive it.
+            return try queue(db, content: record, version: version, targets: targets, redistribute: request.redistribute)
+        }
+        for name in accepted.queued {
+            logger.info("queued transfer job", metadata: ["content": "\(accepted.name)", "version": "\(accepted.version)", "dp": "\(name)",
+                                                          "redistribute": "\(request.redistribute)"])
+        }
+        return (accepted, accepted.queued.count)
+    }
+
+    /// Remembers that the group holds the content and returns its members as targets.
+    private func assign(_ content: String, toGroup group: String, origin: String, _ db: Database) throws -> [(distributionPoint: String, origin: String)] {
+        try DistributionPointGroups.requireGroup(group, db)
+        try db.execute(sql: "INSERT OR IGNORE INTO distributionPointGroupContent (groupName, contentName) VALUES (?, ?)",
+                       arguments: [group, content])
+        return try String.fetchAll(db, sql: "SELECT distributionPoint FROM distributionPointGroupMember WHERE groupName = ? ORDER BY distributionPoint",
+                                   arguments: [group]).map { ($0, origin) }
+    }
+
+    /// Queues the version for every target DP that neither holds it nor is receiving it
+    /// (all of them with `redistribute`), as ``DistributionPlanner`` decides; call inside a
+    /// write transaction.
+    func queue(_ db: Database, content record: ContentRecord, version: VersionRecord,
+               targets: [(distributionPoint: String, origin: String)], redistribute: Bool) throws -> DistributeAccepted {
+        var current: [String: DistributionPlanner.Current] = [:]
+        for existing in try TargetRecord.filter(Column("contentName") == record.name).fetchAll(db) {
+            current[existing.distributionPoint] = DistributionPlanner.Current(versionID: existing.versionID, state: existing.state)
+        }
+        let plan = DistributionPlanner.plan(targets.map { DistributionPlanner.Target(distributionPoint: $0.distributionPoint, origin: $0.origin) },
+                                            versionID: version.versionID, current: current, redistribute: redistribute)
+        let libraryURL = libraryURL()
+        for target in plan.send {
+            let point = try DistributionPointRecord.require(target.distributionPoint, db)
+            let jobID = UUID()
+            try TargetRecord(contentName: record.name, distributionPoint: point.name, version: version.number,
+                             versionID: version.versionID, state: .waiting, jobID: jobID.uuidString,
+                             bytesDone: 0, bytesTotal: version.totalBytes, attempts: 0, reason: nil,
+                             updatedAt: clock.now.timeIntervalSince1970, origin: target.origin).save(db)
+            let job = TransferJob(
+                jobID: jobID, contentName: record.name, versionID: version.versionID, version: version.number,
+                priority: Priority(rawValue: record.priority) ?? .medium,
+                distributionPoint: DistributionPointAddress(name: point.name, busEndpoint: point.busEndpoint,
+                                                            httpURL: point.httpURL, publicKey: point.publicKey ?? ""),
+                libraryURL: libraryURL, redistribute: redistribute,
+                totalBytes: version.totalBytes, chunkCount: version.chunkCount)
+            try Outbox.enqueue(db, job, to: Self.transferManagerPeer, sender: node, now: clock.now)
+        }
+        return DistributeAccepted(name: record.name, versionID: version.versionID, version: version.number,
+                                  queued: plan.send.map(\.distributionPoint), alreadyInstalled: plan.alreadyInstalled,
+                                  alreadyInProgress: plan.alreadyInProgress)
+    }
+
+    /// Sends a version to a client's preferred DPs at the MP's request (SPEC C8); runs in
+    /// the command's inbox transaction. A request for a version that is no longer current
+    /// is dropped: the MP asks again for the current one when a client needs it.
+    func applyOnDemand(_ request: OnDemandDistribution, _ db: Database) throws -> DistributeAccepted? {
+        guard let record = try ContentRecord.fetchOne(db, key: request.content),
+              let version = try VersionRecord.fetchOne(db, key: ["contentName": record.name, "number": record.currentVersion]),
+              version.versionID == request.versionID else { return nil }
+        let known = try request.distributionPoints.filter { try DistributionPointRecord.exists(db, key: $0) }
+        return try queue(db, content: record, version: version,
+                         targets: known.map { ($0, "on demand for client \(request.clientAddress)") }, redistribute: false)
+    }
+
+    /// Changes content properties and tells the MP.
+
+    func status(_ name: String) async throws -> DistributionStatusReply {
+        let (record, version) = try await ContentCatalog.current(named: name, in: database)
+        let targets = try await database.read { db in
+            try TargetRecord.filter(Column("contentName") == record.name).order(Column("distributionPoint")).fetchAll(db)
+        }
+        return DistributionStatusReply(name: record.name, versionID: version.versionID, version: version.number,
+                                       targets: targets.map(\.status))
+    }
+
+    /// Applies a progress report if it is about the job the target currently waits for.
+    func applyProgress(_ progress: TransferProgress) async throws {
+        try await database.write { db in
+            guard var target = try TargetRecord.filter(Column("jobID") == progress.jobID.uuidString).fetchOne(db),
+                  target.state == .waiting || target.state == .inProgress
+            else { return }
+            target.state = .inProgress
+            target.bytesDone = progress.bytesDone
+            target.bytesTotal = progress.bytesTotal
+            target.attempts = max(target.attempts, progress.attempt)
+            target.reason = progress.lastError.map { error in
+                let retry = progress.nextAttemptAt.map { " (retry at \($0.formatted(date: .omitted, time: .standard)))" } ?? ""
+                return "attempt \(progress.attempt) failed: \(error)\(retry)"
+            }
+            target.updatedAt = self.clock.now.timeIntervalSince1970
+            try target.update(db)
+        }
+    }
+
+    /// Applies the end of a job; runs inside the command's inbox transaction.
+    func applyReport(_ report: TransferReport, _ db: Database) throws {
+        let now = clock.now.timeIntervalSince1970
+        if report.outcome == .installed {
+            try InstalledVersionRecord(distributionPoint: report.distributionPoint, versionID: report.versionID, installedAt: now)
+                .save(db)
+            try topology.enqueueSnapshot(db)
+        }
+        guard var target = try TargetRecord.filter(Column("jobID") == report.jobID.uuidString).fetchOne(db) else { return }
+        target.state = report.outcome == .installed ? .installed : .failed
+        target.bytesDone = report.outcome == .installed ? target.bytesTotal : target.bytesDone
+        target.attempts = report.attempts
+        target.reason = report.reason
+        target.updatedAt = now
+        try target.update(db)
+    }
+}
