@@ -1,7 +1,7 @@
 public import Foundation
 public import Logging
 public import Bus
-public import Messages
+import Messages
 public import Hummingbird
 public import ServiceLifecycle
 import NIOCore
