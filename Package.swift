@@ -106,8 +106,11 @@ let package = Package(
                           path: "Services/MulticastAgent/Main", swiftSettings: swiftSettings),
 
         // The administrator's CLI.
+        // The services' libraries for their settings types: `cluster up` writes each service's
+        // config by encoding them (no service imports another; the CLI is not a service).
         .target(name: "FerryCLI",
                 dependencies: ["ServiceKit", "ContentStore", "HTTPTransfer",
+                               "DistributionManager", "PackageTransferManager", "ManagementPoint", "PullDP", "MulticastAgent",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 path: "Tools/ferry/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "FerryMain", dependencies: ["FerryCLI"],
@@ -162,7 +165,8 @@ let package = Package(
                                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                     swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests",
-                    dependencies: ["FerryCLI", "FerryFuzz", "ServiceKit", "ContentStore", "HTTPTransfer", "Bus", "Messages", "CZeroMQ", "Multicast", "Yams"],
+                    dependencies: ["FerryCLI", "FerryFuzz", "ServiceKit",
+                                   "DistributionManager", "PackageTransferManager", "ManagementPoint", "PullDP", "MulticastAgent", "ContentStore", "HTTPTransfer", "Bus", "Messages", "CZeroMQ", "Multicast", "Yams"],
                     swiftSettings: swiftSettings),
     ]
 )

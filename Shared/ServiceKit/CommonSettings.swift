@@ -1,9 +1,9 @@
 public import Foundation
 public import Bus
-public import Messages
+import Messages
 
 /// Settings every Ferry service has.
-public struct CommonSettings: Codable, Sendable {
+public struct CommonSettings: Codable, Sendable, Equatable {
     /// This instance's name (`site`, `dp1`…): the envelope sender and the log's node.
     public var node: String
     /// The folder holding the service's database, stores and endpoints file.
@@ -16,11 +16,22 @@ public struct CommonSettings: Codable, Sendable {
     /// A JSON-lines file recording every envelope in and out.
     public var journal: String?
 
+    public init(node: String, dataDirectory: String, logFile: String? = nil, logLevel: String? = nil, bus: BusSettings,
+                http: HTTPSettings, journal: String? = nil) {
+        self.node = node
+        self.dataDirectory = dataDirectory
+        self.logFile = logFile
+        self.logLevel = logLevel
+        self.bus = bus
+        self.http = http
+        self.journal = journal
+    }
+
     public var dataURL: URL { URL(fileURLWithPath: dataDirectory, isDirectory: true) }
 }
 
 /// Where the service's inbox listens, which keys it uses and which clients it accepts.
-public struct BusSettings: Codable, Sendable {
+public struct BusSettings: Codable, Sendable, Equatable {
     /// e.g. `tcp://127.0.0.1:7001`; port 0 picks a free port.
     public var bind: String
     /// A YAML file with `publicKey` and `secretKey` (Z85), made by `ferry keys generate`.
@@ -61,7 +72,7 @@ public struct BusSettings: Codable, Sendable {
 }
 
 /// Where the service's HTTP endpoint (health, metrics, data) listens.
-public struct HTTPSettings: Codable, Sendable {
+public struct HTTPSettings: Codable, Sendable, Equatable {
     public var host: String
     /// 0 picks a free port.
     public var port: Int
@@ -75,10 +86,17 @@ public struct HTTPSettings: Codable, Sendable {
 
     /// 30 seconds.
     public static let defaultIdleTimeoutSeconds: Double = 30
+
+    public init(host: String, port: Int, advertisedURL: String? = nil, idleTimeoutSeconds: Double? = nil) {
+        self.host = host
+        self.port = port
+        self.advertisedURL = advertisedURL
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+    }
 }
 
 /// How to reach another service's inbox.
-public struct PeerSettings: Codable, Sendable {
+public struct PeerSettings: Codable, Sendable, Equatable {
     public var endpoint: String
     /// The peer's Curve public key; required when this service has a key file.
     public var publicKey: String?

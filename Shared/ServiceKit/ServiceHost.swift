@@ -2,7 +2,7 @@ public import Clocks
 public import Foundation
 public import Logging
 public import Bus
-public import Messages
+import Messages
 public import Hummingbird
 public import ServiceLifecycle
 public import Store

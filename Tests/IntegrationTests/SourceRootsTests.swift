@@ -1,4 +1,5 @@
 import ContentStore
+import DistributionManager
 import Foundation
 import HTTPTransfer
 import ServiceKit
@@ -19,8 +20,8 @@ extension ClusterTests {
         try FileManager.default.createSymbolicLink(at: roots.appendingPathComponent("link-out"), withDestinationURL: outside)
         let up = try cluster.ferry(["cluster", "up", "--source-root", roots.path])
         #expect(up.status == 0, "\(up.error)")
-        let config = try String(contentsOf: cluster.data.appendingPathComponent("site/config.yaml"), encoding: .utf8)
-        #expect(config.contains("sourceRoots: ['\(roots.path)']"))
+        let config = try ConfigurationFile(url: cluster.data.appendingPathComponent("site/config.yaml"), environment: [:])
+        #expect(try config.decode(DistributionManagerSettings.self).sourceRoots == [roots.path])
 
         for refused in [outside.path, roots.appendingPathComponent("link-out").path, inside.path + "/../../elsewhere", "/etc", "/"] {
             let result = try cluster.ferry(["content", "create", "--name", "leak", "--source", refused])

@@ -3,7 +3,7 @@ public import ServiceKit
 public import ContentStore
 
 /// The distribution manager's configuration file.
-public struct DistributionManagerSettings: Codable, Sendable {
+public struct DistributionManagerSettings: Codable, Sendable, Equatable {
     public var packageTransferManager: PeerSettings
     /// The management point that answers clients; it receives the site's snapshots.
     public var managementPoint: PeerSettings?
@@ -19,16 +19,36 @@ public struct DistributionManagerSettings: Codable, Sendable {
     /// How long a transfer token (one DP, one version) stays valid; default 1 hour. The PTM
     /// asks for a new one at each attempt and before the one it holds expires.
     public var transferTokenLifetimeSeconds: Double?
+
+    public init(packageTransferManager: PeerSettings, managementPoint: PeerSettings? = nil,
+                distributionPoints: [DistributionPointSettings], siteSigningKeyFile: String, sourceRoots: [String],
+                chunking: ChunkingParameters? = nil, transferTokenLifetimeSeconds: Double? = nil) {
+        self.packageTransferManager = packageTransferManager
+        self.managementPoint = managementPoint
+        self.distributionPoints = distributionPoints
+        self.siteSigningKeyFile = siteSigningKeyFile
+        self.sourceRoots = sourceRoots
+        self.chunking = chunking
+        self.transferTokenLifetimeSeconds = transferTokenLifetimeSeconds
+    }
 }
 
 /// One distribution point as the site's configuration lists it.
-public struct DistributionPointSettings: Codable, Sendable {
+public struct DistributionPointSettings: Codable, Sendable, Equatable {
     public var name: String
     public var busEndpoint: String
     public var httpURL: String
     public var publicKey: String?
     /// Or the file holding it (`FILE.pub` from `ferry keys generate`), read at start.
     public var publicKeyFile: String?
+
+    public init(name: String, busEndpoint: String, httpURL: String, publicKey: String?, publicKeyFile: String? = nil) {
+        self.name = name
+        self.busEndpoint = busEndpoint
+        self.httpURL = httpURL
+        self.publicKey = publicKey
+        self.publicKeyFile = publicKeyFile
+    }
 }
 
 extension DistributionManagerSettings: ValidatableSettings {

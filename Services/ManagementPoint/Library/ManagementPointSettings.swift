@@ -2,7 +2,7 @@ public import Foundation
 public import ServiceKit
 
 /// The management point's configuration file.
-public struct ManagementPointSettings: Codable, Sendable {
+public struct ManagementPointSettings: Codable, Sendable, Equatable {
     /// The site's signing key, for the download tokens handed to clients.
     public var siteSigningKeyFile: String?
     /// How long a download token stays valid (default 15 minutes: enough to start a
@@ -14,6 +14,14 @@ public struct ManagementPointSettings: Codable, Sendable {
     /// the site adds one per change). A larger jump is refused: a forged 2⁶³−1 would make
     /// every real snapshot after it look old.
     public var maximumSnapshotSequenceJump: Int64?
+
+    public init(siteSigningKeyFile: String? = nil, downloadTokenLifetimeSeconds: Double? = nil,
+                distributionManager: PeerSettings? = nil, maximumSnapshotSequenceJump: Int64? = nil) {
+        self.siteSigningKeyFile = siteSigningKeyFile
+        self.downloadTokenLifetimeSeconds = downloadTokenLifetimeSeconds
+        self.distributionManager = distributionManager
+        self.maximumSnapshotSequenceJump = maximumSnapshotSequenceJump
+    }
 }
 
 extension ManagementPointSettings: ValidatableSettings {

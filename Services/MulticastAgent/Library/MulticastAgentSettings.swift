@@ -2,7 +2,7 @@ public import Foundation
 public import ServiceKit
 
 /// The endpoint agent's configuration file.
-public struct MulticastAgentSettings: Codable, Sendable {
+public struct MulticastAgentSettings: Codable, Sendable, Equatable {
     public var managementPoint: PeerSettings
     /// The endpoint's own IPv4 address: its HTTP requests leave from it, and boundary
     /// groups match it.
@@ -28,6 +28,21 @@ public struct MulticastAgentSettings: Codable, Sendable {
     /// WAN round trips overlap instead of adding up.
     public var parallelDownloads: Int?
 
+    public init(managementPoint: PeerSettings, address: String, subnet: String, policyIntervalSeconds: Double? = nil,
+                retryIntervalSeconds: Double? = nil, multicast: SubnetSettings? = nil, peerCaching: Bool? = nil,
+                sitePublicKeyFile: String? = nil, backgroundScheduling: Bool? = nil, parallelDownloads: Int? = nil) {
+        self.managementPoint = managementPoint
+        self.address = address
+        self.subnet = subnet
+        self.policyIntervalSeconds = policyIntervalSeconds
+        self.retryIntervalSeconds = retryIntervalSeconds
+        self.multicast = multicast
+        self.peerCaching = peerCaching
+        self.sitePublicKeyFile = sitePublicKeyFile
+        self.backgroundScheduling = backgroundScheduling
+        self.parallelDownloads = parallelDownloads
+    }
+
     public var subnetSettings: SubnetSettings { multicast ?? SubnetSettings() }
     public var peerCachingEnabled: Bool { peerCaching ?? true }
     public var backgroundSchedulingEnabled: Bool { backgroundScheduling ?? true }
@@ -37,7 +52,7 @@ public struct MulticastAgentSettings: Codable, Sendable {
 }
 
 /// How the agent finds and elects its subnet's representative and multicasts.
-public struct SubnetSettings: Codable, Sendable {
+public struct SubnetSettings: Codable, Sendable, Equatable {
     /// Multicast by default (a deployment can override it, SPEC S6). The seed's default is off.
     public var enabled: Bool?
     /// How long the representative waits before it multicasts (seed: one minute, SPEC S3).

@@ -2,7 +2,7 @@ public import Foundation
 public import ServiceKit
 
 /// The package transfer manager's configuration file.
-public struct PackageTransferManagerSettings: Codable, Sendable {
+public struct PackageTransferManagerSettings: Codable, Sendable, Equatable {
     public var distributionManager: PeerSettings
     /// Jobs carried out at once (SPEC T4: contents at once, default 3).
     public var maximumConcurrentJobs: Int?
@@ -12,13 +12,22 @@ public struct PackageTransferManagerSettings: Codable, Sendable {
     /// How long to wait for a DP to answer a bus query before the attempt counts as failed
     /// (default 60 s, for slow WAN links; the local cluster uses a few seconds).
     public var distributionPointTimeoutSeconds: Double?
+
+    public init(distributionManager: PeerSettings, maximumConcurrentJobs: Int? = nil, transfersPerJob: Int? = nil,
+                retry: RetrySettings? = nil, distributionPointTimeoutSeconds: Double? = nil) {
+        self.distributionManager = distributionManager
+        self.maximumConcurrentJobs = maximumConcurrentJobs
+        self.transfersPerJob = transfersPerJob
+        self.retry = retry
+        self.distributionPointTimeoutSeconds = distributionPointTimeoutSeconds
+    }
 }
 
 /// How failed transfers are retried (SPEC T4: 100 times, 30 minutes apart).
 ///
 /// The first retry waits `initialDelaySeconds`, each next one twice as long, up to
 /// `delaySeconds` (the seed's 30 minutes).
-public struct RetrySettings: Codable, Sendable {
+public struct RetrySettings: Codable, Sendable, Equatable {
     public var maximumAttempts: Int
     public var initialDelaySeconds: Double
     public var delaySeconds: Double

@@ -2,11 +2,16 @@ public import Foundation
 public import ServiceKit
 
 /// The DP service's configuration file (standard mode; pull sources come later).
-public struct PullDPSettings: Codable, Sendable {
+public struct PullDPSettings: Codable, Sendable, Equatable {
     /// The site's public signing key (base64), to check push and download tokens.
     public var sitePublicKeyFile: String
     /// The largest chunk a push may carry; larger bodies are refused with 413.
     public var maximumChunkSize: Int?
+
+    public init(sitePublicKeyFile: String, maximumChunkSize: Int? = nil) {
+        self.sitePublicKeyFile = sitePublicKeyFile
+        self.maximumChunkSize = maximumChunkSize
+    }
 }
 
 extension PullDPSettings: ValidatableSettings {

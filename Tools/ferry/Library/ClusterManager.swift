@@ -1,7 +1,12 @@
 public import Foundation
 import Bus
-import Messages
+import DistributionManager
 import HTTPTransfer
+import ManagementPoint
+import Messages
+import MulticastAgent
+import PackageTransferManager
+import PullDP
 import ServiceKit
 
 /// Creates, starts, inspects and stops a local cluster: every service as its own process
@@ -229,7 +234,7 @@ public struct ClusterManager: Sendable {
         }
         let description = ClusterDescription(services: services, createdAt: Date())
         for service in services {
-            let text = config(for: service, in: description, cliKey: cli.publicKey, ports: ports)
+            let text = try configuration(for: service, in: description, cliKey: cli.publicKey).yaml()
             try Data(text.utf8).write(to: layout.configFile(of: service.node), options: .atomic)
         }
         try layout.write(description)
@@ -237,9 +242,8 @@ public struct ClusterManager: Sendable {
         return description
     }
 
-    private func config(for service: ClusterService, in cluster: ClusterDescription, cliKey: String, ports: [Int]) -> String {
-        // Paths go inside single-quoted YAML scalars, where a quote is written twice.
-        func q(_ value: String) -> String { value.replacingOccurrences(of: "'", with: "''") }
+    /// One service's settings in the local cluster; `create` writes them as its config file.
+    func configuration(for service: ClusterService, in cluster: ClusterDescription, cliKey: String) throws -> ClusterServiceConfiguration {
         // Each service accepts exactly the clients that talk to it, each with its role.
         let cli = KnownPeer(node: "cli", role: .admin, publicKey: cliKey)
         let peer = { (node: String, role: PeerRole) in KnownPeer(node: node, role: role, publicKey: cluster.service(node)?.publicKey) }
@@ -251,109 +255,61 @@ public struct ClusterManager: Sendable {
         case "multicast-agent": clients = [cli]
         default: clients = [cli, peer("site", .site), peer("ptm", .transferManager)]
         }
-        let httpPort = URL(string: service.httpURL)?.port ?? 0
-        let httpHost = URL(string: service.httpURL)?.host ?? "127.0.0.1"
-        var text = """
-        # Ferry \(service.service) for the local cluster in \(q(layout.root.path)).
-        node: \(service.node)
-        dataDirectory: '\(q(layout.folder(of: service.node).path))'
-        logFile: '\(q(service.logFile))'
-        bus:
-          bind: '\(q(service.busEndpoint))'
-          keyFile: '\(q(layout.keyFile(of: service.node).path))'
-          clients:
-        \(clients.map { "    - {node: '\(q($0.node))', role: \($0.role.rawValue), publicKey: '\($0.publicKey ?? "")'}" }.joined(separator: "\n"))
-        http:
-          host: \(httpHost)
-          port: \(httpPort)
-
-        """
-        if journal {
-            text += "journal: '\(q(layout.folder(of: service.node).appendingPathComponent("journal.jsonl").path))'\n"
-        }
+        let folder = layout.folder(of: service.node)
+        let common = CommonSettings(
+            node: service.node, dataDirectory: folder.path, logFile: service.logFile,
+            bus: BusSettings(bind: service.busEndpoint, keyFile: layout.keyFile(of: service.node).path, clients: clients),
+            http: HTTPSettings(host: URL(string: service.httpURL)?.host ?? "127.0.0.1", port: URL(string: service.httpURL)?.port ?? 0),
+            journal: journal ? folder.appendingPathComponent("journal.jsonl").path : nil)
+        let inbox = { (node: String) in PeerSettings(endpoint: cluster.service(node)?.busEndpoint ?? "", publicKey: cluster.service(node)?.publicKey) }
+        let specific: ClusterServiceConfiguration.Specific
         switch service.service {
         case "distribution-manager":
-            let ptm = cluster.service("ptm")
-            let mp = cluster.service("mp")
-            text += """
-            siteSigningKeyFile: '\(q(layout.siteSigningKey.path))'
-            sourceRoots: [\(sourceRoots.map { "'\(q($0))'" }.joined(separator: ", "))]
-            packageTransferManager:
-              endpoint: '\(ptm?.busEndpoint ?? "")'
-              publicKey: '\(ptm?.publicKey ?? "")'
-            managementPoint:
-              endpoint: '\(mp?.busEndpoint ?? "")'
-              publicKey: '\(mp?.publicKey ?? "")'
-            distributionPoints:
-            \(cluster.services.filter { $0.service == "pull-dp" }.map { dp in
-                "  - name: \(dp.node)\n    busEndpoint: '\(dp.busEndpoint)'\n    httpURL: '\(dp.httpURL)'\n    publicKey: '\(dp.publicKey)'"
-            }.joined(separator: "\n"))
-
-            """
+            specific = .distributionManager(DistributionManagerSettings(
+                packageTransferManager: inbox("ptm"), managementPoint: inbox("mp"),
+                distributionPoints: cluster.services.filter { $0.service == "pull-dp" }.map {
+                    DistributionPointSettings(name: $0.node, busEndpoint: $0.busEndpoint, httpURL: $0.httpURL, publicKey: $0.publicKey)
+                },
+                siteSigningKeyFile: layout.siteSigningKey.path, sourceRoots: sourceRoots))
         case "package-transfer-manager":
-            let site = cluster.site
-            text += """
-            distributionManager:
-              endpoint: '\(site?.busEndpoint ?? "")'
-              publicKey: '\(site?.publicKey ?? "")'
-            maximumConcurrentJobs: 3
-            transfersPerJob: 5
-            distributionPointTimeoutSeconds: 5
-            # Local test site: retries in seconds (a real site keeps the seed's 30 minutes).
-            retry:
-              maximumAttempts: 100
-              initialDelaySeconds: 1
-              delaySeconds: 5
-
-            """
+            // Local test site: retries in seconds (a real site keeps the seed's 30 minutes).
+            specific = .packageTransferManager(PackageTransferManagerSettings(
+                distributionManager: inbox("site"), maximumConcurrentJobs: 3, transfersPerJob: 5,
+                retry: RetrySettings(maximumAttempts: 100, initialDelaySeconds: 1, delaySeconds: 5), distributionPointTimeoutSeconds: 5))
         case "pull-dp":
-            text += "sitePublicKeyFile: '\(q(layout.siteSigningPublicKey.path))'\n"
+            specific = .pullDP(PullDPSettings(sitePublicKeyFile: layout.siteSigningPublicKey.path))
         case "management-point":
-            let site = cluster.site
-            text += """
-            siteSigningKeyFile: '\(q(layout.siteSigningKey.path))'
-            distributionManager:
-              endpoint: '\(site?.busEndpoint ?? "")'
-              publicKey: '\(site?.publicKey ?? "")'
-
-            """
+            specific = .managementPoint(ManagementPointSettings(siteSigningKeyFile: layout.siteSigningKey.path, distributionManager: inbox("site")))
         case "multicast-agent":
-            let mp = cluster.service("mp")
             let (address, subnet) = agentAddresses[service.node] ?? ("127.0.0.1", "127.0.0.0/8")
-            text += """
-            address: '\(address)'
-            subnet: '\(subnet)'
-            sitePublicKeyFile: '\(q(layout.siteSigningPublicKey.path))'
-            managementPoint:
-              endpoint: '\(mp?.busEndpoint ?? "")'
-              publicKey: '\(mp?.publicKey ?? "")'
-            # Local test site: policy every 2 s, retries after 5 s (a real site keeps the seed's 60 minutes and 1 hour).
-            policyIntervalSeconds: 2
-            retryIntervalSeconds: 5
-            \(agentSubnetSettings)
-
-            """
+            // Local test site: policy every 2 s, retries after 5 s (a real site keeps the seed's 60 minutes and 1 hour).
+            var settings = MulticastAgentSettings(managementPoint: inbox("mp"), address: address, subnet: subnet,
+                                                  policyIntervalSeconds: 2, retryIntervalSeconds: 5,
+                                                  sitePublicKeyFile: layout.siteSigningPublicKey.path)
+            setSubnetChannel(of: &settings)
+            specific = .multicastAgent(settings)
         default:
-            break
+            throw LaunchError("no configuration for the service \(service.service)")
         }
-        return text
+        return ClusterServiceConfiguration(common: common, specific: specific,
+                                           comment: "Ferry \(service.service) for the local cluster in \(layout.root.path), written by 'ferry cluster up'.")
     }
 
-    /// Loopback cannot multicast, so the subnet channel is off there; the test bed has it.
-    private var agentSubnetSettings: String {
+    /// Loopback cannot multicast, so the subnet channel (peers, multicast) is off there; the
+    /// test bed has it: multicast per deployment (deploy --multicast on), the seed's 60 s start delay.
+    private func setSubnetChannel(of settings: inout MulticastAgentSettings) {
         guard let testbed else {
-            return "# Loopback cannot multicast, so the subnet channel (peers, multicast) is off here; the test bed has it.\npeerCaching: false"
+            settings.peerCaching = false
+            return
         }
-        return """
-        # Test bed: multicast per deployment (deploy --multicast on), the seed's 60 s start delay.
-        peerCaching: \(testbed.peerCaching)
-        multicast:
-          enabled: false
-          startDelaySeconds: 60
-          rateMegabitsPerSecond: \(testbed.multicastRateMegabits)
-          discoverySeconds: 1
-          failoverSeconds: 3
-          lingerSeconds: 5
-        """
+        settings.peerCaching = testbed.peerCaching
+        var subnet = SubnetSettings()
+        subnet.enabled = false
+        subnet.startDelaySeconds = 60
+        subnet.rateMegabitsPerSecond = testbed.multicastRateMegabits
+        subnet.discoverySeconds = 1
+        subnet.failoverSeconds = 3
+        subnet.lingerSeconds = 5
+        settings.multicast = subnet
     }
 }
