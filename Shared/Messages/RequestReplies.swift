@@ -1,0 +1,48 @@
+// Every request's reply type, in one place (issue 15 item 5). A command is acknowledged
+// with an Ack once applied; a query gets its answer.
+
+extension HealthQuery: Request { public typealias Reply = HealthReply }
+
+// Contents and distributions (CLI → distribution manager).
+extension CreateContent: Request { public typealias Reply = ContentVersionReply }
+extension UpdateContent: Request { public typealias Reply = ContentVersionReply }
+extension ListContents: Request { public typealias Reply = ContentList }
+extension ShowContent: Request { public typealias Reply = ContentDetail }
+extension SetContent: Request { public typealias Reply = ContentDetail }
+extension Distribute: Request { public typealias Reply = DistributeAccepted }
+extension DistributionStatusQuery: Request { public typealias Reply = DistributionStatusReply }
+extension ListDistributionPoints: Request { public typealias Reply = DistributionPointList }
+extension SetDistributionPoint: Request { public typealias Reply = DistributionPointList }
+
+// Topology, DP groups, collections, deployments.
+extension CreateBoundaryGroup: Request { public typealias Reply = BoundaryGroupsReply }
+extension AddBoundaryGroupMember: Request { public typealias Reply = BoundaryGroupsReply }
+extension ListBoundaryGroups: Request { public typealias Reply = BoundaryGroupsReply }
+extension CreateDistributionPointGroup: Request { public typealias Reply = DistributionPointGroupsReply }
+extension AddDistributionPointGroupMember: Request { public typealias Reply = DistributionPointGroupsReply }
+extension RemoveDistributionPointGroupMember: Request { public typealias Reply = DistributionPointGroupsReply }
+extension ListDistributionPointGroups: Request { public typealias Reply = DistributionPointGroupsReply }
+extension AssociateCollection: Request { public typealias Reply = DistributionPointGroupsReply }
+extension CreateCollection: Request { public typealias Reply = CollectionList }
+extension ListCollections: Request { public typealias Reply = CollectionList }
+extension Deploy: Request { public typealias Reply = DeploymentReply }
+extension DeploymentStatusQuery: Request { public typealias Reply = DeploymentReply }
+
+// Transfers (site ↔ PTM ↔ DPs).
+extension TransferJob: Request { public typealias Reply = Ack }
+extension TransferProgress: Request { public typealias Reply = Ack }
+extension TransferReport: Request { public typealias Reply = Ack }
+extension TransferTokenRequest: Request { public typealias Reply = TransferTokenReply }
+extension MissingChunksQuery: Request { public typealias Reply = MissingChunksReply }
+extension VerifyVersion: Request { public typealias Reply = VerifyVersionReply }
+extension DistributionPointUsageQuery: Request { public typealias Reply = DistributionPointUsageReply }
+
+// The management point and its agents.
+extension SiteSnapshot: Request { public typealias Reply = Ack }
+extension OnDemandDistribution: Request { public typealias Reply = Ack }
+extension ContentLocationQuery: Request { public typealias Reply = ContentLocationReply }
+extension LocationExplainQuery: Request { public typealias Reply = LocationExplanation }
+extension AgentRegistration: Request { public typealias Reply = Ack }
+extension PolicyQuery: Request { public typealias Reply = PolicyReply }
+extension AgentStatusReport: Request { public typealias Reply = Ack }
+extension ListAgents: Request { public typealias Reply = AgentList }
