@@ -1,4 +1,5 @@
 import Bus
+import Clocks
 import ContentStore
 import Foundation
 import GRDB
@@ -27,11 +28,13 @@ final class AgentWorker: Service, Sendable {
     let downloader: ContentDownloader
     /// The subnet path (election, multicast, peers); nil where the control channel cannot run.
     let subnet: SubnetTransfer?
+    let clock: any ServiceClock
     let logger: Logger
 
     init(name: String, settings: MulticastAgentSettings, database: ServiceDatabase, store: ChunkStore, cacheFolder: URL,
-         managementPoint: BusClient, pump: OutboxPump, subnet: SubnetTransfer?, logger: Logger) {
+         managementPoint: BusClient, pump: OutboxPump, subnet: SubnetTransfer?, clock: any ServiceClock, logger: Logger) {
         self.subnet = subnet
+        self.clock = clock
         self.name = name
         self.settings = settings
         self.database = database
@@ -40,7 +43,7 @@ final class AgentWorker: Service, Sendable {
         self.managementPoint = managementPoint
         self.pump = pump
         self.logger = logger
-        downloader = ContentDownloader(store: store, http: HTTPClient.shared, localAddress: settings.address, logger: logger,
+        downloader = ContentDownloader(store: store, http: HTTPClient.shared, localAddress: settings.address, clock: clock, logger: logger,
                                        parallelRequests: settings.parallelDownloadCount)
     }
 
@@ -52,7 +55,7 @@ final class AgentWorker: Service, Sendable {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await self.cycle()
-                try? await Task.sleep(for: .milliseconds(Int(min(self.policyInterval, self.retryInterval) * 1000)))
+                try? await self.clock.sleep(for: .milliseconds(Int(min(self.policyInterval, self.retryInterval) * 1000)))
             }
         }
     }
@@ -72,7 +75,7 @@ final class AgentWorker: Service, Sendable {
 
     func cycle() async {
         do {
-            try await database.write { [self] db in
+            _ = try await database.write { [self] db in
                 try Outbox.enqueue(db, AgentRegistration(agent: name, address: settings.address, subnet: settings.subnet,
                                                          cachedVersions: try cachedVersions(db)),
                                    to: Self.managementPointPeer, sender: name)
@@ -89,13 +92,14 @@ final class AgentWorker: Service, Sendable {
     }
 
     private func isDue(_ deployment: DeploymentPolicy) async throws -> Bool {
-        try await database.read { db in
+        let now = clock.now.timeIntervalSince1970
+        return try await database.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT state, nextAttemptAt FROM deploymentState WHERE id = ?", arguments: [deployment.id]) else {
                 return true
             }
             let state: String = row["state"]
             let next: Double = row["nextAttemptAt"]
-            return !["cached", "installed", "failed-final", "running"].contains(state) && next <= Date().timeIntervalSince1970
+            return !["cached", "installed", "failed-final", "running"].contains(state) && next <= now
         }
     }
 
@@ -116,7 +120,7 @@ final class AgentWorker: Service, Sendable {
         let decision = LocationDecision.decide(location, allowFallback: deployment.allowFallback, slowNetwork: deployment.slowNetwork,
                                                hasToken: location.downloadToken != nil)
         guard decision.kind == .download, let token = location.downloadToken else {
-            let next = Date().addingTimeInterval(retryInterval)
+            let next = clock.now.addingTimeInterval(retryInterval)
             log.info("content not available", metadata: ["reason": "\(decision.reason)", "retry-at": "\(next)"])
             await finish(deployment, state: "content-not-available",
                          detail: "\(decision.reason); next try at \(next.formatted(date: .omitted, time: .standard))", retry: true,
@@ -146,23 +150,18 @@ final class AgentWorker: Service, Sendable {
             }
             return
         }
-        var failures: [String] = []
-        for point in usable {
-            do {
-                let result = try await downloader.download(versionID: deployment.versionID, from: point, token: token) { done, total in
-                    await self.progress(deployment, state: "downloading", done: done, total: total, source: point.name)
-                }
-                log.info("downloaded", metadata: ["dp": "\(point.name)", "bytes-fetched": "\(result.bytesFetched)"])
-                let folder = try materialize(deployment, manifest: result.manifest)
-                await complete(deployment, folder: folder, source: point.name, total: result.manifest.totalSize, answer: location.distributionPoints)
-                return
-            } catch {
-                log.warning("download failed; trying the next DP", metadata: ["dp": "\(point.name)", "error": "\(error)"])
-                failures.append("\(point.name): \(error)")
+        do {
+            let result = try await downloader.download(versionID: deployment.versionID, from: usable, token: token) { done, total, source in
+                await self.progress(deployment, state: "downloading", done: done, total: total, source: source)
             }
+            log.info("downloaded", metadata: ["dp": "\(result.source)", "bytes-fetched": "\(result.bytesFetched)"])
+            let folder = try materialize(deployment, manifest: result.manifest)
+            await complete(deployment, folder: folder, source: result.source, total: result.manifest.totalSize, answer: location.distributionPoints)
+        } catch {
+            log.warning("download failed; will try again", metadata: ["error": "\(error)"])
+            await finish(deployment, state: "failed", detail: "download failed (\(error)); will try again", retry: true,
+                         answer: location.distributionPoints)
         }
-        await finish(deployment, state: "failed", detail: "every DP failed (\(failures.joined(separator: "; "))); will try again", retry: true,
-                     answer: location.distributionPoints)
     }
 
     /// The version's files in the cache folder, rebuilt from the store once.
@@ -183,7 +182,7 @@ final class AgentWorker: Service, Sendable {
             await finish(deployment, state: "cached", detail: "in \(folder.path)", retry: false, source: source, total: total, answer: answer, transfer: transfer)
             return
         }
-        if let deadline = deployment.deadline, deadline > Date() {
+        if let deadline = deployment.deadline, deadline > clock.now {
             // Content is ready before the deadline; the command waits for it.
             await finish(deployment, state: "waiting-deadline", detail: "cached; runs at \(deadline.formatted(date: .abbreviated, time: .standard))",
                          retry: false, source: source, total: total, nextAttempt: deadline.timeIntervalSince1970, answer: answer, transfer: transfer)
@@ -223,7 +222,7 @@ final class AgentWorker: Service, Sendable {
     private func finish(_ deployment: DeploymentPolicy, state: String, detail: String, retry: Bool, source: String? = nil,
                         total: Int64 = 0, exitCode: Int32? = nil, nextAttempt: Double? = nil, answer: [LocatedDistributionPoint]? = nil,
                         transfer: SubnetTransfer.Outcome? = nil) async {
-        let next = nextAttempt ?? (retry ? Date().timeIntervalSince1970 + retryInterval : Double.infinity)
+        let next = nextAttempt ?? (retry ? clock.now.timeIntervalSince1970 + retryInterval : Double.infinity)
         do {
             try await database.write { [self] db in
                 try record(db, id: deployment.id, content: deployment.content, versionID: deployment.versionID,
@@ -241,7 +240,7 @@ final class AgentWorker: Service, Sendable {
                         exitCode: Int32?, nextAttempt: Double, report: Bool = true, reportState: String? = nil,
                         source: String? = nil, total: Int64 = 0, answer: [LocatedDistributionPoint]? = nil,
                         transfer: SubnetTransfer.Outcome? = nil) throws {
-        let now = Date()
+        let now = clock.now
         try db.execute(sql: """
             INSERT OR REPLACE INTO deploymentState (id, content, versionID, state, detail, exitCode, nextAttemptAt, updatedAt)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -260,7 +259,7 @@ final class AgentWorker: Service, Sendable {
 
     private func progress(_ deployment: DeploymentPolicy, state: String, done: Int64, total: Int64, source: String?) async {
         let status = AgentDeploymentState(agent: name, deploymentID: deployment.id, state: state, bytesDone: done, bytesTotal: total,
-                                          source: source, exitCode: nil, detail: nil, updatedAt: Date())
+                                          source: source, exitCode: nil, detail: nil, updatedAt: clock.now)
         _ = try? await managementPoint.request(AgentStatusReport(status: status), expecting: Ack.self, timeout: .seconds(2))
     }
 

@@ -1,6 +1,8 @@
 public import ServiceKit
 import Bus
+import Clocks
 import ContentStore
+import ContentTransfer
 import Foundation
 import HTTPTransfer
 import Hummingbird
@@ -69,13 +71,14 @@ public enum MulticastAgent {
         }
         let transfer = coordinator.map {
             SubnetTransfer(coordinator: $0, hub: hub,
-                           downloader: ContentDownloader(store: store, http: HTTPClient.shared, localAddress: settings.address, logger: host.logger,
+                           downloader: ContentDownloader(store: store, http: HTTPClient.shared, localAddress: settings.address,
+                                                         clock: SystemClock(), logger: host.logger,
                                                          parallelRequests: settings.parallelDownloadCount),
                            settings: settings.subnetSettings, logger: host.logger)
         }
         let worker = AgentWorker(name: common.node, settings: settings, database: database, store: store,
                                  cacheFolder: common.dataURL.appendingPathComponent("cache", isDirectory: true),
-                                 managementPoint: managementPoint, pump: pump, subnet: transfer, logger: host.logger)
+                                 managementPoint: managementPoint, pump: pump, subnet: transfer, clock: SystemClock(), logger: host.logger)
         let busServer = host.makeBusServer(dispatcher: BusDispatcher(logger: host.logger))
         try busServer.start()
         let application = host.makeHTTPApplication(router: router, busServer: busServer)
