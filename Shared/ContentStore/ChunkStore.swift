@@ -109,12 +109,12 @@ public final class ChunkStore: Sendable {
     /// Returns true if newly stored, false if already present.
     @discardableResult
     public func write(_ data: Data, expectedHash: String) throws -> Bool {
-        try write(VerifiedChunk(data: data, hash: expectedHash))
+        try write(VerifiedBytes(data: data, hash: expectedHash))
     }
 
     /// Stores a chunk already checked against its hash. Returns true if newly stored, false if already present.
     @discardableResult
-    public func write(_ chunk: VerifiedChunk) throws -> Bool {
+    public func write(_ chunk: VerifiedBytes) throws -> Bool {
         try chunk.data.withUnsafeBytes { try storeVerified($0, hash: chunk.hash) }
     }
 

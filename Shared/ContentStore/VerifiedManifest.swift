@@ -5,10 +5,8 @@ import Foundation
 /// The only way to make one is ``init(data:versionID:)``, which checks the hash and the
 /// manifest rules, so a holder can store, push or read it without decoding it again.
 public struct VerifiedManifest: Sendable {
-    /// The version id: the SHA-256 of ``data``.
-    public let versionID: String
     /// The bytes as served and stored (never re-encoded: re-encoding could change the id).
-    public let data: Data
+    public let bytes: VerifiedBytes
     /// The decoded manifest.
     public let manifest: Manifest
 
@@ -16,11 +14,11 @@ public struct VerifiedManifest: Sendable {
     ///
     /// Throws `.invalidHash`, `.hashMismatch`, `.malformedManifest` or `.unsafePath`.
     public init(data: Data, versionID: String) throws {
-        try ContentHash.require(versionID)
-        let actual = ContentHash.sha256Hex(data)
-        guard actual == versionID else { throw ContentStoreError.hashMismatch(expected: versionID, actual: actual) }
-        self.versionID = versionID
-        self.data = data
+        bytes = try VerifiedBytes(data: data, hash: versionID)
         manifest = try Manifest.decode(data)
     }
+
+    /// The version id: the SHA-256 of ``data``.
+    public var versionID: String { bytes.hash }
+    public var data: Data { bytes.data }
 }

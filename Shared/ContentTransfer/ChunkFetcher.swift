@@ -154,9 +154,9 @@ public struct ChunkFetcher: Sendable {
         guard let data = try await source.chunkData(chunk.hash, of: versionID) else {
             throw ContentTransferError.notHeld(source: source.id, what: "chunk \(chunk.hash)")
         }
-        let verified: VerifiedChunk
+        let verified: VerifiedBytes
         do {
-            verified = try VerifiedChunk(data: data, hash: chunk.hash)
+            verified = try VerifiedBytes(data: data, hash: chunk.hash)
         } catch {
             throw ContentTransferError.corrupt(source: source.id, what: "chunk \(chunk.hash.prefix(12))", reason: "\(error)")
         }

@@ -16,7 +16,7 @@ struct DistributionPointPush: ChunkDestination {
     /// redistribution copies every chunk again.
     func holds(_ hash: String) -> Bool { false }
 
-    func accept(_ chunk: VerifiedChunk) async throws {
+    func accept(_ chunk: VerifiedBytes) async throws {
         let response = try await http.put(distributionPoint.httpURL + DataPlanePath.storedChunk.path(hash: chunk.hash), body: chunk.data,
                                           options: try await authorization())
         guard response.isSuccess else {
