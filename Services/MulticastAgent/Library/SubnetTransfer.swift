@@ -193,10 +193,7 @@ struct SubnetTransfer: Sendable {
     /// The manifest from the store, a peer, or a DP; always checked against the version id.
     private func obtainManifest(_ version: String, firstFrom peerURL: String?, points: [LocatedDistributionPoint], token: String) async throws -> Manifest {
         if store.hasManifest(version) { return try store.manifest(version) }
-        var peerURLs: [String] = peerURL.map { [$0] } ?? []
-        for peer in await coordinator.peers(holding: version) {
-            if let url = peer.httpURL, !peerURLs.contains(url) { peerURLs.append(url) }
-        }
+        let peerURLs = await peerURLs(holding: version, first: peerURL)
         return try await downloader.manifests.manifest(version, store: store, sources: downloader.peers(peerURLs, token: token)
                                                             + downloader.distributionPoints(points, token: token))
     }
@@ -208,10 +205,7 @@ struct SubnetTransfer: Sendable {
                               token: String, allowDistributionPoint: Bool, tally: ByteTally, total: Int64, progress: Progress) async throws {
         let missing = chunks.filter { !store.contains($0.hash) }
         guard !missing.isEmpty else { return }
-        var peerURLs: [String] = preferred?.httpURL.map { [$0] } ?? []
-        for peer in await coordinator.peers(holding: version) {
-            if let url = peer.httpURL, !peerURLs.contains(url) { peerURLs.append(url) }
-        }
+        let peerURLs = await peerURLs(holding: version, first: preferred?.httpURL)
         let present = total - missing.reduce(Int64(0)) { $0 + Int64($1.size) }
         let fetcher = downloader.fetcher
         let fromPeers = try await fetcher.fetch(missing, of: version, versionChunks: chunks, from: downloader.peers(peerURLs, token: token),
@@ -225,6 +219,15 @@ struct SubnetTransfer: Sendable {
             await progress(present + fromPeers.bytesFetched + step.bytesFetched, total, step.source.name)
         }
         try fromPoints.requireComplete("every chunk of version \(version.prefix(12)) from the DPs")
+    }
+
+    /// The caches of the subnet's peers that hold the version, `first` (the representative's) first.
+    private func peerURLs(holding version: String, first: String?) async -> [String] {
+        var urls: [String] = first.map { [$0] } ?? []
+        for peer in await coordinator.peers(holding: version) {
+            if let url = peer.httpURL, !urls.contains(url) { urls.append(url) }
+        }
+        return urls
     }
 }
 
