@@ -110,10 +110,13 @@ public final class ChunkStore: Sendable {
     /// Returns true if newly stored, false if already present.
     @discardableResult
     public func write(_ data: Data, expectedHash: String) throws -> Bool {
-        try ContentHash.require(expectedHash)
-        let actual = ContentHash.sha256Hex(data)
-        guard actual == expectedHash else { throw ContentStoreError.hashMismatch(expected: expectedHash, actual: actual) }
-        return try data.withUnsafeBytes { try storeVerified($0, hash: actual) }
+        try write(VerifiedBytes(data: data, hash: expectedHash))
+    }
+
+    /// Stores a chunk already checked against its hash. Returns true if newly stored, false if already present.
+    @discardableResult
+    public func write(_ chunk: VerifiedBytes) throws -> Bool {
+        try chunk.data.withUnsafeBytes { try storeVerified($0, hash: chunk.hash) }
     }
 
     /// Stores `data` under its hash; returns the hash and whether it was newly stored.
@@ -181,10 +184,13 @@ public final class ChunkStore: Sendable {
 
     /// Validates with `Manifest.decode` and that sha256(data) == versionID; stores the exact bytes.
     public func storeManifest(_ data: Data, versionID: String) throws {
-        try ContentHash.require(versionID)
-        _ = try Manifest.decode(data)
-        let actual = ContentHash.sha256Hex(data)
-        guard actual == versionID else { throw ContentStoreError.hashMismatch(expected: versionID, actual: actual) }
+        try storeManifest(VerifiedManifest(data: data, versionID: versionID))
+    }
+
+    /// Stores the exact bytes of a manifest already checked and decoded (no second decode).
+    public func storeManifest(_ verified: VerifiedManifest) throws {
+        let versionID = verified.versionID
+        let data = verified.data
         let finalPath = manifestPath(versionID)
         if FileSystem.isRegularFile(finalPath) { return }
         let manifestsPath = self.manifestsPath

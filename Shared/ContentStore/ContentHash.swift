@@ -34,6 +34,13 @@ public enum ContentHash {
         guard isValid(hex) else { throw ContentStoreError.invalidHash(hex) }
     }
 
+    /// Throws `.invalidHash` unless `hex` is valid, `.hashMismatch` unless `data` hashes to it.
+    static func require(_ data: Data, hashesTo hex: String) throws {
+        try require(hex)
+        let actual = sha256Hex(data)
+        guard actual == hex else { throw ContentStoreError.hashMismatch(expected: hex, actual: actual) }
+    }
+
     private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Raw hash bytes (e.g. a digest, or 32 bytes read off the wire) as lowercase hexadecimal.

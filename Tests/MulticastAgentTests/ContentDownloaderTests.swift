@@ -1,4 +1,6 @@
+import Clocks
 import ContentStore
+import ContentTransfer
 import Foundation
 import HTTPTransfer
 import Hummingbird
@@ -72,7 +74,8 @@ struct ContentDownloaderTests {
     }
 
     static func downloader(_ store: ChunkStore, parallel: Int) -> ContentDownloader {
-        ContentDownloader(store: store, http: HTTPClient(), localAddress: "127.0.0.1", logger: Logger(label: "test"), parallelRequests: parallel)
+        ContentDownloader(store: store, http: HTTPClient(), localAddress: "127.0.0.1", clock: SystemClock(), logger: Logger(label: "test"),
+                          parallelRequests: parallel)
     }
 
     static func point(_ url: String) -> LocatedDistributionPoint {
@@ -88,7 +91,7 @@ struct ContentDownloaderTests {
         #expect(chunks.count >= 8)
         let dp = SlowDistributionPoint(store: source)
         try await dp.serving { url in
-            let result = try await Self.downloader(target, parallel: 4).download(versionID: version, from: Self.point(url), token: "t") { _, _ in }
+            let result = try await Self.downloader(target, parallel: 4).download(versionID: version, from: [Self.point(url)], token: "t") { _, _, _ in }
             #expect(result.bytesFetched == chunks.reduce(0) { $0 + Int64($1.size) })
         }
         #expect(dp.mostInFlight == 4)
@@ -102,7 +105,7 @@ struct ContentDownloaderTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let dp = SlowDistributionPoint(store: source, delay: .milliseconds(5))
         try await dp.serving { url in
-            _ = try await Self.downloader(target, parallel: 1).download(versionID: version, from: Self.point(url), token: "t") { _, _ in }
+            _ = try await Self.downloader(target, parallel: 1).download(versionID: version, from: [Self.point(url)], token: "t") { _, _, _ in }
         }
         #expect(dp.mostInFlight == 1)
         #expect(target.missing(try source.manifest(version).uniqueChunks.map(\.hash)).isEmpty)
@@ -116,8 +119,8 @@ struct ContentDownloaderTests {
         let bad = chunks[1].hash
         let dp = SlowDistributionPoint(store: source, corrupt: bad)
         try await dp.serving { url in
-            await #expect(throws: DownloadFailure.self) {
-                try await Self.downloader(target, parallel: 4).download(versionID: version, from: Self.point(url), token: "t") { _, _ in }
+            await #expect(throws: ContentTransferError.self) {
+                try await Self.downloader(target, parallel: 4).download(versionID: version, from: [Self.point(url)], token: "t") { _, _, _ in }
             }
         }
         #expect(!target.contains(bad))
@@ -132,8 +135,8 @@ struct ContentDownloaderTests {
         let chunks = try source.manifest(version).uniqueChunks
         let dp = SlowDistributionPoint(store: source, delay: .milliseconds(5), absent: chunks.last?.hash)
         try await dp.serving { url in
-            let error = await #expect(throws: DownloadFailure.self) {
-                try await Self.downloader(target, parallel: 4).download(versionID: version, from: Self.point(url), token: "t") { _, _ in }
+            let error = await #expect(throws: ContentTransferError.self) {
+                try await Self.downloader(target, parallel: 4).download(versionID: version, from: [Self.point(url)], token: "t") { _, _, _ in }
             }
             #expect(error?.description.contains("HTTP 404") == true)
         }

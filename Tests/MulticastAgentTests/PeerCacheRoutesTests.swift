@@ -1,4 +1,5 @@
 import ContentStore
+import ContentTransfer
 import Foundation
 import HTTPTransfer
 import Hummingbird

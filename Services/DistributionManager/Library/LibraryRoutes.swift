@@ -1,4 +1,5 @@
 import ContentStore
+import ContentTransfer
 import Foundation
 import Hummingbird
 import ServiceKit
@@ -12,16 +13,16 @@ struct LibraryRoutes: Sendable {
     let metrics: ServiceMetrics
 
     func register(on router: Router<ServiceRequestContext>) {
-        router.get("/library/chunks/:hash") { request, context -> Response in
+        router.get(RouterPath(DataPlanePath.libraryChunk.pattern)) { request, context -> Response in
             if let refusal = authorize(request) { return refusal }
-            let hash = context.parameters.get("hash") ?? ""
+            let hash = context.parameters.get(DataPlanePath.Parameter.hash) ?? ""
             guard ContentHash.isValid(hash) else { return HTTPResponses.error(.badRequest, "invalid chunk hash") }
             guard let data = try? library.read(hash) else { return HTTPResponses.error(.notFound, "no chunk \(hash)") }
             metrics.counter("ferry_library_chunk_bytes_served_total").increment(by: data.count)
             return HTTPResponses.data(data)
         }
-        router.get("/library/manifests/:version") { request, context -> Response in
-            let version = context.parameters.get("version") ?? ""
+        router.get(RouterPath(DataPlanePath.libraryManifest.pattern)) { request, context -> Response in
+            let version = context.parameters.get(DataPlanePath.Parameter.version) ?? ""
             if let refusal = authorize(request, versionID: version) { return refusal }
             guard ContentHash.isValid(version) else { return HTTPResponses.error(.badRequest, "invalid version id") }
             guard let data = try? library.manifestData(version) else { return HTTPResponses.error(.notFound, "no manifest \(version)") }

@@ -28,15 +28,14 @@ final class AgentWorker: Service, Sendable {
     let downloader: ContentDownloader
     /// The subnet path (election, multicast, peers); nil where the control channel cannot run.
     let subnet: SubnetTransfer?
-    let logger: Logger
-
     /// The service clock: policy cycles, retries and deadlines are service time.
     let clock: any ServiceClock
+    let logger: Logger
 
     init(name: String, settings: MulticastAgentSettings, database: ServiceDatabase, store: ChunkStore, cacheFolder: URL,
          managementPoint: BusClient, pump: OutboxPump, subnet: SubnetTransfer?, clock: any ServiceClock, logger: Logger) {
-        self.clock = clock
         self.subnet = subnet
+        self.clock = clock
         self.name = name
         self.settings = settings
         self.database = database
@@ -45,7 +44,7 @@ final class AgentWorker: Service, Sendable {
         self.managementPoint = managementPoint
         self.pump = pump
         self.logger = logger
-        downloader = ContentDownloader(store: store, http: HTTPClient.shared, localAddress: settings.address, logger: logger,
+        downloader = ContentDownloader(store: store, http: HTTPClient.shared, localAddress: settings.address, clock: clock, logger: logger,
                                        parallelRequests: settings.parallelDownloadCount)
     }
 
@@ -77,7 +76,7 @@ final class AgentWorker: Service, Sendable {
 
     func cycle() async {
         do {
-            try await database.write { [self] db in
+            _ = try await database.write { [self] db in
                 try Outbox.enqueue(db, AgentRegistration(agent: name, address: settings.address, subnet: settings.subnet,
                                                          cachedVersions: try cachedVersions(db)),
                                    to: Self.managementPointPeer, sender: name, now: clock.now)
@@ -94,13 +93,14 @@ final class AgentWorker: Service, Sendable {
     }
 
     private func isDue(_ deployment: DeploymentPolicy) async throws -> Bool {
-        try await database.read { db in
+        let now = clock.now.timeIntervalSince1970
+        return try await database.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT state, nextAttemptAt FROM deploymentState WHERE id = ?", arguments: [deployment.id]) else {
                 return true
             }
             let state: String = row["state"]
             let next: Double = row["nextAttemptAt"]
-            return !["cached", "installed", "failed-final", "running"].contains(state) && next <= self.clock.now.timeIntervalSince1970
+            return !["cached", "installed", "failed-final", "running"].contains(state) && next <= now
         }
     }
 
@@ -151,23 +151,18 @@ final class AgentWorker: Service, Sendable {
             }
             return
         }
-        var failures: [String] = []
-        for point in usable {
-            do {
-                let result = try await downloader.download(versionID: deployment.versionID, from: point, token: token) { done, total in
-                    await self.progress(deployment, state: "downloading", done: done, total: total, source: point.name)
-                }
-                log.info("downloaded", metadata: ["dp": "\(point.name)", "bytes-fetched": "\(result.bytesFetched)"])
-                let folder = try materialize(deployment, manifest: result.manifest)
-                await complete(deployment, folder: folder, source: point.name, total: result.manifest.totalSize, answer: location.distributionPoints)
-                return
-            } catch {
-                log.warning("download failed; trying the next DP", metadata: ["dp": "\(point.name)", "error": "\(error)"])
-                failures.append("\(point.name): \(error)")
+        do {
+            let result = try await downloader.download(versionID: deployment.versionID, from: usable, token: token) { done, total, source in
+                await self.progress(deployment, state: "downloading", done: done, total: total, source: source)
             }
+            log.info("downloaded", metadata: ["dp": "\(result.source)", "bytes-fetched": "\(result.bytesFetched)"])
+            let folder = try materialize(deployment, manifest: result.manifest)
+            await complete(deployment, folder: folder, source: result.source, total: result.manifest.totalSize, answer: location.distributionPoints)
+        } catch {
+            log.warning("download failed; will try again", metadata: ["error": "\(error)"])
+            await finish(deployment, state: "failed", detail: "download failed (\(error)); will try again", retry: true,
+                         answer: location.distributionPoints)
         }
-        await finish(deployment, state: "failed", detail: "every DP failed (\(failures.joined(separator: "; "))); will try again", retry: true,
-                     answer: location.distributionPoints)
     }
 
     /// The version's files in the cache folder, rebuilt from the store once.

@@ -1,6 +1,8 @@
 public import ServiceKit
 import Bus
+import Clocks
 import ContentStore
+import ContentTransfer
 import Foundation
 import HTTPTransfer
 import Hummingbird
@@ -72,7 +74,8 @@ extension MulticastAgent {
         }
         let transfer = coordinator.map {
             SubnetTransfer(coordinator: $0, hub: hub,
-                           downloader: ContentDownloader(store: store, http: HTTPClient.shared, localAddress: settings.address, logger: host.logger,
+                           downloader: ContentDownloader(store: store, http: HTTPClient.shared, localAddress: settings.address,
+                                                         clock: clock, logger: host.logger,
                                                          parallelRequests: settings.parallelDownloadCount),
                            settings: settings.subnetSettings, logger: host.logger)
         }

@@ -1,4 +1,5 @@
 import ContentStore
+import ContentTransfer
 import Foundation
 import Hummingbird
 import ServiceKit
@@ -24,23 +25,23 @@ enum PeerCacheRoutes {
             }
             return nil
         }
-        router.get("/content/:version/manifest") { request, context -> Response in
-            let version = context.parameters.get("version") ?? ""
+        router.get(RouterPath(DataPlanePath.versionManifest.pattern)) { request, context -> Response in
+            let version = context.parameters.get(DataPlanePath.Parameter.version) ?? ""
             if let refusal = refuse(request, context, version: version) { return refusal }
             guard let data = try? store.manifestData(version) else { return HTTPResponses.error(.notFound, "no version \(version)") }
             return HTTPResponses.data(data, contentType: "application/json")
         }
         // Which chunks this cache holds, so a peer asks only for those (no 404 per missing chunk).
-        router.get("/content/:version/have") { request, context -> Response in
-            let version = context.parameters.get("version") ?? ""
+        router.get(RouterPath(DataPlanePath.versionHeldChunks.pattern)) { request, context -> Response in
+            let version = context.parameters.get(DataPlanePath.Parameter.version) ?? ""
             if let refusal = refuse(request, context, version: version) { return refusal }
             guard let list = chunkLists.haveList(version) else { return HTTPResponses.error(.notFound, "no version \(version)") }
             return HTTPResponses.data(Data(list.utf8), contentType: "text/plain")
         }
-        router.get("/content/:version/chunks/:hash") { request, context -> Response in
-            let version = context.parameters.get("version") ?? ""
+        router.get(RouterPath(DataPlanePath.versionChunk.pattern)) { request, context -> Response in
+            let version = context.parameters.get(DataPlanePath.Parameter.version) ?? ""
             if let refusal = refuse(request, context, version: version) { return refusal }
-            let hash = context.parameters.get("hash") ?? ""
+            let hash = context.parameters.get(DataPlanePath.Parameter.hash) ?? ""
             guard ContentHash.isValid(hash) else { return HTTPResponses.error(.badRequest, "invalid chunk hash") }
             // Only chunks of the version the token opens: no reading any chunk by hash.
             guard chunkLists.contains(version, chunk: hash), let data = try? store.read(hash) else {

@@ -1,4 +1,6 @@
+import Clocks
 import ContentStore
+import ContentTransfer
 import Foundation
 import HTTPTransfer
 import Logging
@@ -27,28 +29,35 @@ struct SubnetTransfer: Sendable {
     let logger: Logger
 
     var store: ChunkStore { downloader.store }
+    var clock: any ServiceClock { downloader.clock }
 
     typealias Progress = @Sendable (_ done: Int64, _ total: Int64, _ source: String) async -> Void
 
     func obtain(versionID: String, points: [LocatedDistributionPoint], token: String, multicast: Bool, startDelay: Double,
                 progress: @escaping Progress) async throws -> Outcome {
-        let counters = Counters()
+        let tally = ByteTally()
+        var representative = false
+        func outcome(_ manifest: Manifest) -> Outcome {
+            Outcome(manifest: manifest, representative: representative, fromMulticast: hub?.release(versionID) ?? 0,
+                    fromPeers: tally.bytes(from: .peer), fromDistributionPoint: tally.bytes(from: .distributionPoint),
+                    distributionPoint: tally.largest(of: .distributionPoint)?.name)
+        }
         var role = await coordinator.elect(versionID, multicast: multicast && hub != nil, startDelay: startDelay)
         while true {
             try Task.checkCancellation()
             switch role {
             case .representative:
-                counters.representative = true
+                representative = true
                 if let manifest = try await lead(versionID, points: points, token: token, multicast: multicast && hub != nil,
-                                                 counters: counters, progress: progress) {
-                    return counters.outcome(manifest, hub: hub, version: versionID)
+                                                 tally: tally, progress: progress) {
+                    return outcome(manifest)
                 }
                 // Stepped down: a representative with a lower address exists.
-                counters.representative = false
+                representative = false
                 role = await coordinator.elect(versionID, multicast: multicast && hub != nil, startDelay: startDelay)
             case .member(let session):
-                if let manifest = try await follow(versionID, session: session, points: points, token: token, counters: counters, progress: progress) {
-                    return counters.outcome(manifest, hub: hub, version: versionID)
+                if let manifest = try await follow(versionID, session: session, points: points, token: token, tally: tally, progress: progress) {
+                    return outcome(manifest)
                 }
                 // The representative went silent: the members elect another, which starts at once.
                 logger.warning("the subnet's representative went silent; electing another", metadata: ["version": "\(versionID.prefix(12))", "was": "\(session.address)"])
@@ -60,7 +69,7 @@ struct SubnetTransfer: Sendable {
     // MARK: Representative
 
     private func lead(_ version: String, points: [LocatedDistributionPoint], token: String, multicast: Bool,
-                      counters: Counters, progress: @escaping Progress) async throws -> Manifest? {
+                      tally: ByteTally, progress: @escaping Progress) async throws -> Manifest? {
         let manifest: Manifest
         do {
             manifest = try await obtainManifest(version, firstFrom: nil, points: points, token: token)
@@ -74,11 +83,11 @@ struct SubnetTransfer: Sendable {
         let fetch = Task {
             defer { finished.set() }
             try await fetchMissing(version, chunks: chunks, preferred: nil, points: points, token: token, allowDistributionPoint: true,
-                                   counters: counters, total: total, progress: progress)
+                                   tally: tally, total: total, progress: progress)
         }
         defer { fetch.cancel() }
         if multicast, let hub {
-            while let mine = coordinator.leadingState(version), mine.startsAt > Date(), !mine.steppedDown {
+            while let mine = coordinator.leadingState(version), mine.startsAt > clock.now, !mine.steppedDown {
                 try await Task.sleep(for: .milliseconds(100))
             }
             if coordinator.leadingState(version)?.steppedDown ?? true {
@@ -108,7 +117,7 @@ struct SubnetTransfer: Sendable {
                 while !store.contains(chunk.hash) {
                     if finished.isSet {
                         try await fetch.value
-                        throw DownloadFailure("chunk \(chunk.hash.prefix(12)) was not fetched")
+                        throw ContentTransferError.notStored(chunk: chunk.hash, reason: "the download ended without it")
                     }
                     try await Task.sleep(for: .milliseconds(20))
                     waited += 1
@@ -144,14 +153,14 @@ struct SubnetTransfer: Sendable {
 
     /// Returns nil when the representative went silent before this agent had everything.
     private func follow(_ version: String, session: SubnetMessage, points: [LocatedDistributionPoint], token: String,
-                        counters: Counters, progress: @escaping Progress) async throws -> Manifest? {
+                        tally: ByteTally, progress: @escaping Progress) async throws -> Manifest? {
         let manifest = try await obtainManifest(version, firstFrom: session.httpURL, points: points, token: token)
         let chunks = manifest.uniqueChunks
         let total = chunks.reduce(Int64(0)) { $0 + Int64($1.size) }
         let hashes = chunks.map(\.hash)
-        let present = total - chunks.filter { !store.contains($0.hash) }.reduce(Int64(0)) { $0 + Int64($1.size) }
+        let present = total - store.missingBytes(of: chunks)
         if session.multicast == true, let hub { try hub.want(version, chunks: hashes) }
-        var lastReport = Date.distantPast
+        var throttle = ProgressThrottle(clock: clock)
         while true {
             guard let current = coordinator.session(version) else {
                 return store.missing(hashes).isEmpty ? manifest : nil
@@ -159,8 +168,7 @@ struct SubnetTransfer: Sendable {
             if current.multicast == true, current.state != .done, let hub, hub.pendingCount(version) > 0 {
                 // Still arriving by multicast: the hub counts what it keeps, so the store
                 // (one file per chunk) is not scanned every round.
-                if Date().timeIntervalSince(lastReport) > 0.5 {
-                    lastReport = Date()
+                if throttle.isDue() {
                     await progress(present + hub.bytesReceived(version), total, "multicast from \(current.node)")
                 }
                 try await Task.sleep(for: .milliseconds(200))
@@ -170,11 +178,10 @@ struct SubnetTransfer: Sendable {
             if current.multicast != true || current.state == .done {
                 // The representative's cache first: it has (or is getting) everything.
                 try await fetchMissing(version, chunks: chunks, preferred: current, points: points, token: token,
-                                       allowDistributionPoint: current.state == .done, counters: counters, total: total, progress: progress)
+                                       allowDistributionPoint: current.state == .done, tally: tally, total: total, progress: progress)
             }
-            if Date().timeIntervalSince(lastReport) > 0.5 {
-                lastReport = Date()
-                let have = total - chunks.filter { !store.contains($0.hash) }.reduce(Int64(0)) { $0 + Int64($1.size) }
+            if throttle.isDue() {
+                let have = total - store.missingBytes(of: chunks)
                 await progress(have, total, current.multicast == true && current.state != .done ? "multicast from \(current.node)" : "peers")
             }
             try await Task.sleep(for: .milliseconds(200))
@@ -186,91 +193,41 @@ struct SubnetTransfer: Sendable {
     /// The manifest from the store, a peer, or a DP; always checked against the version id.
     private func obtainManifest(_ version: String, firstFrom peerURL: String?, points: [LocatedDistributionPoint], token: String) async throws -> Manifest {
         if store.hasManifest(version) { return try store.manifest(version) }
-        var sources: [(base: String, name: String, options: HTTPRequestOptions)] = []
-        if let peerURL { sources.append((peerURL, peerURL, peerOptions(token))) }
-        for peer in await coordinator.peers(holding: version) where peer.httpURL != peerURL {
-            if let url = peer.httpURL { sources.append((url, url, peerOptions(token))) }
-        }
-        sources += points.map { ($0.httpURL, $0.name, dpOptions(token)) }
-        var failures: [String] = []
-        for source in sources {
-            do {
-                return try await downloader.fetchManifest(version, from: source.base, source: source.name, options: source.options)
-            } catch {
-                failures.append("\(error)")
-            }
-        }
-        throw DownloadFailure("no peer or DP served the manifest (\(failures.joined(separator: "; ")))")
+        let peerURLs = await peerURLs(holding: version, first: peerURL)
+        return try await downloader.manifests.manifest(version, store: store, sources: downloader.peers(peerURLs, token: token)
+                                                            + downloader.distributionPoints(points, token: token))
     }
 
     /// Fetches every missing chunk it can: from the preferred peer, other peers, then (if
-    /// allowed) the DPs in order. A peer without a chunk answers 404; a corrupt chunk is
-    /// never kept.
+    /// allowed) the DPs in order. A peer that fails a chunk is not trusted less: the chunk is
+    /// asked of the next source. A DP that fails one is left for the next DP.
     private func fetchMissing(_ version: String, chunks: [ChunkReference], preferred: SubnetMessage?, points: [LocatedDistributionPoint],
-                              token: String, allowDistributionPoint: Bool, counters: Counters, total: Int64, progress: Progress) async throws {
-        var missing = chunks.filter { !store.contains($0.hash) }
+                              token: String, allowDistributionPoint: Bool, tally: ByteTally, total: Int64, progress: Progress) async throws {
+        let missing = chunks.filter { !store.contains($0.hash) }
         guard !missing.isEmpty else { return }
-        var peerURLs: [String] = preferred?.httpURL.map { [$0] } ?? []
+        let peerURLs = await peerURLs(holding: version, first: preferred?.httpURL)
+        let present = total - missing.reduce(Int64(0)) { $0 + Int64($1.size) }
+        let fetcher = downloader.fetcher
+        let fromPeers = try await fetcher.fetch(missing, of: version, versionChunks: chunks, from: downloader.peers(peerURLs, token: token),
+                                                into: store, whenAChunkFails: .skipChunk, tally: tally) { step in
+            await progress(present + step.bytesFetched, total, "peers")
+        }
+        guard allowDistributionPoint, !fromPeers.unfetched.isEmpty else { return }
+        let fromPoints = try await fetcher.fetch(fromPeers.unfetched, of: version, versionChunks: chunks,
+                                                 from: downloader.distributionPoints(points, token: token), into: store,
+                                                 whenAChunkFails: .abandonSource, tally: tally) { step in
+            await progress(present + fromPeers.bytesFetched + step.bytesFetched, total, step.source.name)
+        }
+        try fromPoints.requireComplete("every chunk of version \(version.prefix(12)) from the DPs")
+    }
+
+    /// The caches of the subnet's peers that hold the version, `first` (the representative's) first.
+    private func peerURLs(holding version: String, first: String?) async -> [String] {
+        var urls: [String] = first.map { [$0] } ?? []
         for peer in await coordinator.peers(holding: version) {
-            if let url = peer.httpURL, !peerURLs.contains(url) { peerURLs.append(url) }
+            if let url = peer.httpURL, !urls.contains(url) { urls.append(url) }
         }
-        var lastReport = Date.distantPast
-        var done = total - missing.reduce(Int64(0)) { $0 + Int64($1.size) }
-        for base in peerURLs {
-            var stillMissing: [ChunkReference] = []
-            let held = await downloader.fetchHeldChunks(version, chunks: chunks, from: base, options: peerOptions(token))
-            var asked: [ChunkReference] = []
-            for chunk in missing where !store.contains(chunk.hash) {
-                if let held, !held.contains(chunk.hash) { stillMissing.append(chunk) } else { asked.append(chunk) }
-            }
-            // A peer that fails a chunk is not trusted less: the chunk is asked of the next source.
-            try await downloader.fetchChunks(asked, versionID: version, from: base, source: base, options: peerOptions(token)) { chunk, outcome in
-                if case .success(let bytes?) = outcome {
-                    counters.add(peers: bytes)
-                    done += bytes
-                } else {
-                    stillMissing.append(chunk)
-                }
-                if Date().timeIntervalSince(lastReport) > 0.5 {
-                    lastReport = Date()
-                    await progress(done, total, "peers")
-                }
-            }
-            missing = stillMissing
-        }
-        guard allowDistributionPoint, !missing.isEmpty else { return }
-        var failures: [String] = []
-        for point in points {
-            do {
-                try await downloader.fetchChunks(missing.filter { !store.contains($0.hash) }, versionID: version, from: point.httpURL,
-                                                 source: point.name, options: dpOptions(token)) { chunk, outcome in
-                    guard let bytes = try outcome.get() else {
-                        throw DownloadFailure("\(point.name) does not have chunk \(chunk.hash.prefix(12))")
-                    }
-                    counters.add(distributionPoint: bytes, name: point.name)
-                    done += bytes
-                    if Date().timeIntervalSince(lastReport) > 0.5 {
-                        lastReport = Date()
-                        await progress(done, total, point.name)
-                    }
-                }
-                return
-            } catch let error as CancellationError {
-                throw error
-            } catch {
-                logger.warning("download failed; trying the next DP", metadata: ["dp": "\(point.name)", "error": "\(error)"])
-                failures.append("\(point.name): \(error)")
-            }
-        }
-        throw DownloadFailure("every DP failed (\(failures.joined(separator: "; ")))")
-    }
-
-    private func peerOptions(_ token: String) -> HTTPRequestOptions {
-        ContentDownloader.peerOptions(token: token, localAddress: downloader.localAddress)
-    }
-
-    private func dpOptions(_ token: String) -> HTTPRequestOptions {
-        ContentDownloader.distributionPointOptions(token: token, localAddress: downloader.localAddress)
+        return urls
     }
 }
 
@@ -279,34 +236,4 @@ final class Flag: @unchecked Sendable {
     private var value = false
     var isSet: Bool { lock.withLock { value } }
     func set() { lock.withLock { value = true } }
-}
-
-/// Byte counters shared by the transfer's tasks.
-final class Counters: @unchecked Sendable {
-    private let lock = NSLock()
-    private var peers: Int64 = 0
-    private var distributionPoint: Int64 = 0
-    private var pointName: String?
-    private var isRepresentative = false
-
-    var representative: Bool {
-        get { lock.withLock { isRepresentative } }
-        set { lock.withLock { isRepresentative = newValue } }
-    }
-
-    func add(peers bytes: Int64) { lock.withLock { peers += bytes } }
-
-    func add(distributionPoint bytes: Int64, name: String) {
-        lock.withLock {
-            distributionPoint += bytes
-            pointName = name
-        }
-    }
-
-    func outcome(_ manifest: Manifest, hub: MulticastHub?, version: String) -> SubnetTransfer.Outcome {
-        lock.withLock {
-            SubnetTransfer.Outcome(manifest: manifest, representative: isRepresentative, fromMulticast: hub?.release(version) ?? 0,
-                                   fromPeers: peers, fromDistributionPoint: distributionPoint, distributionPoint: pointName)
-        }
-    }
 }

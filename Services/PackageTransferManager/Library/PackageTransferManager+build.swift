@@ -1,5 +1,6 @@
 public import ServiceKit
 import Bus
+import Clocks
 import Foundation
 import HTTPTransfer
 import Hummingbird
@@ -35,7 +36,7 @@ extension PackageTransferManager {
         }
         let logger = host.logger
         let executor: @Sendable (TransferJob) -> TransferExecutor = { job in
-            TransferExecutor(http: HTTPClient.shared, transfersPerJob: settings.transfersPerJob ?? 5,
+            TransferExecutor(http: HTTPClient.shared, clock: clock, transfersPerJob: settings.transfersPerJob ?? 5,
                              distributionPointTimeout: .milliseconds(Int((settings.distributionPointTimeoutSeconds ?? 60) * 1000)),
                              logger: logger,
                              distributionPoint: { address in

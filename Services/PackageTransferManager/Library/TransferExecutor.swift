@@ -1,5 +1,7 @@
 import Bus
+import Clocks
 import ContentStore
+import ContentTransfer
 import Foundation
 import HTTPTransfer
 import Logging
@@ -9,7 +11,8 @@ import Messages
 ///
 /// Reads the manifest from the site library, asks the DP which chunks it lacks, pushes only
 /// those (every chunk on a redistribution), pushes the manifest, and asks the DP to verify
-/// the whole version. Chunks are checked against their hash before they are pushed.
+/// the whole version. The library is read through ContentTransfer's fetchers, so every
+/// chunk is checked against its hash before it is pushed.
 struct TransferExecutor: Sendable {
     struct Outcome: Sendable {
         var bytesPushed: Int64
@@ -18,6 +21,7 @@ struct TransferExecutor: Sendable {
     }
 
     let http: HTTPClient
+    let clock: any ServiceClock
     let transfersPerJob: Int
     let distributionPointTimeout: Duration
     let logger: Logger
@@ -28,12 +32,14 @@ struct TransferExecutor: Sendable {
 
     func execute(_ job: TransferJob) async throws -> Outcome {
         let log = logger.job(job)
-        let manifestData = try await fetch("\(job.libraryURL)/library/manifests/\(job.versionID)", options: try await authorization(job),
-                                           what: "manifest")
-        guard ContentHash.sha256Hex(manifestData) == job.versionID else {
-            throw TransferFailure("the site library's manifest does not match version \(job.versionID)")
+        let library = HTTPContentSource.siteLibrary(baseURL: job.libraryURL, http: http) { try await token(job) }
+        let verified: VerifiedManifest
+        do {
+            verified = try await ManifestFetcher().fetch(job.versionID, from: library)
+        } catch {
+            throw TransferFailure("\(error)")
         }
-        let manifest = try Manifest.decode(manifestData)
+        let manifest = verified.manifest
         let chunks = manifest.uniqueChunks
         let dp = try distributionPoint(job.distributionPoint)
 
@@ -53,37 +59,21 @@ struct TransferExecutor: Sendable {
         let alreadyThere = manifest.totalSize - missingBytes
         log.info("DP lacks \(missing.count) of \(chunks.count) chunks", metadata: ["bytes": "\(missingBytes)", "redistribute": "\(job.redistribute)"])
 
-        let pushed = PushCounter()
-        let started = Date()
-        try await withThrowingTaskGroup(of: Int64.self) { group in
-            var iterator = missing.makeIterator()
-            var lastReport = Date.distantPast
-            func addNext() -> Bool {
-                guard let chunk = iterator.next() else { return false }
-                group.addTask { try await push(chunk, job: job, options: try await authorization(job)) }
-                return true
-            }
-            for _ in 0..<max(1, transfersPerJob) where !addNext() { break }
-            while let bytes = try await group.next() {
-                let total = pushed.add(bytes)
-                if Date().timeIntervalSince(lastReport) >= 0.5 {
-                    lastReport = Date()
-                    await reportProgress(min(manifest.totalSize, alreadyThere + total))
-                }
-                _ = addNext()
-            }
+        let push = DistributionPointPush(http: http, distributionPoint: job.distributionPoint) { try await authorization(job) }
+        let fetcher = ChunkFetcher(requestsInFlight: transfersPerJob, clock: clock)
+        let started = clock.now
+        let report = try await fetcher.fetch(missing, of: job.versionID, versionChunks: chunks, from: [library], into: push,
+                                             whenAChunkFails: .abandonSource) { progress in
+            await reportProgress(min(manifest.totalSize, alreadyThere + progress.bytesFetched))
         }
-        let seconds = max(0.001, Date().timeIntervalSince(started))
-        let bytesPushed = pushed.value
+        guard report.unfetched.isEmpty else { throw TransferFailure(report.failures.first ?? "the site library did not give every chunk") }
+        let seconds = max(0.001, clock.now.timeIntervalSince(started))
+        let bytesPushed = report.bytesFetched
         log.info("pushed \(missing.count) chunks", metadata: [
             "bytes": "\(bytesPushed)", "seconds": "\(String(format: "%.2f", seconds))",
             "mb-per-s": "\(String(format: "%.1f", Double(bytesPushed) / seconds / 1_000_000))"])
 
-        let manifestPush = try await http.put("\(job.distributionPoint.httpURL)/manifests/\(job.versionID)", body: manifestData,
-                                            options: try await authorization(job))
-        guard manifestPush.isSuccess else {
-            throw TransferFailure("DP \(job.distributionPoint.name) refused the manifest: HTTP \(manifestPush.status) \(Self.text(manifestPush.body))")
-        }
+        try await push.pushManifest(verified)
         await reportProgress(manifest.totalSize)
         let verification = try await dp.request(VerifyVersion(contentName: job.contentName, versionID: job.versionID),
                                                 expecting: VerifyVersionReply.self, timeout: verificationTimeout(bytes: manifest.totalSize))
@@ -106,42 +96,12 @@ struct TransferExecutor: Sendable {
     private func authorization(_ job: TransferJob) async throws -> HTTPRequestOptions {
         HTTPRequestOptions(headers: ["Authorization": "Bearer \(try await token(job))"], timeoutSeconds: 120)
     }
-
-    private func push(_ chunk: ChunkReference, job: TransferJob, options: HTTPRequestOptions) async throws -> Int64 {
-        let data = try await fetch("\(job.libraryURL)/library/chunks/\(chunk.hash)", options: options, what: "chunk \(chunk.hash)")
-        guard ContentHash.sha256Hex(data) == chunk.hash else {
-            throw TransferFailure("the site library's chunk \(chunk.hash) is corrupt")
-        }
-        let response = try await http.put("\(job.distributionPoint.httpURL)/chunks/\(chunk.hash)", body: data, options: options)
-        guard response.isSuccess else {
-            throw TransferFailure("DP \(job.distributionPoint.name) refused chunk \(chunk.hash): HTTP \(response.status) \(Self.text(response.body))")
-        }
-        return Int64(data.count)
-    }
-
-    private func fetch(_ url: String, options: HTTPRequestOptions, what: String) async throws -> Data {
-        let response = try await http.get(url, options: options)
-        guard response.status == 200 else {
-            throw TransferFailure("the site library answered HTTP \(response.status) for \(what): \(Self.text(response.body))")
-        }
-        return response.body
-    }
-
-    static func text(_ body: Data) -> String {
-        String(decoding: body.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
 }
 
 /// Why an attempt failed, in words for the log and `ferry status`.
 struct TransferFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
-}
-
-final class PushCounter: Sendable {
-    private let total = Mutex(Int64(0))
-    func add(_ bytes: Int64) -> Int64 { total.withLock { $0 += bytes; return $0 } }
-    var value: Int64 { total.withLock { $0 } }
 }
 
 extension Logger {

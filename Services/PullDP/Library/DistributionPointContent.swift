@@ -1,4 +1,5 @@
 import ContentStore
+import ContentTransfer
 import Foundation
 import Logging
 import Messages
@@ -138,19 +139,12 @@ struct DistributionPointContent: Sendable {
 final class DistributionPointCaches: Sendable {
     /// At most this many decoded versions stay in memory (a 10,000-file manifest is a few MB).
     static let servedLimit = 64
-    private let servedVersions = Mutex([String: ServedVersion]())
+    private let servedVersions = VersionCache<ServedVersion>(capacity: DistributionPointCaches.servedLimit)
     private let seenClients = Mutex(Set<String>())
 
-    func served(_ version: String) -> ServedVersion? { servedVersions.withLock { $0[version] } }
+    func served(_ version: String) -> ServedVersion? { servedVersions.value(version) }
 
-    func remember(_ served: ServedVersion, of version: String) {
-        servedVersions.withLock { cache in
-            if cache.count >= Self.servedLimit, cache[version] == nil, let evicted = cache.keys.randomElement() {
-                cache[evicted] = nil
-            }
-            cache[version] = served
-        }
-    }
+    func remember(_ served: ServedVersion, of version: String) { servedVersions.remember(served, for: version) }
 
     func firstSighting(of client: String, version: String) -> Bool {
         seenClients.withLock { $0.insert(version + "|" + client).inserted }

@@ -1,4 +1,5 @@
 import ContentStore
+import ContentTransfer
 import Foundation
 import HTTPTransfer
 import Hummingbird
@@ -18,9 +19,9 @@ struct DistributionPointRoutes: Sendable {
     var store: ChunkStore { content.store }
 
     func register(on router: Router<ServiceRequestContext>) {
-        router.put("/chunks/:hash") { request, context -> Response in
+        router.put(RouterPath(DataPlanePath.storedChunk.pattern)) { request, context -> Response in
             if let refusal = authorize(request) { return refusal }
-            let hash = context.parameters.get("hash") ?? ""
+            let hash = context.parameters.get(DataPlanePath.Parameter.hash) ?? ""
             guard ContentHash.isValid(hash) else { return HTTPResponses.error(.badRequest, "invalid chunk hash") }
             let body: ByteBuffer
             do {
@@ -38,8 +39,8 @@ struct DistributionPointRoutes: Sendable {
                 return HTTPResponses.error(.unprocessableContent, error.description)
             }
         }
-        router.put("/manifests/:version") { request, context -> Response in
-            let version = context.parameters.get("version") ?? ""
+        router.put(RouterPath(DataPlanePath.storedManifest.pattern)) { request, context -> Response in
+            let version = context.parameters.get(DataPlanePath.Parameter.version) ?? ""
             if let refusal = authorize(request, versionID: version) { return refusal }
             guard ContentHash.isValid(version) else { return HTTPResponses.error(.badRequest, "invalid version id") }
             let body: ByteBuffer
@@ -58,23 +59,23 @@ struct DistributionPointRoutes: Sendable {
         }
         for method in [HTTPRequest.Method.get, .head] {
             // Site-internal reads by hash (the PTM, pull DPs): transfer token only.
-            router.on("/chunks/:hash", method: method) { request, context -> Response in
+            router.on(RouterPath(DataPlanePath.storedChunk.pattern), method: method) { request, context -> Response in
                 if let refusal = authorize(request) { return refusal }
-                let hash = context.parameters.get("hash") ?? ""
+                let hash = context.parameters.get(DataPlanePath.Parameter.hash) ?? ""
                 guard ContentHash.isValid(hash) else { return HTTPResponses.error(.badRequest, "invalid chunk hash") }
                 guard let data = try? store.read(hash) else { return HTTPResponses.error(.notFound, "no chunk \(hash)") }
                 return RangeResponder.data(data, request: request)
             }
-            router.on("/manifests/:version", method: method) { request, context -> Response in
+            router.on(RouterPath(DataPlanePath.storedManifest.pattern), method: method) { request, context -> Response in
                 if let refusal = authorize(request) { return refusal }
-                let version = context.parameters.get("version") ?? ""
+                let version = context.parameters.get(DataPlanePath.Parameter.version) ?? ""
                 guard ContentHash.isValid(version) else { return HTTPResponses.error(.badRequest, "invalid version id") }
                 guard let data = try? store.manifestData(version) else { return HTTPResponses.error(.notFound, "no manifest \(version)") }
                 return RangeResponder.data(data, request: request, contentType: "application/json")
             }
             // Client reads of one version: a download token for that version (or a transfer token).
-            router.on("/content/:version/manifest", method: method) { request, context -> Response in
-                let version = context.parameters.get("version") ?? ""
+            router.on(RouterPath(DataPlanePath.versionManifest.pattern), method: method) { request, context -> Response in
+                let version = context.parameters.get(DataPlanePath.Parameter.version) ?? ""
                 guard ContentHash.isValid(version) else { return HTTPResponses.error(.badRequest, "invalid version id") }
                 if let refusal = authorizeDownload(request, context: context, version: version) { return refusal }
                 guard content.served(version) != nil, let data = try? store.manifestData(version) else {
@@ -82,9 +83,9 @@ struct DistributionPointRoutes: Sendable {
                 }
                 return RangeResponder.data(data, request: request, contentType: "application/json")
             }
-            router.on("/content/:version/chunks/:hash", method: method) { request, context -> Response in
-                let version = context.parameters.get("version") ?? ""
-                let hash = context.parameters.get("hash") ?? ""
+            router.on(RouterPath(DataPlanePath.versionChunk.pattern), method: method) { request, context -> Response in
+                let version = context.parameters.get(DataPlanePath.Parameter.version) ?? ""
+                let hash = context.parameters.get(DataPlanePath.Parameter.hash) ?? ""
                 guard ContentHash.isValid(version), ContentHash.isValid(hash) else {
                     return HTTPResponses.error(.badRequest, "invalid version id or chunk hash")
                 }
@@ -98,8 +99,8 @@ struct DistributionPointRoutes: Sendable {
                 }
                 return RangeResponder.data(data, request: request)
             }
-            router.on("/content/:version/files/**", method: method) { request, context -> Response in
-                let version = context.parameters.get("version") ?? ""
+            router.on(RouterPath(DataPlanePath.versionFile.pattern), method: method) { request, context -> Response in
+                let version = context.parameters.get(DataPlanePath.Parameter.version) ?? ""
                 guard ContentHash.isValid(version) else { return HTTPResponses.error(.badRequest, "invalid version id") }
                 if let refusal = authorizeDownload(request, context: context, version: version) { return refusal }
                 let segments = context.parameters.getCatchAll().map { String($0).removingPercentEncoding ?? String($0) }

@@ -1,3 +1,4 @@
+import ContentTransfer
 import Foundation
 
 /// Builds HTTP/1.1 requests for a service's routes the way a hostile client would: odd
@@ -10,11 +11,7 @@ public struct HTTPRequestMutator: Sendable {
 
     public init(tokens: [String]) { self.tokens = tokens }
 
-    static let dataPlaneRoutes = [
-        "/chunks/{hash}", "/manifests/{version}", "/content/{version}/manifest", "/content/{version}/chunks/{hash}",
-        "/content/{version}/files/{path}", "/content/{version}/have", "/library/chunks/{hash}", "/library/manifests/{version}",
-        "/health", "/metrics", "/", "/{junk}",
-    ]
+    static let dataPlaneRoutes = DataPlanePath.all.map(\.template) + ["/health", "/metrics", "/", "/{junk}"]
 
     public enum Strategy: String, CaseIterable, Sendable { case wellFormed, junkHeaders, lyingLength, flipBytes, truncate }
 
