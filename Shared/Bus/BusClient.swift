@@ -59,16 +59,15 @@ public final class BusClient: @unchecked Sendable {
         wake.wake()
     }
 
-    /// Sends `request` and waits for the reply of type `Reply`.
+    /// Sends `request` and waits for its reply (the type the request names).
     ///
-    /// An ``ErrorReply`` from the peer throws ``BusError/remote(_:)``.
-    public func request<Request: Message, Reply: Message>(
-        _ request: Request, expecting: Reply.Type = Reply.self, timeout: Duration = .seconds(10)
-    ) async throws -> Reply {
+    /// An ``ErrorReply`` from the peer throws ``BusError/remote(_:)``; a reply of another
+    /// type throws ``BusError/unexpectedReply(peer:type:)``.
+    public func request<R: Request>(_ request: R, timeout: Duration = .seconds(10)) async throws -> R.Reply {
         let id = UUID()
         let frame = try EnvelopeCodec.encode(request, id: id, sender: node, sentAt: clock.now)
         let envelope = try await send(frame: frame, id: id, timeout: timeout)
-        return try Self.decodeReply(envelope, expecting: Reply.self, peer: peer)
+        return try Self.decodeReply(envelope, expecting: R.Reply.self, peer: peer)
     }
 
     /// Sends a pre-encoded frame whose envelope id is `id` and returns the reply envelope.
@@ -108,7 +107,10 @@ public final class BusClient: @unchecked Sendable {
         wake.wake()
     }
 
-    static func decodeReply<Reply: Message>(_ envelope: Envelope, expecting: Reply.Type, peer: String) throws -> Reply {
+    /// The reply in `envelope` as `Reply`: an ``ErrorReply`` throws ``BusError/remote(_:)``,
+    /// another type ``BusError/unexpectedReply(peer:type:)``. For callers that sent a
+    /// pre-encoded frame with ``send(frame:id:timeout:)`` (the outbox).
+    public static func decodeReply<Reply: Message>(_ envelope: Envelope, expecting: Reply.Type, peer: String) throws -> Reply {
         if envelope.type == ErrorReply.wireName {
             let error = try envelope.decodeBody(ErrorReply.self)
             throw BusError.remote(peer: peer, WireError(code: error.code, message: error.message))

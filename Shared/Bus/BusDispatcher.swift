@@ -44,16 +44,16 @@ public struct BusDispatcher: Sendable {
         refusals = RefusalLog(logger: logger)
     }
 
-    /// Registers a request/reply handler for `type`.
+    /// Registers a request/reply handler for `type`; it answers with the type's ``Request/Reply``.
     ///
     /// - Parameter allowedSenders: who may send it; the type's own list unless a test
     ///   dispatcher says otherwise.
-    public mutating func on<Request: Message>(
-        _ type: Request.Type, allowedSenders: Set<PeerRole> = Request.allowedSenders,
-        _ handler: @escaping @Sendable (Request, Envelope) async throws -> any Message
+    public mutating func on<R: Request>(
+        _ type: R.Type, allowedSenders: Set<PeerRole> = R.allowedSenders,
+        _ handler: @escaping @Sendable (R, Envelope) async throws -> R.Reply
     ) {
-        register(Request.wireName, allowedSenders: allowedSenders) { envelope in
-            let request = try envelope.decodeBody(Request.self)
+        register(R.wireName, allowedSenders: allowedSenders) { envelope in
+            let request = try envelope.decodeBody(R.self)
             return try await handler(request, envelope)
         }
     }
@@ -84,11 +84,11 @@ public struct BusDispatcher: Sendable {
     /// `apply` says whether it changed anything: ``CommandEffect/skipped(_:)`` (an older
     /// snapshot after a newer one, say) is acknowledged and recorded like an applied
     /// command, but `afterCommit` does not run, so nothing claims it was applied.
-    public mutating func onCommand<Command: Message>(
+    public mutating func onCommand<Command: Request>(
         _ type: Command.Type, database: ServiceDatabase, allowedSenders: Set<PeerRole> = Command.allowedSenders,
         apply: @escaping @Sendable (Command, Envelope, Database) throws -> CommandEffect,
         afterCommit: (@Sendable (Command) async -> Void)? = nil
-    ) {
+    ) where Command.Reply == Ack {
         let logger = logger
         let clock = clock
         register(Command.wireName, allowedSenders: allowedSenders) { envelope in

@@ -73,8 +73,8 @@ struct BusDispatcherTests {
     /// silently replaced the first.
     @Test func registeringATypeTwiceIsRefusedAtStart() throws {
         var dispatcher = BusDispatcher(clock: SystemClock(), logger: quietLogger)
-        dispatcher.on(HealthQuery.self) { _, _ in ErrorReply(code: .unavailable, message: "first") }
-        dispatcher.on(HealthQuery.self) { _, _ in ErrorReply(code: .unavailable, message: "second") }
+        dispatcher.on(HealthQuery.self) { _, _ in HealthReply(service: "first", node: "n", startedAt: .distantPast, busEndpoint: "", httpURL: nil) }
+        dispatcher.on(HealthQuery.self) { _, _ in HealthReply(service: "second", node: "n", startedAt: .distantPast, busEndpoint: "", httpURL: nil) }
         #expect(dispatcher.duplicateRegistrations == [HealthQuery.wireName])
         let server = BusServer(node: "n", endpoint: "tcp://127.0.0.1:0", security: nil, clients: try testClients(), dispatcher: dispatcher,
                                logger: quietLogger)
@@ -224,7 +224,7 @@ struct BusDispatcherTests {
         let client = makeClient(endpoint)
         defer { client.close() }
         let error = await #expect(throws: BusError.self) {
-            try await client.request(TransferJob.example, expecting: Ack.self, timeout: .seconds(5))
+            try await client.request(TransferJob.example, timeout: .seconds(5))
         }
         #expect(error?.remoteCode == .internalError)
         #expect(try await effectCount(database) == 0)
@@ -270,10 +270,14 @@ struct BusDispatcherAuthorizationTests {
 
     @Test("Issue 14: a type that names no senders is refused from everyone")
     func replyTypesAreNobodysRequest() async throws {
+        // A reply type cannot be registered at all (a handler is for a Request); a request
+        // whose registration names nobody is refused from every role.
         var dispatcher = BusDispatcher(clock: SystemClock(), logger: quietLogger)
-        dispatcher.on(Ack.self) { _, envelope in Ack(messageID: envelope.id, duplicate: false) }
+        dispatcher.on(HealthQuery.self, allowedSenders: []) { _, _ in
+            HealthReply(service: "test", node: "n", startedAt: .distantPast, busEndpoint: "", httpURL: nil)
+        }
         for role in PeerRole.allCases {
-            let envelope = try BusDispatcherTests.envelope(Ack.example, sender: "n", peer: BusPeer(node: "n", role: role))
+            let envelope = try BusDispatcherTests.envelope(HealthQuery(), sender: "n", peer: BusPeer(node: "n", role: role))
             #expect(try Self.code(await dispatcher.dispatch(envelope, node: "x")) == .notAuthorized)
         }
     }

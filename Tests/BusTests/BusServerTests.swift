@@ -13,7 +13,7 @@ struct BusServerTests {
         #expect(server.endpoint == endpoint)
         let client = makeClient(endpoint)
         defer { client.close() }
-        let reply = try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5))
+        let reply = try await client.request(HealthQuery(), timeout: .seconds(5))
         #expect(reply.service == "test")
         #expect(reply.node == "server")
     }
@@ -25,11 +25,11 @@ struct BusServerTests {
         defer { server.stop() }
         let client = makeClient(endpoint)
         defer { client.close() }
-        _ = try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5))
+        _ = try await client.request(HealthQuery(), timeout: .seconds(5))
         let blockers = (0..<ProcessInfo.processInfo.activeProcessorCount).map { _ in
             Task { usleep(2_000_000) }
         }
-        let reply = try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .milliseconds(700))
+        let reply = try await client.request(HealthQuery(), timeout: .milliseconds(700))
         for blocker in blockers { await blocker.value }
         #expect(reply.node == "server")
     }
@@ -93,7 +93,7 @@ struct BusServerTests {
         let answered = try await withThrowingTaskGroup(of: (String, String).self) { group in
             for name in names {
                 group.addTask {
-                    let detail = try await client.request(ShowContent(name: name), expecting: ContentDetail.self, timeout: .seconds(10))
+                    let detail = try await client.request(ShowContent(name: name), timeout: .seconds(10))
                     return (name, detail.content.name)
                 }
             }
@@ -195,7 +195,7 @@ struct BusServerTests {
         // And so does a fresh client.
         let client = makeClient(endpoint)
         defer { client.close() }
-        _ = try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5))
+        _ = try await client.request(HealthQuery(), timeout: .seconds(5))
     }
 
     @Test func survivesABurstOfGarbageFromManyPeers() async throws {
@@ -217,7 +217,7 @@ struct BusServerTests {
         }
         let client = makeClient(endpoint)
         defer { client.close() }
-        _ = try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5))
+        _ = try await client.request(HealthQuery(), timeout: .seconds(5))
     }
 
     @Test func aKnownTypeWithoutHandlerIsRefusedAsUnknown() async throws {
@@ -226,7 +226,7 @@ struct BusServerTests {
         let client = makeClient(endpoint)
         defer { client.close() }
         let error = await #expect(throws: BusError.self) {
-            try await client.request(ListContents(), expecting: ContentList.self, timeout: .seconds(5))
+            try await client.request(ListContents(), timeout: .seconds(5))
         }
         #expect(error?.remoteCode == .unknownType)
     }
@@ -237,16 +237,16 @@ struct BusServerTests {
         let client = makeClient(endpoint)
         defer { client.close() }
         let notFound = await #expect(throws: BusError.self) {
-            try await client.request(ShowContent(name: "missing"), expecting: ContentDetail.self, timeout: .seconds(5))
+            try await client.request(ShowContent(name: "missing"), timeout: .seconds(5))
         }
         #expect(notFound?.remoteCode == .notFound)
         #expect(notFound?.description == "no content named 'missing'")
         let internalFailure = await #expect(throws: BusError.self) {
-            try await client.request(ShowContent(name: "boom"), expecting: ContentDetail.self, timeout: .seconds(5))
+            try await client.request(ShowContent(name: "boom"), timeout: .seconds(5))
         }
         #expect(internalFailure?.remoteCode == .internalError)
         // Still serving.
-        let detail = try await client.request(ShowContent(name: "office"), expecting: ContentDetail.self, timeout: .seconds(5))
+        let detail = try await client.request(ShowContent(name: "office"), timeout: .seconds(5))
         #expect(detail.content.name == "office")
     }
 
@@ -254,11 +254,11 @@ struct BusServerTests {
         let (server, endpoint) = try startServer()
         let client = makeClient(endpoint)
         defer { client.close() }
-        _ = try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5))
+        _ = try await client.request(HealthQuery(), timeout: .seconds(5))
         server.stop()
         try await Task.sleep(for: .milliseconds(100))
         let error = await #expect(throws: BusError.self) {
-            try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .milliseconds(500))
+            try await client.request(HealthQuery(), timeout: .milliseconds(500))
         }
         guard case .timeout = error else {
             Issue.record("expected a timeout, got \(String(describing: error))")

@@ -27,10 +27,10 @@ struct CurveAuthenticatorTests {
         defer { server.stop() }
         let client = makeClient(endpoint, security: BusClientSecurity(identity: keys.allowed, serverKey: keys.server.publicKey))
         defer { client.close() }
-        let reply = try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5))
+        let reply = try await client.request(HealthQuery(), timeout: .seconds(5))
         #expect(reply.service == "test")
         // Repeated requests over the authenticated connection keep working.
-        let detail = try await client.request(ShowContent(name: "office"), expecting: ContentDetail.self, timeout: .seconds(5))
+        let detail = try await client.request(ShowContent(name: "office"), timeout: .seconds(5))
         #expect(detail.content.name == "office")
     }
 
@@ -41,7 +41,7 @@ struct CurveAuthenticatorTests {
         let stranger = makeClient(endpoint, security: BusClientSecurity(identity: keys.stranger, serverKey: keys.server.publicKey))
         defer { stranger.close() }
         let error = await #expect(throws: BusError.self) {
-            try await stranger.request(HealthQuery(), expecting: HealthReply.self, timeout: .milliseconds(800))
+            try await stranger.request(HealthQuery(), timeout: .milliseconds(800))
         }
         guard case .timeout = error else {
             Issue.record("expected a timeout, got \(String(describing: error))")
@@ -50,7 +50,7 @@ struct CurveAuthenticatorTests {
         // The refusal did not hurt the server: an allowed client still gets through.
         let friend = makeClient(endpoint, security: BusClientSecurity(identity: keys.allowed, serverKey: keys.server.publicKey))
         defer { friend.close() }
-        _ = try await friend.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5))
+        _ = try await friend.request(HealthQuery(), timeout: .seconds(5))
     }
 
     @Test func aPlainClientGetsNoReplyFromACurveServer() async throws {
@@ -60,7 +60,7 @@ struct CurveAuthenticatorTests {
         let plain = makeClient(endpoint)
         defer { plain.close() }
         await #expect(throws: BusError.self) {
-            try await plain.request(HealthQuery(), expecting: HealthReply.self, timeout: .milliseconds(800))
+            try await plain.request(HealthQuery(), timeout: .milliseconds(800))
         }
         // Nor does a raw DEALER's garbage reach the frame validator.
         let dealer = try RawDealer(endpoint: endpoint)
@@ -77,7 +77,7 @@ struct CurveAuthenticatorTests {
         let client = makeClient(endpoint, security: BusClientSecurity(identity: keys.allowed, serverKey: impostor.publicKey))
         defer { client.close() }
         await #expect(throws: BusError.self) {
-            try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .milliseconds(800))
+            try await client.request(HealthQuery(), timeout: .milliseconds(800))
         }
     }
 
@@ -91,7 +91,7 @@ struct CurveAuthenticatorTests {
             let client = makeClient(endpoint, security: BusClientSecurity(identity: identity, serverKey: server.publicKey),
                                     node: index == 0 ? "client" : "client\(index + 1)")
             defer { client.close() }
-            _ = try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5))
+            _ = try await client.request(HealthQuery(), timeout: .seconds(5))
         }
     }
 
@@ -104,12 +104,12 @@ struct CurveAuthenticatorTests {
         defer { b.stop() }
         let good = makeClient(endpointB, security: BusClientSecurity(identity: second.allowed, serverKey: second.server.publicKey))
         defer { good.close() }
-        _ = try await good.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5))
+        _ = try await good.request(HealthQuery(), timeout: .seconds(5))
         // First's client is not on second's list.
         let crossed = makeClient(endpointB, security: BusClientSecurity(identity: first.allowed, serverKey: second.server.publicKey))
         defer { crossed.close() }
         await #expect(throws: BusError.self) {
-            try await crossed.request(HealthQuery(), expecting: HealthReply.self, timeout: .milliseconds(800))
+            try await crossed.request(HealthQuery(), timeout: .milliseconds(800))
         }
         _ = endpointA
     }
@@ -163,7 +163,7 @@ struct BusServerPeerTests {
                                security: BusClientSecurity(identity: agent, serverKey: server.publicKey),
                                sourceAddress: "127.0.3.7", clock: SystemClock(), logger: quietLogger)
         defer { client.close() }
-        let reply = try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5))
+        let reply = try await client.request(HealthQuery(), timeout: .seconds(5))
         #expect(reply.node == "agent7")
         #expect(reply.service == "agent")
         #expect(reply.busEndpoint == "127.0.3.7", "the source address the client bound")
@@ -181,7 +181,7 @@ struct BusServerPeerTests {
         let impostor = BusClient(node: "site", peer: "server", endpoint: endpoint,
                                  security: BusClientSecurity(identity: agent, serverKey: server.publicKey), clock: SystemClock(), logger: quietLogger)
         defer { impostor.close() }
-        await #expect { try await impostor.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5)) } throws: { error in
+        await #expect { try await impostor.request(HealthQuery(), timeout: .seconds(5)) } throws: { error in
             (error as? BusError)?.remoteCode == .notAuthorized
         }
     }
@@ -192,11 +192,11 @@ struct BusServerPeerTests {
         defer { bus.stop() }
         let stranger = makeClient(endpoint, node: "stranger")
         defer { stranger.close() }
-        await #expect { try await stranger.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5)) } throws: { error in
+        await #expect { try await stranger.request(HealthQuery(), timeout: .seconds(5)) } throws: { error in
             (error as? BusError)?.remoteCode == .notAuthorized
         }
         let known = makeClient(endpoint)
         defer { known.close() }
-        #expect(try await known.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5)).node == "client")
+        #expect(try await known.request(HealthQuery(), timeout: .seconds(5)).node == "client")
     }
 }

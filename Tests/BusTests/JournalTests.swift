@@ -34,8 +34,8 @@ struct JournalTests {
         let client = makeClient(endpoint, journal: clientJournal)
         defer { client.close() }
 
-        _ = try await client.request(HealthQuery(), expecting: HealthReply.self, timeout: .seconds(5))
-        _ = try await client.request(ShowContent(name: "office"), expecting: ContentDetail.self, timeout: .seconds(5))
+        _ = try await client.request(HealthQuery(), timeout: .seconds(5))
+        _ = try await client.request(ShowContent(name: "office"), timeout: .seconds(5))
 
         let serverLines = try Self.lines(serverJournal.url)
         #expect(serverLines.map(\.direction) == ["in", "out", "in", "out"])

@@ -16,17 +16,16 @@ struct DistributionManagerTests {
             let source = try site.source("office", files: [("setup.bin", 200_000), ("readme.txt", 1_000)])
             let admin = site.client(to: "site")
             defer { admin.close() }
-            let created = try await admin.request(CreateContent(name: "office", type: .package, priority: .high, sourcePath: source.path),
-                                                  expecting: ContentVersionReply.self)
+            let created = try await admin.request(CreateContent(name: "office", type: .package, priority: .high, sourcePath: source.path))
             #expect(created.version.createdAt == site.clock.now)
 
             let transferManager = site.client(to: "site", as: "ptm")
             defer { transferManager.close() }
             let request = TransferTokenRequest(distributionPoint: "dp1", versionID: created.version.versionID)
-            let first = try await transferManager.request(request, expecting: TransferTokenReply.self)
+            let first = try await transferManager.request(request)
             #expect(first.expiresAt == site.clock.now.addingTimeInterval(3600))
             site.clock.advance(by: .seconds(600))
-            let later = try await transferManager.request(request, expecting: TransferTokenReply.self)
+            let later = try await transferManager.request(request)
             #expect(later.expiresAt == site.clock.now.addingTimeInterval(3600))
             #expect(later.expiresAt.timeIntervalSince(first.expiresAt) == 600)
         } catch {

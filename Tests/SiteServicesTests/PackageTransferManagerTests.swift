@@ -19,12 +19,10 @@ struct PackageTransferManagerTests {
             let source = try site.source("office", files: [("setup.bin", 300_000), ("data.cab", 150_000)])
             let admin = site.client(to: "site")
             defer { admin.close() }
-            _ = try await admin.request(CreateContent(name: "office", type: .package, priority: .high, sourcePath: source.path),
-                                        expecting: ContentVersionReply.self)
-            _ = try await admin.request(Distribute(name: "office", distributionPoints: ["dp1"], redistribute: false),
-                                        expecting: DistributeAccepted.self)
+            _ = try await admin.request(CreateContent(name: "office", type: .package, priority: .high, sourcePath: source.path))
+            _ = try await admin.request(Distribute(name: "office", distributionPoints: ["dp1"], redistribute: false))
             let installed = try await eventually {
-                let status = try await admin.request(DistributionStatusQuery(name: "office"), expecting: DistributionStatusReply.self)
+                let status = try await admin.request(DistributionStatusQuery(name: "office"))
                 return status.targets.first?.state == .installed
             }
             #expect(installed)
@@ -45,10 +43,8 @@ struct PackageTransferManagerTests {
             let source = try site.source("office", files: [("setup.bin", 100_000)])
             let admin = site.client(to: "site")
             defer { admin.close() }
-            _ = try await admin.request(CreateContent(name: "office", type: .package, priority: .high, sourcePath: source.path),
-                                        expecting: ContentVersionReply.self)
-            _ = try await admin.request(Distribute(name: "office", distributionPoints: ["dp1"], redistribute: false),
-                                        expecting: DistributeAccepted.self)
+            _ = try await admin.request(CreateContent(name: "office", type: .package, priority: .high, sourcePath: source.path))
+            _ = try await admin.request(Distribute(name: "office", distributionPoints: ["dp1"], redistribute: false))
             struct Job: Sendable { var state: String; var attempts: Int; var nextAttemptAt: Double }
             func job() async throws -> Job? {
                 try await transferManager.database.read { db in

@@ -40,8 +40,7 @@ struct PullDPTests {
             let transferManager = site.client(to: "dp1", as: "ptm")
             defer { transferManager.close() }
             let hash = String(repeating: "cd", count: 32)
-            let missing = try await transferManager.request(MissingChunksQuery(hashes: [hash]),
-                                                            expecting: MissingChunksReply.self)
+            let missing = try await transferManager.request(MissingChunksQuery(hashes: [hash]))
             #expect(missing.missing == [hash])
         } catch {
             await site.stop()

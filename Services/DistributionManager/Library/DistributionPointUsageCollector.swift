@@ -21,7 +21,7 @@ struct DistributionPointUsageCollector: Sendable {
                 let key = configured.first { $0.name == point.name }?.publicKey
                 let client = try? connections.client(name: point.name, endpoint: point.busEndpoint, publicKey: key)
                 group.addTask {
-                    (index, try? await client?.request(DistributionPointUsageQuery(), expecting: DistributionPointUsageReply.self,
+                    (index, try? await client?.request(DistributionPointUsageQuery(),
                                                        timeout: .seconds(2)))
                 }
             }

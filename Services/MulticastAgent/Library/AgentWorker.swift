@@ -82,7 +82,7 @@ final class AgentWorker: Service, Sendable {
                                    to: Self.managementPointPeer, sender: name, now: clock.now)
             }
             pump.wake()
-            let policy = try await managementPoint.request(PolicyQuery(agent: name), expecting: PolicyReply.self, timeout: .seconds(10))
+            let policy = try await managementPoint.request(PolicyQuery(agent: name), timeout: .seconds(10))
             for deployment in policy.deployments {
                 guard try await isDue(deployment) else { continue }
                 await carryOut(deployment)
@@ -111,8 +111,7 @@ final class AgentWorker: Service, Sendable {
         do {
             location = try await managementPoint.request(
                 ContentLocationQuery(content: deployment.content, versionID: deployment.versionID, clientAddress: settings.address,
-                                     allowFallback: deployment.allowFallback),
-                expecting: ContentLocationReply.self, timeout: .seconds(10))
+                                     allowFallback: deployment.allowFallback), timeout: .seconds(10))
         } catch {
             await finish(deployment, state: "failed", detail: "content location failed: \(error)", retry: true)
             return
@@ -261,7 +260,7 @@ final class AgentWorker: Service, Sendable {
     private func progress(_ deployment: DeploymentPolicy, state: String, done: Int64, total: Int64, source: String?) async {
         let status = AgentDeploymentState(agent: name, deploymentID: deployment.id, state: state, bytesDone: done, bytesTotal: total,
                                           source: source, exitCode: nil, detail: nil, updatedAt: clock.now)
-        _ = try? await managementPoint.request(AgentStatusReport(status: status), expecting: Ack.self, timeout: .seconds(2))
+        _ = try? await managementPoint.request(AgentStatusReport(status: status), timeout: .seconds(2))
     }
 
     private func cachedVersions(_ db: Database) throws -> [String] {

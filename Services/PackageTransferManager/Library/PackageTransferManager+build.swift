@@ -28,11 +28,11 @@ extension PackageTransferManager {
         }
         let connections = PeerConnections(host: host)
         let progressSender = ProgressSender { progress in
-            _ = try? await distributionManager.request(progress, expecting: Ack.self, timeout: .seconds(2))
+            _ = try? await distributionManager.request(progress, timeout: .seconds(2))
         }
         let progress: @Sendable (TransferProgress) async -> Void = { progressSender.submit($0) }
         let tokens = TransferTokenSource(clock: clock) { request in
-            try await distributionManager.request(request, expecting: TransferTokenReply.self, timeout: .seconds(10))
+            try await distributionManager.request(request, timeout: .seconds(10))
         }
         let logger = host.logger
         let executor: @Sendable (TransferJob) -> TransferExecutor = { job in

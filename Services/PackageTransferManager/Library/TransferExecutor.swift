@@ -50,7 +50,7 @@ struct TransferExecutor: Sendable {
             var lacking = Set<String>()
             for start in stride(from: 0, to: chunks.count, by: 4000) {
                 let batch = chunks[start..<min(chunks.count, start + 4000)].map(\.hash)
-                let reply = try await dp.request(MissingChunksQuery(hashes: batch), expecting: MissingChunksReply.self, timeout: distributionPointTimeout)
+                let reply = try await dp.request(MissingChunksQuery(hashes: batch), timeout: distributionPointTimeout)
                 lacking.formUnion(reply.missing)
             }
             missing = chunks.filter { lacking.contains($0.hash) }
@@ -75,8 +75,7 @@ struct TransferExecutor: Sendable {
 
         try await push.pushManifest(verified)
         await reportProgress(manifest.totalSize)
-        let verification = try await dp.request(VerifyVersion(contentName: job.contentName, versionID: job.versionID),
-                                                expecting: VerifyVersionReply.self, timeout: verificationTimeout(bytes: manifest.totalSize))
+        let verification = try await dp.request(VerifyVersion(contentName: job.contentName, versionID: job.versionID), timeout: verificationTimeout(bytes: manifest.totalSize))
         guard verification.complete else {
             throw TransferFailure("verification on \(job.distributionPoint.name) failed: \(verification.missing.count) chunks missing, \(verification.corrupt.count) corrupt")
         }

@@ -27,7 +27,7 @@ struct BoundaryGroupCommand: AsyncParsableCommand {
                     let parts = value.split(separator: "-").map(String.init)
                     return BoundaryRange(subnet: nil, firstAddress: parts[0], lastAddress: parts[1])
                 }
-            let reply = try await global.connection().request(CreateBoundaryGroup(name: name, ranges: ranges), expecting: BoundaryGroupsReply.self)
+            let reply = try await global.connection().request(CreateBoundaryGroup(name: name, ranges: ranges))
             try BoundaryGroupCommand.show(reply, json: global.json)
         }
     }
@@ -46,7 +46,7 @@ struct BoundaryGroupCommand: AsyncParsableCommand {
 
         func run() async throws {
             let request = AddBoundaryGroupMember(group: name, member: BoundaryGroupMember(distributionPoint: distributionPoint, slow: slow))
-            let reply = try await global.connection().request(request, expecting: BoundaryGroupsReply.self)
+            let reply = try await global.connection().request(request)
             try BoundaryGroupCommand.show(reply, json: global.json)
         }
     }
@@ -56,7 +56,7 @@ struct BoundaryGroupCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let reply = try await global.connection().request(ListBoundaryGroups(), expecting: BoundaryGroupsReply.self)
+            let reply = try await global.connection().request(ListBoundaryGroups())
             try BoundaryGroupCommand.show(reply, json: global.json)
         }
     }
@@ -97,7 +97,7 @@ struct LocateCommand: AsyncParsableCommand {
         }
         let query = LocationExplainQuery(content: name, agent: agent, clientAddress: address,
                                          allowFallback: agent == nil ? allowFallback : nil, slowNetwork: slowNetwork)
-        let reply = try await global.connection().request(query, expecting: LocationExplanation.self)
+        let reply = try await global.connection().request(query)
         if global.json { return try Formatting.printJSON(reply) }
         let who = reply.agent.map { "\($0) (\(reply.clientAddress))" } ?? "a client at \(reply.clientAddress)"
         print("\(reply.content) (\(reply.versionID.prefix(16))…) for \(who)")
@@ -123,8 +123,7 @@ struct LocateCommand: AsyncParsableCommand {
 
     private func sendRequest(address: String) async throws {
         let reply = try await global.connection().request(
-            ContentLocationQuery(content: name, versionID: nil, clientAddress: address, allowFallback: allowFallback),
-            expecting: ContentLocationReply.self)
+            ContentLocationQuery(content: name, versionID: nil, clientAddress: address, allowFallback: allowFallback))
         if global.json { return try Formatting.printJSON(reply) }
         print("\(reply.content) (\(reply.versionID.prefix(16))…) for a client at \(address):")
         if reply.distributionPoints.isEmpty {

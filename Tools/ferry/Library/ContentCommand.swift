@@ -20,7 +20,7 @@ struct ContentCommand: AsyncParsableCommand {
 
         func run() async throws {
             let request = CreateContent(name: name, type: type, priority: priority, sourcePath: absolute(source))
-            let reply = try await global.connection().request(request, expecting: ContentVersionReply.self, timeout: .seconds(6 * 3600))
+            let reply = try await global.connection().request(request, timeout: .seconds(6 * 3600))
             try ContentCommand.printVersion(reply, json: global.json)
         }
     }
@@ -33,7 +33,7 @@ struct ContentCommand: AsyncParsableCommand {
 
         func run() async throws {
             let request = UpdateContent(name: name, sourcePath: source.map(absolute))
-            let reply = try await global.connection().request(request, expecting: ContentVersionReply.self, timeout: .seconds(6 * 3600))
+            let reply = try await global.connection().request(request, timeout: .seconds(6 * 3600))
             try ContentCommand.printVersion(reply, json: global.json)
         }
     }
@@ -43,7 +43,7 @@ struct ContentCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let reply = try await global.connection().request(ListContents(), expecting: ContentList.self)
+            let reply = try await global.connection().request(ListContents())
             if global.json { return try Formatting.printJSON(reply) }
             print(Formatting.table(["NAME", "TYPE", "PRIORITY", "VERSION", "SIZE", "FILES", "VERSION ID"], reply.contents.map {
                 [$0.name, $0.type.rawValue, $0.priority.rawValue, "\($0.currentVersion)", Formatting.bytes($0.totalBytes),
@@ -58,7 +58,7 @@ struct ContentCommand: AsyncParsableCommand {
         @Argument(help: "The content's name.") var name: String
 
         func run() async throws {
-            let reply = try await global.connection().request(ShowContent(name: name), expecting: ContentDetail.self)
+            let reply = try await global.connection().request(ShowContent(name: name))
             if global.json { return try Formatting.printJSON(reply) }
             let content = reply.content
             print("\(content.name): \(content.type.rawValue), priority \(content.priority.rawValue), source \(content.sourcePath)"
@@ -89,8 +89,7 @@ struct ContentCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let reply = try await global.connection().request(SetContent(name: name, distributeOnDemand: distributeOnDemand),
-                                                              expecting: ContentDetail.self)
+            let reply = try await global.connection().request(SetContent(name: name, distributeOnDemand: distributeOnDemand))
             if global.json { return try Formatting.printJSON(reply) }
             print("\(reply.content.name): distribute on demand \(reply.content.distributeOnDemand == true ? "on" : "off")")
         }

@@ -50,8 +50,7 @@ struct DeployCommand: AsyncParsableCommand {
         let reply = try await global.connection().request(
             Deploy(content: name, collection: collection, command: run, cacheOnly: cacheOnly, deadline: deadline.flatMap(Self.parse),
                    allowFallback: allowFallback, slowNetwork: slowNetwork,
-                   multicast: multicast.map { $0 == .on }, multicastDelaySeconds: multicastDelay),
-            expecting: DeploymentReply.self)
+                   multicast: multicast.map { $0 == .on }, multicastDelaySeconds: multicastDelay))
         if global.json { return try Formatting.printJSON(reply) }
         let deployment = reply.deployment
         print("deployed \(deployment.content) (\(deployment.versionID.prefix(16))…) to \(deployment.collection) as \(deployment.id)"
@@ -86,7 +85,7 @@ struct DeploymentCommand: AsyncParsableCommand {
             let deadline = Date().addingTimeInterval(timeout)
             var last = ""
             while true {
-                var reply = try await connection.request(DeploymentStatusQuery(content: name), expecting: DeploymentReply.self)
+                var reply = try await connection.request(DeploymentStatusQuery(content: name))
                 let agents = try await targets(of: reply.deployment, connection: connection)
                 // Target agents that have not reported yet are waiting.
                 let reported = Set(reply.agents.map(\.agent))
@@ -120,8 +119,8 @@ struct DeploymentCommand: AsyncParsableCommand {
 
         /// The registered agents the deployment's collection holds (the MP's rule, see AgentInventory).
         private func targets(of deployment: DeploymentPolicy, connection: SiteConnection) async throws -> [String] {
-            let agents = try await connection.request(ListAgents(), expecting: AgentList.self).agents
-            let collections = try await connection.request(ListCollections(), expecting: CollectionList.self).collections
+            let agents = try await connection.request(ListAgents()).agents
+            let collections = try await connection.request(ListCollections()).collections
             guard deployment.collection != "All Systems",
                   let definition = collections.first(where: { $0.name == deployment.collection }) else {
                 return agents.map(\.name)
@@ -166,7 +165,7 @@ struct AgentCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let reply = try await global.connection().request(ListAgents(), expecting: AgentList.self)
+            let reply = try await global.connection().request(ListAgents())
             if global.json { return try Formatting.printJSON(reply) }
             print(Formatting.table(["AGENT", "ADDRESS", "SUBNET", "LAST SEEN", "CACHED"], reply.agents.map {
                 [$0.name, $0.address, $0.subnet, $0.lastSeen.formatted(date: .omitted, time: .standard),
@@ -188,7 +187,7 @@ struct CollectionCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let reply = try await global.connection().request(ListCollections(), expecting: CollectionList.self)
+            let reply = try await global.connection().request(ListCollections())
             try CollectionCommand.show(reply, json: global.json)
         }
     }
@@ -206,7 +205,7 @@ struct CollectionCommand: AsyncParsableCommand {
 
         func run() async throws {
             let request = CreateCollection(collection: CollectionDefinition(name: name, agents: agent, subnets: subnet))
-            let reply = try await global.connection().request(request, expecting: CollectionList.self)
+            let reply = try await global.connection().request(request)
             try CollectionCommand.show(reply, json: global.json)
         }
     }
@@ -220,8 +219,7 @@ struct CollectionCommand: AsyncParsableCommand {
         @Option(name: .customLong("dp-group"), help: "The DP group.") var group: String
 
         func run() async throws {
-            let reply = try await global.connection().request(AssociateCollection(collection: name, distributionPointGroup: group),
-                                                              expecting: DistributionPointGroupsReply.self)
+            let reply = try await global.connection().request(AssociateCollection(collection: name, distributionPointGroup: group))
             try DistributionPointGroupCommand.show(reply, json: global.json)
         }
     }

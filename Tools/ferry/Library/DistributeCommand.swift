@@ -12,7 +12,7 @@ struct DistributionPointCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let reply = try await global.connection().request(ListDistributionPoints(), expecting: DistributionPointList.self)
+            let reply = try await global.connection().request(ListDistributionPoints())
             if global.json { return try Formatting.printJSON(reply) }
             print(Formatting.table(["NAME", "INSTALLED", "PENDING", "FALLBACK", "GROUPS", "UNIQUE CLIENTS", "HTTP", "BUS"], reply.points.map {
                 [$0.name, "\($0.installedVersions)", "\($0.pendingVersions)", $0.allowFallback == true ? "allowed" : "no",
@@ -39,8 +39,7 @@ extension DistributionPointCommand {
         }
 
         func run() async throws {
-            let reply = try await global.connection().request(SetDistributionPoint(name: name, allowFallback: allowFallback),
-                                                              expecting: DistributionPointList.self)
+            let reply = try await global.connection().request(SetDistributionPoint(name: name, allowFallback: allowFallback))
             if global.json { return try Formatting.printJSON(reply) }
             if let point = reply.points.first(where: { $0.name == name }) {
                 print("\(point.name): fallback \(point.allowFallback == true ? "allowed" : "not allowed")")
@@ -76,7 +75,7 @@ struct DistributeCommand: AsyncParsableCommand {
     @OptionGroup var targets: DistributionTargets
 
     func run() async throws {
-        let reply = try await global.connection().request(targets.request(name, redistribute: false), expecting: DistributeAccepted.self)
+        let reply = try await global.connection().request(targets.request(name, redistribute: false))
         try Self.show(reply, json: global.json)
     }
 
@@ -99,7 +98,7 @@ struct RedistributeCommand: AsyncParsableCommand {
     @OptionGroup var targets: DistributionTargets
 
     func run() async throws {
-        let reply = try await global.connection().request(targets.request(name, redistribute: true), expecting: DistributeAccepted.self)
+        let reply = try await global.connection().request(targets.request(name, redistribute: true))
         try DistributeCommand.show(reply, json: global.json)
     }
 }
@@ -126,7 +125,7 @@ struct StatusCommand: AsyncParsableCommand {
         while true {
             let reply: DistributionStatusReply
             do {
-                reply = try await connection.request(DistributionStatusQuery(name: name), expecting: DistributionStatusReply.self,
+                reply = try await connection.request(DistributionStatusQuery(name: name),
                                                      timeout: .seconds(10))
             } catch let error as BusError where wait && error.remoteCode == nil && Date() < deadline {
                 // The site may be restarting: keep waiting until the deadline.

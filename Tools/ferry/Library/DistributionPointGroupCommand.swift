@@ -15,8 +15,7 @@ struct DistributionPointGroupCommand: AsyncParsableCommand {
         @Option(name: .customLong("dp"), help: "A distribution point (repeatable).") var distributionPoints: [String] = []
 
         func run() async throws {
-            let reply = try await global.connection().request(CreateDistributionPointGroup(name: name, distributionPoints: distributionPoints),
-                                                              expecting: DistributionPointGroupsReply.self)
+            let reply = try await global.connection().request(CreateDistributionPointGroup(name: name, distributionPoints: distributionPoints))
             try DistributionPointGroupCommand.show(reply, json: global.json)
         }
     }
@@ -28,8 +27,7 @@ struct DistributionPointGroupCommand: AsyncParsableCommand {
         @Argument(help: "The distribution point.") var distributionPoint: String
 
         func run() async throws {
-            let reply = try await global.connection().request(AddDistributionPointGroupMember(group: group, distributionPoint: distributionPoint),
-                                                              expecting: DistributionPointGroupsReply.self)
+            let reply = try await global.connection().request(AddDistributionPointGroupMember(group: group, distributionPoint: distributionPoint))
             try DistributionPointGroupCommand.show(reply, json: global.json)
         }
     }
@@ -41,8 +39,7 @@ struct DistributionPointGroupCommand: AsyncParsableCommand {
         @Argument(help: "The distribution point.") var distributionPoint: String
 
         func run() async throws {
-            let reply = try await global.connection().request(RemoveDistributionPointGroupMember(group: group, distributionPoint: distributionPoint),
-                                                              expecting: DistributionPointGroupsReply.self)
+            let reply = try await global.connection().request(RemoveDistributionPointGroupMember(group: group, distributionPoint: distributionPoint))
             try DistributionPointGroupCommand.show(reply, json: global.json)
         }
     }
@@ -52,7 +49,7 @@ struct DistributionPointGroupCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let reply = try await global.connection().request(ListDistributionPointGroups(), expecting: DistributionPointGroupsReply.self)
+            let reply = try await global.connection().request(ListDistributionPointGroups())
             try DistributionPointGroupCommand.show(reply, json: global.json)
         }
     }

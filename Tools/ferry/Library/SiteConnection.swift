@@ -20,8 +20,7 @@ struct SiteConnection {
                            security: BusClientSecurity(identity: identity, serverKey: try site.serverKey()), clock: SystemClock(), logger: logger)
     }
 
-    func request<Request: Message, Reply: Message>(_ request: Request, expecting: Reply.Type = Reply.self,
-                                                   timeout: Duration = .seconds(30)) async throws -> Reply {
-        try await client.request(request, expecting: Reply.self, timeout: timeout)
+    func request<R: Request>(_ request: R, timeout: Duration = .seconds(30)) async throws -> R.Reply {
+        try await client.request(request, timeout: timeout)
     }
 }

@@ -90,7 +90,7 @@ struct LocationBenchCommand: AsyncParsableCommand {
         let site = BusClient(node: "site", peer: "mp", endpoint: endpoint,
                              security: BusClientSecurity(identity: siteKeys, serverKey: mpKeys.publicKey), clock: SystemClock(), logger: logger)
         defer { site.close() }
-        _ = try await site.request(snapshot, expecting: Ack.self, timeout: .seconds(60))
+        _ = try await site.request(snapshot, timeout: .seconds(60))
         print("site snapshot: \(distributionPoints) DPs, \(groups) boundary groups, \(contents) contents "
               + "(\(String(format: "%.1f", Double((try EnvelopeCodec.json(snapshot)).count) / 1_000_000)) MB)")
 
