@@ -84,15 +84,31 @@ public struct DeploymentPolicy: Codable, Sendable, Equatable {
     }
 }
 
+/// The stages of one agent's work on one deployment, as the wire and the agent's database spell them.
+public enum AgentDeploymentPhase: String, Codable, Sendable, CaseIterable {
+    case waiting, locating, downloading, cached
+    case waitingDeadline = "waiting-deadline"
+    case running, installed
+    case contentNotAvailable = "content-not-available"
+    /// Failed; the agent tries again later.
+    case failed
+    /// Failed for good (a command that ran and failed): no further attempt.
+    case failedFinal = "failed-final"
+
+    /// The content is in the agent's cache (a peer may be told so).
+    public var holdsContent: Bool { self == .cached || self == .installed || self == .waitingDeadline }
+    /// Nothing more to do now: the next policy cycle does not start it again.
+    public var isSettled: Bool { self == .cached || self == .installed || self == .failedFinal || self == .running }
+}
+
 /// Where one agent stands on one deployment.
 public struct AgentDeploymentState: Codable, Sendable, Equatable {
-    public static let example = AgentDeploymentState(agent: "agent1", deploymentID: "office-1", state: "downloading", bytesDone: 1000,
+    public static let example = AgentDeploymentState(agent: "agent1", deploymentID: "office-1", state: .downloading, bytesDone: 1000,
                                                      bytesTotal: 2000, source: "dp1", exitCode: nil, detail: nil,
                                                      updatedAt: Date(timeIntervalSince1970: 0))
     public var agent: String
     public var deploymentID: String
-    /// waiting, locating, downloading, cached, installed, content-not-available, failed.
-    public var state: String
+    public var state: AgentDeploymentPhase
     public var bytesDone: Int64
     public var bytesTotal: Int64
     /// The DP it downloads from.
@@ -111,7 +127,7 @@ public struct AgentDeploymentState: Codable, Sendable, Equatable {
     public var bytesFromPeers: Int64?
     /// Bytes it fetched from a DP.
     public var bytesFromDistributionPoint: Int64?
-    public init(agent: String, deploymentID: String, state: String, bytesDone: Int64, bytesTotal: Int64, source: String?,
+    public init(agent: String, deploymentID: String, state: AgentDeploymentPhase, bytesDone: Int64, bytesTotal: Int64, source: String?,
                 exitCode: Int32?, detail: String?, updatedAt: Date, answer: [LocatedDistributionPoint]? = nil) {
         self.answer = answer
         self.agent = agent

@@ -63,7 +63,7 @@ extension ClusterTests {
         // agent3 reporting about agent1, and asking for agent1's policy.
         let agent3 = try BusProbe(cluster, to: "mp", key: "agent3", sourceAddress: "127.0.2.11")
         defer { agent3.close() }
-        let status = AgentDeploymentState(agent: "agent1", deploymentID: "office-1", state: "failed", bytesDone: 0, bytesTotal: 0,
+        let status = AgentDeploymentState(agent: "agent1", deploymentID: "office-1", state: .failed, bytesDone: 0, bytesTotal: 0,
                                           source: nil, exitCode: nil, detail: "forged", updatedAt: Date())
         #expect(try await agent3.refusal(AgentStatusReport(status: status)) == .notAuthorized)
         #expect(try await agent3.refusal(PolicyQuery(agent: "agent1")) == .notAuthorized)

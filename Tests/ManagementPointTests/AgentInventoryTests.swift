@@ -22,7 +22,7 @@ struct AgentInventoryTests {
         view.replace(with: SiteSnapshot(sequence: 1, boundaryGroups: [], distributionPoints: [], contents: [], deployments: [
             DeploymentPolicy(id: "office-1", content: "office", versionID: version, collection: "All Systems", command: nil, cacheOnly: true),
         ], collections: []))
-        func report(_ state: String) async throws {
+        func report(_ state: AgentDeploymentPhase) async throws {
             let status = AgentDeploymentState(agent: "agent1", deploymentID: "office-1", state: state, bytesDone: 0, bytesTotal: 0,
                                               source: nil, exitCode: nil, detail: nil, updatedAt: Date())
             try await database.write { db in try AgentInventory.noteCached(status, view: view, db) }
@@ -30,11 +30,11 @@ struct AgentInventoryTests {
         func cached() async throws -> String {
             try await database.read { db in try String.fetchOne(db, sql: "SELECT cachedVersions FROM agent WHERE name = 'agent1'") ?? "?" }
         }
-        try await report("downloading")
+        try await report(.downloading)
         #expect(try await cached() == "")
-        try await report("cached")
+        try await report(.cached)
         #expect(try await cached() == "office@\(version)")
-        try await report("installed")
+        try await report(.installed)
         #expect(try await cached() == "office@\(version)", "listed once")
     }
 }

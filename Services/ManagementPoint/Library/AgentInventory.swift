@@ -69,13 +69,10 @@ struct AgentInventory: Sendable {
         }
     }
 
-    /// States in which the agent holds the deployment's version in its cache.
-    static let cachedStates: Set<String> = ["cached", "installed", "waiting-deadline"]
-
     /// An agent that reports a deployment cached holds its version now, not only at its next
     /// heartbeat: the inventory (`ferry agent list`) says so at once.
     static func noteCached(_ status: AgentDeploymentState, view: SiteView, _ db: Database) throws {
-        guard cachedStates.contains(status.state),
+        guard status.state.holdsContent,
               let deployment = view.loaded?.snapshot.deployments.first(where: { $0.id == status.deploymentID }),
               let row = try Row.fetchOne(db, sql: "SELECT cachedVersions FROM agent WHERE name = ?", arguments: [status.agent]) else { return }
         let entry = "\(deployment.content)@\(deployment.versionID)"

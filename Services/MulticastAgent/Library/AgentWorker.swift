@@ -65,9 +65,9 @@ final class AgentWorker: Service, Sendable {
     /// not run again (effectively once); the administrator sees why.
     private func recoverInterruptedRuns() async throws {
         try await database.write { [self] db in
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM deploymentState WHERE state = 'running'") {
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM deploymentState WHERE state = ?", arguments: [AgentDeploymentPhase.running.rawValue]) {
                 let id: String = row["id"]
-                try record(db, id: id, content: row["content"], versionID: row["versionID"], state: "failed",
+                try record(db, id: id, content: row["content"], versionID: row["versionID"], state: .failed,
                            detail: "the agent stopped while the command ran; it is not run twice", exitCode: nil, nextAttempt: .infinity)
             }
         }
@@ -98,22 +98,22 @@ final class AgentWorker: Service, Sendable {
             guard let row = try Row.fetchOne(db, sql: "SELECT state, nextAttemptAt FROM deploymentState WHERE id = ?", arguments: [deployment.id]) else {
                 return true
             }
-            let state: String = row["state"]
+            let state = AgentDeploymentPhase(rawValue: row["state"]) ?? .failed
             let next: Double = row["nextAttemptAt"]
-            return !["cached", "installed", "failed-final", "running"].contains(state) && next <= now
+            return !state.isSettled && next <= now
         }
     }
 
     private func carryOut(_ deployment: DeploymentPolicy) async {
         let log = logger.with(deployment: deployment)
-        await progress(deployment, state: "locating", done: 0, total: 0, source: nil)
+        await progress(deployment, state: .locating, done: 0, total: 0, source: nil)
         let location: ContentLocationReply
         do {
             location = try await managementPoint.request(
                 ContentLocationQuery(content: deployment.content, versionID: deployment.versionID, clientAddress: settings.address,
                                      allowFallback: deployment.allowFallback), timeout: .seconds(10))
         } catch {
-            await finish(deployment, state: "failed", detail: "content location failed: \(error)", retry: true)
+            await finish(deployment, state: .failed, detail: "content location failed: \(error)", retry: true)
             return
         }
         // The same rule `ferry locate --agent` explains with.
@@ -122,7 +122,7 @@ final class AgentWorker: Service, Sendable {
         guard decision.kind == .download, let token = location.downloadToken else {
             let next = clock.now.addingTimeInterval(retryInterval)
             log.info("content not available", metadata: ["reason": "\(decision.reason)", "retry-at": "\(next)"])
-            await finish(deployment, state: "content-not-available",
+            await finish(deployment, state: .contentNotAvailable,
                          detail: "\(decision.reason); next try at \(next.formatted(date: .omitted, time: .standard))", retry: true,
                          answer: location.distributionPoints)
             return
@@ -134,7 +134,7 @@ final class AgentWorker: Service, Sendable {
             do {
                 let outcome = try await subnet.obtain(versionID: deployment.versionID, points: usable, token: token, multicast: multicast,
                                                       startDelay: delay) { done, total, source in
-                    await self.progress(deployment, state: "downloading", done: done, total: total, source: source)
+                    await self.progress(deployment, state: .downloading, done: done, total: total, source: source)
                 }
                 log.info("content obtained", metadata: [
                     "representative": "\(outcome.representative)", "bytes-multicast": "\(outcome.fromMulticast)",
@@ -145,21 +145,21 @@ final class AgentWorker: Service, Sendable {
                                transfer: outcome)
             } catch {
                 log.warning("subnet download failed; will try again", metadata: ["error": "\(error)"])
-                await finish(deployment, state: "failed", detail: "download failed (\(error)); will try again", retry: true,
+                await finish(deployment, state: .failed, detail: "download failed (\(error)); will try again", retry: true,
                              answer: location.distributionPoints)
             }
             return
         }
         do {
             let result = try await downloader.download(versionID: deployment.versionID, from: usable, token: token) { done, total, source in
-                await self.progress(deployment, state: "downloading", done: done, total: total, source: source)
+                await self.progress(deployment, state: .downloading, done: done, total: total, source: source)
             }
             log.info("downloaded", metadata: ["dp": "\(result.source)", "bytes-fetched": "\(result.bytesFetched)"])
             let folder = try materialize(deployment, manifest: result.manifest)
             await complete(deployment, folder: folder, source: result.source, total: result.manifest.totalSize, answer: location.distributionPoints)
         } catch {
             log.warning("download failed; will try again", metadata: ["error": "\(error)"])
-            await finish(deployment, state: "failed", detail: "download failed (\(error)); will try again", retry: true,
+            await finish(deployment, state: .failed, detail: "download failed (\(error)); will try again", retry: true,
                          answer: location.distributionPoints)
         }
     }
@@ -179,19 +179,19 @@ final class AgentWorker: Service, Sendable {
     private func complete(_ deployment: DeploymentPolicy, folder: URL, source: String, total: Int64, answer: [LocatedDistributionPoint],
                           transfer: SubnetTransfer.Outcome? = nil) async {
         guard let command = deployment.command, !deployment.cacheOnly else {
-            await finish(deployment, state: "cached", detail: "in \(folder.path)", retry: false, source: source, total: total, answer: answer, transfer: transfer)
+            await finish(deployment, state: .cached, detail: "in \(folder.path)", retry: false, source: source, total: total, answer: answer, transfer: transfer)
             return
         }
         if let deadline = deployment.deadline, deadline > clock.now {
             // Content is ready before the deadline; the command waits for it.
-            await finish(deployment, state: "waiting-deadline", detail: "cached; runs at \(deadline.formatted(date: .abbreviated, time: .standard))",
+            await finish(deployment, state: .waitingDeadline, detail: "cached; runs at \(deadline.formatted(date: .abbreviated, time: .standard))",
                          retry: false, source: source, total: total, nextAttempt: deadline.timeIntervalSince1970, answer: answer, transfer: transfer)
             return
         }
         // Record the start before running, so a crash during the command never runs it twice.
         do {
             try await database.write { [self] db in
-                try record(db, id: deployment.id, content: deployment.content, versionID: deployment.versionID, state: "running",
+                try record(db, id: deployment.id, content: deployment.content, versionID: deployment.versionID, state: .running,
                            detail: command, exitCode: nil, nextAttempt: .infinity, report: false)
             }
         } catch {
@@ -200,7 +200,7 @@ final class AgentWorker: Service, Sendable {
         }
         let exitCode = Self.run(command, in: folder)
         logger.with(deployment: deployment).info("command finished", metadata: ["exit-code": "\(exitCode)"])
-        await finish(deployment, state: exitCode == 0 ? "installed" : "failed", detail: "command exited \(exitCode)", retry: false,
+        await finish(deployment, state: exitCode == 0 ? .installed : .failed, detail: "command exited \(exitCode)", retry: false,
                      source: source, total: total, exitCode: exitCode, answer: answer, transfer: transfer)
     }
 
@@ -219,14 +219,14 @@ final class AgentWorker: Service, Sendable {
         return process.terminationStatus
     }
 
-    private func finish(_ deployment: DeploymentPolicy, state: String, detail: String, retry: Bool, source: String? = nil,
+    private func finish(_ deployment: DeploymentPolicy, state: AgentDeploymentPhase, detail: String, retry: Bool, source: String? = nil,
                         total: Int64 = 0, exitCode: Int32? = nil, nextAttempt: Double? = nil, answer: [LocatedDistributionPoint]? = nil,
                         transfer: SubnetTransfer.Outcome? = nil) async {
         let next = nextAttempt ?? (retry ? clock.now.timeIntervalSince1970 + retryInterval : Double.infinity)
         do {
             try await database.write { [self] db in
                 try record(db, id: deployment.id, content: deployment.content, versionID: deployment.versionID,
-                           state: state == "failed" && !retry ? "failed-final" : state, detail: detail, exitCode: exitCode,
+                           state: state == .failed && !retry ? .failedFinal : state, detail: detail, exitCode: exitCode,
                            nextAttempt: next, reportState: state, source: source, total: total, answer: answer, transfer: transfer)
             }
             pump.wake()
@@ -236,15 +236,15 @@ final class AgentWorker: Service, Sendable {
     }
 
     /// Writes the local state and, in the same transaction, the report to the MP.
-    private func record(_ db: Database, id: String, content: String, versionID: String, state: String, detail: String?,
-                        exitCode: Int32?, nextAttempt: Double, report: Bool = true, reportState: String? = nil,
+    private func record(_ db: Database, id: String, content: String, versionID: String, state: AgentDeploymentPhase, detail: String?,
+                        exitCode: Int32?, nextAttempt: Double, report: Bool = true, reportState: AgentDeploymentPhase? = nil,
                         source: String? = nil, total: Int64 = 0, answer: [LocatedDistributionPoint]? = nil,
                         transfer: SubnetTransfer.Outcome? = nil) throws {
         let now = clock.now
         try db.execute(sql: """
             INSERT OR REPLACE INTO deploymentState (id, content, versionID, state, detail, exitCode, nextAttemptAt, updatedAt)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [id, content, versionID, state, detail, exitCode, nextAttempt.isFinite ? nextAttempt : 1e15, now.timeIntervalSince1970])
+            """, arguments: [id, content, versionID, state.rawValue, detail, exitCode, nextAttempt.isFinite ? nextAttempt : 1e15, now.timeIntervalSince1970])
         guard report else { return }
         var status = AgentDeploymentState(agent: name, deploymentID: id, state: reportState ?? state, bytesDone: total, bytesTotal: total,
                                           source: source, exitCode: exitCode, detail: detail, updatedAt: now, answer: answer)
@@ -257,7 +257,7 @@ final class AgentWorker: Service, Sendable {
         try Outbox.enqueue(db, AgentStatusReport(status: status), to: Self.managementPointPeer, sender: name, now: clock.now)
     }
 
-    private func progress(_ deployment: DeploymentPolicy, state: String, done: Int64, total: Int64, source: String?) async {
+    private func progress(_ deployment: DeploymentPolicy, state: AgentDeploymentPhase, done: Int64, total: Int64, source: String?) async {
         let status = AgentDeploymentState(agent: name, deploymentID: deployment.id, state: state, bytesDone: done, bytesTotal: total,
                                           source: source, exitCode: nil, detail: nil, updatedAt: clock.now)
         _ = try? await managementPoint.request(AgentStatusReport(status: status), timeout: .seconds(2))
@@ -265,7 +265,9 @@ final class AgentWorker: Service, Sendable {
 
     private func cachedVersions(_ db: Database) throws -> [String] {
         // "content@versionID", so inventories can name what is cached.
-        try String.fetchAll(db, sql: "SELECT content || '@' || versionID FROM deploymentState WHERE state IN ('cached', 'installed', 'waiting-deadline') ORDER BY content")
+        let held = AgentDeploymentPhase.allCases.filter(\.holdsContent).map(\.rawValue)
+        return try String.fetchAll(db, sql: "SELECT content || '@' || versionID FROM deploymentState WHERE state IN (?, ?, ?) ORDER BY content",
+                                   arguments: StatementArguments(held))
     }
 }
 

@@ -90,13 +90,13 @@ struct DeploymentCommand: AsyncParsableCommand {
                 // Target agents that have not reported yet are waiting.
                 let reported = Set(reply.agents.map(\.agent))
                 reply.agents += agents.filter { !reported.contains($0) }.map {
-                    AgentDeploymentState(agent: $0, deploymentID: reply.deployment.id, state: "waiting", bytesDone: 0, bytesTotal: 0,
+                    AgentDeploymentState(agent: $0, deploymentID: reply.deployment.id, state: .waiting, bytesDone: 0, bytesTotal: 0,
                                          source: nil, exitCode: nil, detail: nil, updatedAt: Date())
                 }
                 reply.agents.sort { $0.agent < $1.agent }
                 let states = Dictionary(reply.agents.map { ($0.agent, $0.state) }, uniquingKeysWith: { first, _ in first })
-                let done = !agents.isEmpty && agents.allSatisfy { ["cached", "installed"].contains(states[$0] ?? "") }
-                let failed = reply.agents.filter { $0.state == "failed" && $0.exitCode != nil }
+                let done = !agents.isEmpty && agents.allSatisfy { states[$0] == .cached || states[$0] == .installed }
+                let failed = reply.agents.filter { $0.state == .failed && $0.exitCode != nil }
                 let text = render(reply)
                 if !wait || done || !failed.isEmpty || Date() > deadline {
                     if global.json { try Formatting.printJSON(reply) } else { print(text) }
@@ -137,9 +137,9 @@ struct DeploymentCommand: AsyncParsableCommand {
                 + Formatting.table(["AGENT", "STATE", "FROM", "ROLE", "MULTICAST", "PEERS", "DP", "DETAIL"], reply.agents.map { agent in
                 let state: String
                 switch agent.state {
-                case "downloading": state = "downloading \(Formatting.bytes(agent.bytesDone))/\(Formatting.bytes(agent.bytesTotal)) \(Formatting.percent(agent.bytesDone, agent.bytesTotal))"
-                case "installed": state = "installed (exit \(agent.exitCode ?? 0))"
-                default: state = agent.state
+                case .downloading: state = "downloading \(Formatting.bytes(agent.bytesDone))/\(Formatting.bytes(agent.bytesTotal)) \(Formatting.percent(agent.bytesDone, agent.bytesTotal))"
+                case .installed: state = "installed (exit \(agent.exitCode ?? 0))"
+                default: state = agent.state.rawValue
                 }
                 func amount(_ bytes: Int64?) -> String { bytes.map(Formatting.bytes) ?? "-" }
                 let role = agent.representative.map { $0 ? "representative" : "member" } ?? "-"
