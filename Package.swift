@@ -136,7 +136,7 @@ let package = Package(
 
         // ferry-location-bench: content-location answers per second from a real MP (issue 15 item 8).
         .executableTarget(name: "LocationBenchMain",
-                          dependencies: ["FerryFuzz", "Bus", "Messages", "ServiceKit", "ContentStore",
+                          dependencies: ["FerryFuzz", "Bus", "Messages", "ServiceKit", "ContentStore", "CZeroMQ",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log")],
                           path: "Tools/location-bench/Main", swiftSettings: swiftSettings),

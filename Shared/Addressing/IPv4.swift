@@ -6,15 +6,23 @@
 public enum IPv4 {
     /// The address as a host-order integer, or nil if it is not a dotted quad.
     public static func parse(_ text: some StringProtocol) -> UInt32? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var value: UInt32 = 0
-        for part in parts {
-            guard !part.isEmpty, part.utf8.count <= 3, part.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-                  let number = UInt32(part), number <= 255 else { return nil }
-            value = value << 8 | number
+        // One pass over the bytes (every content-location answer parses the client's address):
+        // four parts of one to three ASCII digits, each at most 255, separated by dots.
+        var value: UInt32 = 0, part: UInt32 = 0, digits = 0, dots = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, part <= 255, dots < 3 else { return nil }
+                value = value << 8 | part
+                (part, digits, dots) = (0, 0, dots + 1)
+            } else if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 3 {
+                part = part * 10 + UInt32(byte - UInt8(ascii: "0"))
+                digits += 1
+            } else {
+                return nil
+            }
         }
-        return value
+        guard dots == 3, digits > 0, part <= 255 else { return nil }
+        return value << 8 | part
     }
 
     public static func format(_ value: UInt32) -> String {

@@ -168,8 +168,13 @@ public final class BusServer: Service, @unchecked Sendable {
     }
 
     private func enqueueReply(identity: Data, frame: Data) {
-        state.withLock { $0.replies.append((identity, frame)) }
-        wake.wake()
+        // Only the first reply of a batch writes to the pipe: the server thread takes them all
+        // at once, so a later one finds the wake-up already pending (one syscall, not one each).
+        let first = state.withLock { state in
+            state.replies.append((identity, frame))
+            return state.replies.count == 1
+        }
+        if first { wake.wake() }
     }
 
     private func flushReplies(_ socket: ZMQSocket) {

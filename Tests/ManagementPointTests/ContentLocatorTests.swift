@@ -28,9 +28,13 @@ struct ContentLocatorTests {
             deployments: [], collections: [])
     }
 
+    /// The analysis an explanation shows, after checking that an agent's answer is the same.
     func locate(_ snapshot: SiteSnapshot, fallback: Bool, version: String? = nil) throws -> ContentLocator.Analysis {
-        try ContentLocator(snapshot: snapshot).locate(ContentLocationQuery(content: "app", versionID: version, clientAddress: "10.1.0.7",
-                                                                           allowFallback: fallback))
+        let locator = ContentLocator(snapshot: snapshot)
+        let analysis = try locator.analyze(content: "app", versionID: version, clientAddress: "10.1.0.7", allowFallback: fallback)
+        let answer = try locator.locate(ContentLocationQuery(content: "app", versionID: version, clientAddress: "10.1.0.7", allowFallback: fallback))
+        #expect(answer == analysis.answer, "an agent is told what an explanation shows")
+        return analysis
     }
 
     @Test("preferred DPs holding the version come first, fast before slow; fallback DPs only when asked, always slow")
@@ -80,6 +84,66 @@ struct ContentLocatorTests {
         }
         #expect(throws: WireError.self) {
             try ContentLocator(snapshot: snapshot).locate(ContentLocationQuery(content: "nope", versionID: nil, clientAddress: "10.1.0.1", allowFallback: false))
+        }
+        #expect(throws: WireError.self) {
+            try ContentLocator(snapshot: snapshot).analyze(content: "app", versionID: nil, clientAddress: "10.1.0", allowFallback: false)
+        }
+        #expect(throws: WireError.self) {
+            try ContentLocator(snapshot: snapshot).analyze(content: "nope", versionID: nil, clientAddress: "10.1.0.1", allowFallback: false)
+        }
+    }
+
+    /// A small deterministic generator, so a failure can be replayed.
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test("the answer alone equals the explained answer on random sites: overlapping groups, repeated and unknown DPs, both versions")
+    func theFastAnswerIsTheExplainedOne() throws {
+        var random = SplitMix(state: 15)
+        let versions = [Self.version, Self.older, String(repeating: "ef", count: 32)]
+        let subnets = ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24", "10.0.0.0/16"]
+        for _ in 0..<300 {
+            // Names from a small pool, so a snapshot may list a DP twice or a group name one it lacks.
+            let names = (0..<Int.random(in: 0...7, using: &random)).map { _ in "dp\(Int.random(in: 1...6, using: &random))" }
+            let points = names.map { name in
+                LocatableDistributionPoint(name: name, httpURL: "http://\(name)/\(Int.random(in: 0...9, using: &random))",
+                                           installedVersions: versions.filter { _ in Bool.random(using: &random) },
+                                           allowFallback: Bool.random(using: &random))
+            }
+            let groups = (0..<Int.random(in: 0...4, using: &random)).map { index in
+                BoundaryGroup(name: "g\(index)",
+                              ranges: (0..<Int.random(in: 0...2, using: &random)).map { _ in
+                                  Bool.random(using: &random)
+                                      ? BoundaryRange(subnet: subnets.randomElement(using: &random), firstAddress: nil, lastAddress: nil)
+                                      : BoundaryRange(subnet: nil, firstAddress: "10.0.1.5", lastAddress: "10.0.2.9")
+                              },
+                              members: (0..<Int.random(in: 0...3, using: &random)).map { _ in
+                                  BoundaryGroupMember(distributionPoint: "dp\(Int.random(in: 1...7, using: &random))", slow: Bool.random(using: &random))
+                              })
+            }
+            let snapshot = SiteSnapshot(sequence: 1, boundaryGroups: groups, distributionPoints: points,
+                                        contents: [LocatableContent(name: "app", currentVersionID: Self.version,
+                                                                    distributeOnDemand: Bool.random(using: &random))],
+                                        deployments: [], collections: [])
+            let locator = ContentLocator(snapshot: snapshot)
+            for address in ["10.0.0.7", "10.0.1.7", "10.0.2.7", "10.0.3.7", "10.9.9.9"] {
+                for version in [nil] + versions {
+                    for fallback in [false, true] {
+                        let explained = try locator.analyze(content: "app", versionID: version, clientAddress: address, allowFallback: fallback)
+                        let answer = try locator.locate(ContentLocationQuery(content: "app", versionID: version, clientAddress: address,
+                                                                             allowFallback: fallback))
+                        #expect(answer == explained.answer, "\(snapshot) \(address) \(version ?? "current") fallback \(fallback)")
+                    }
+                }
+            }
         }
     }
 }

@@ -24,19 +24,83 @@ struct ContentLocator: Sendable {
         var points: [LocatedDistributionPoint]
         /// The client's preferred DPs to distribute to on demand; empty when not applicable.
         var onDemandTargets: [String]
+
+        var answer: Answer { Answer(versionID: versionID, content: content, points: points, onDemandTargets: onDemandTargets) }
     }
 
-    func locate(_ query: ContentLocationQuery) throws -> Analysis {
-        try analyze(content: query.content, versionID: query.versionID, clientAddress: query.clientAddress, allowFallback: query.allowFallback)
+    /// What a client is told: the same as an ``Analysis``'s answer, without the candidates.
+    struct Answer: Sendable, Equatable {
+        var versionID: String
+        var content: LocatableContent
+        var points: [LocatedDistributionPoint]
+        var onDemandTargets: [String]
     }
 
-    func analyze(content name: String, versionID requestedVersion: String?, clientAddress: String, allowFallback: Bool) throws -> Analysis {
+    /// The answer alone, for agents: only the client's preferred DPs and the DPs allowing
+    /// fallback are looked at, and no explanation is written, so a large site costs a few
+    /// set lookups per answer instead of a note for every DP. ``analyze`` gives the same
+    /// answer with its reasons (tests hold the two together).
+    func locate(_ query: ContentLocationQuery) throws -> Answer {
+        try answer(content: query.content, versionID: query.versionID, clientAddress: query.clientAddress, allowFallback: query.allowFallback)
+    }
+
+    func answer(content name: String, versionID requestedVersion: String?, clientAddress: String, allowFallback: Bool) throws -> Answer {
+        let (address, content) = try resolve(content: name, clientAddress: clientAddress)
+        let versionID = requestedVersion ?? content.currentVersionID
+        // The client's preferred DPs in the order their groups name them, as `analyze` merges them.
+        var preferred: [(name: String, groups: [String], slow: Bool)] = []
+        var position: [String: Int] = [:]
+        for (group, ranges) in index.groups where ranges.contains(where: { $0.contains(address) }) {
+            for member in group.members {
+                if let at = position[member.distributionPoint] {
+                    preferred[at].groups.append(group.name)
+                    preferred[at].slow = preferred[at].slow && member.slow
+                } else {
+                    position[member.distributionPoint] = preferred.count
+                    preferred.append((member.distributionPoint, [group.name], member.slow))
+                }
+            }
+        }
+        var points: [LocatedDistributionPoint] = []
+        var preferredNames: [String] = []
+        var aPreferredHasIt = false
+        for membership in preferred {
+            // A member the snapshot has no DP for is no candidate; a repeated DP is one per entry.
+            guard let entries = index.entryCount[membership.name], let point = index.pointsByName[membership.name] else { continue }
+            let hasVersion = index.installed[membership.name]?.contains(versionID) ?? false
+            aPreferredHasIt = aPreferredHasIt || hasVersion
+            for _ in 0..<entries {
+                preferredNames.append(membership.name)
+                if hasVersion {
+                    points.append(LocatedDistributionPoint(name: point.name, httpURL: point.httpURL, preferred: true, slow: membership.slow,
+                                                           boundaryGroups: membership.groups))
+                }
+            }
+        }
+        if allowFallback {
+            for entry in index.fallbackPoints where position[entry.name] == nil {
+                guard index.installed[entry.name]?.contains(versionID) ?? false, let point = index.pointsByName[entry.name] else { continue }
+                points.append(LocatedDistributionPoint(name: point.name, httpURL: point.httpURL, preferred: false, slow: true, boundaryGroups: []))
+            }
+        }
+        points.sort { ($0.preferred ? 0 : 1, $0.slow ? 1 : 0, $0.name) < ($1.preferred ? 0 : 1, $1.slow ? 1 : 0, $1.name) }
+        let onDemand = content.distributeOnDemand && !aPreferredHasIt && versionID == content.currentVersionID ? preferredNames.sorted() : []
+        return Answer(versionID: versionID, content: content, points: points, onDemandTargets: onDemand)
+    }
+
+    private func resolve(content name: String, clientAddress: String) throws -> (UInt32, LocatableContent) {
         guard let address = AddressRange.parse(clientAddress) else {
             throw WireError(code: .invalidArgument, message: "'\(clientAddress.prefix(64))' is not an IPv4 address")
         }
         guard let content = index.contents[name] else {
             throw WireError(code: .notFound, message: "no content named '\(name)'")
         }
+        return (address, content)
+    }
+
+    /// The answer with every DP's part in it, for explanations.
+    func analyze(content name: String, versionID requestedVersion: String?, clientAddress: String, allowFallback: Bool) throws -> Analysis {
+        let (address, content) = try resolve(content: name, clientAddress: clientAddress)
         let versionID = requestedVersion ?? content.currentVersionID
         var preferred: [String: (groups: [String], slow: Bool)] = [:]
         for (group, ranges) in index.groups where ranges.contains(where: { $0.contains(address) }) {

@@ -21,7 +21,8 @@ struct LocationService: Sendable {
     let view: SiteView
     let node: String
     let signer: SiteTokenSigner?
-    let tokenLifetime: TimeInterval
+    /// Signed download tokens, reused for the same client, version and DPs while far from expiry.
+    let tokens: DownloadTokenCache
     /// False when no distribution manager is configured: nothing to trigger.
     let relays: Bool
     let logger: Logger
@@ -42,20 +43,20 @@ struct LocationService: Sendable {
     }
 
     func locate(_ query: ContentLocationQuery) async throws -> ContentLocationReply {
-        let analysis = try ContentLocator(index: try await index()).locate(query)
-        let onDemand = relays ? analysis.onDemandTargets : []
+        let answer = try ContentLocator(index: try await index()).locate(query)
+        let onDemand = relays ? answer.onDemandTargets : []
         if !onDemand.isEmpty {
             let now = clock.now
             let requested = try await database.write { [node] db -> [String] in
                 let already = Set(try String.fetchAll(db, sql: "SELECT distributionPoint FROM onDemandTrigger WHERE versionID = ?",
-                                                      arguments: [analysis.versionID]))
+                                                      arguments: [answer.versionID]))
                 let new = onDemand.filter { !already.contains($0) }
                 guard !new.isEmpty else { return [] }
                 for point in new {
                     try db.execute(sql: "INSERT INTO onDemandTrigger (versionID, distributionPoint, clientAddress, requestedAt) VALUES (?, ?, ?, ?)",
-                                   arguments: [analysis.versionID, point, query.clientAddress, now.timeIntervalSince1970])
+                                   arguments: [answer.versionID, point, query.clientAddress, now.timeIntervalSince1970])
                 }
-                try Outbox.enqueue(db, OnDemandDistribution(content: query.content, versionID: analysis.versionID, distributionPoints: new,
+                try Outbox.enqueue(db, OnDemandDistribution(content: query.content, versionID: answer.versionID, distributionPoints: new,
                                                             clientAddress: query.clientAddress),
                                    to: Self.distributionManagerPeer, sender: node, now: now)
                 return new
@@ -66,23 +67,20 @@ struct LocationService: Sendable {
                     "content": "\(query.content)", "client": "\(query.clientAddress)", "dps": "\(requested.joined(separator: ","))"])
             }
         }
-        var token: String?
-        var expiresAt: Date?
-        if let signer, !analysis.points.isEmpty {
-            let issuedAt = clock.now
-            let expiry = issuedAt.addingTimeInterval(tokenLifetime)
-            // Good only at the DPs in this answer and the subnet's peer caches, and only for this client.
-            token = try signer.sign(SiteTokenClaims(scope: "download", subject: query.clientAddress,
-                                                    audience: analysis.points.map(\.name) + [SiteTokenClaims.peerCacheAudience],
-                                                    versionID: analysis.versionID, issuedAt: issuedAt, expiresAt: expiry))
-            expiresAt = expiry
+        var token: DownloadTokenCache.Token?
+        if let signer, !answer.points.isEmpty {
+            // Good only at the DPs in this answer and the subnet's peer caches, and only for this
+            // client; the same client asking again soon gets the same token (``DownloadTokenCache``).
+            let key = DownloadTokenCache.Key(subject: query.clientAddress, versionID: answer.versionID,
+                                             audience: answer.points.map(\.name) + [SiteTokenClaims.peerCacheAudience])
+            token = try tokens.token(for: key, now: clock.now) { try signer.sign($0) }
         }
         logger.info("content location", metadata: [
             "content": "\(query.content)", "client": "\(query.clientAddress)", "fallback": "\(query.allowFallback)",
-            "answer": "\(analysis.points.isEmpty ? "content not available" : analysis.points.map(\.name).joined(separator: ","))",
+            "answer": "\(answer.points.isEmpty ? "content not available" : answer.points.map(\.name).joined(separator: ","))",
             "on-demand": "\(onDemand.joined(separator: ","))"])
-        return ContentLocationReply(content: query.content, versionID: analysis.versionID, distributionPoints: analysis.points,
-                                    downloadToken: token, tokenExpiresAt: expiresAt, onDemandDistribution: onDemand)
+        return ContentLocationReply(content: query.content, versionID: answer.versionID, distributionPoints: answer.points,
+                                    downloadToken: token?.token, tokenExpiresAt: token?.expiresAt, onDemandDistribution: onDemand)
     }
 
     func explain(_ query: LocationExplainQuery) async throws -> LocationExplanation {

@@ -38,7 +38,7 @@ extension ManagementPoint {
         AgentInventory(database: database, view: view, node: common.node, relays: distributionManager != nil, logger: logger, pump: pump)
             .register(on: &dispatcher)
         LocationService(database: database, clock: clock, view: view, node: common.node, signer: signer,
-                        tokenLifetime: settings.downloadTokenLifetimeSeconds ?? 900,
+                        tokens: DownloadTokenCache(lifetime: settings.downloadTokenLifetimeSeconds ?? 900),
                         relays: distributionManager != nil, logger: logger, pump: pump)
             .register(on: &dispatcher)
         let busServer = host.makeBusServer(dispatcher: dispatcher)

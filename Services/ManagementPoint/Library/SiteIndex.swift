@@ -15,6 +15,10 @@ struct SiteIndex: Sendable {
     let installed: [String: Set<String>]
     let pointsByName: [String: LocatableDistributionPoint]
     let groups: [(group: BoundaryGroup, ranges: [AddressRange])]
+    /// How many entries of ``distributionPoints`` carry each name (a snapshot may repeat one).
+    let entryCount: [String: Int]
+    /// The entries of ``distributionPoints`` that allow fallback, in the same order.
+    let fallbackPoints: [LocatableDistributionPoint]
 
     init(_ snapshot: SiteSnapshot) {
         self.snapshot = snapshot
@@ -23,6 +27,8 @@ struct SiteIndex: Sendable {
         installed = Dictionary(snapshot.distributionPoints.map { ($0.name, Set($0.installedVersions)) }, uniquingKeysWith: { first, _ in first })
         pointsByName = Dictionary(snapshot.distributionPoints.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         groups = snapshot.boundaryGroups.map { group in (group, group.ranges.compactMap(Self.parse)) }
+        entryCount = snapshot.distributionPoints.reduce(into: [:]) { $0[$1.name, default: 0] += 1 }
+        fallbackPoints = distributionPoints.filter(\.allowFallback)
     }
 
     static func parse(_ range: BoundaryRange) -> AddressRange? {

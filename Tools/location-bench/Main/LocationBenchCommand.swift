@@ -1,4 +1,5 @@
 import ArgumentParser
+import CZeroMQ
 import Bus
 import ContentStore
 import FerryFuzz
@@ -27,6 +28,8 @@ struct LocationBenchCommand: AsyncParsableCommand {
     @Option(help: "Contents (each DP holds half of them).") var contents = 1_000
     @Option(help: "Simulated agents asking at once, one request at a time each.") var concurrency = 64
     @Option(help: "Seconds of load.") var seconds = 10.0
+    @Option(help: "Threads driving the simulated agents (each agent still has its own connection and one request at a time).") var threads = 2
+    @Option(help: "ZeroMQ I/O threads for all the simulated agents.") var ioThreads = 1
     @Option(help: "Where management-point is (default: next to this executable).") var binaries: String?
 
     func validate() throws {
@@ -34,6 +37,7 @@ struct LocationBenchCommand: AsyncParsableCommand {
             throw ValidationError("need 1-250 groups, 1 <= concurrency <= agents <= groups × 250")
         }
         guard distributionPoints >= 2 * groups else { throw ValidationError("need at least two DPs per group") }
+        guard threads >= 1, ioThreads >= 1 else { throw ValidationError("need at least one thread and one I/O thread") }
         guard contents >= 1, seconds > 0 else { throw ValidationError("need at least one content and a positive --seconds") }
     }
 
@@ -91,7 +95,7 @@ struct LocationBenchCommand: AsyncParsableCommand {
                              security: BusClientSecurity(identity: siteKeys, serverKey: mpKeys.publicKey), clock: SystemClock(), logger: logger)
         defer { site.close() }
         _ = try await site.request(snapshot, timeout: .seconds(60))
-        print("site snapshot: \(distributionPoints) DPs, \(groups) boundary groups, \(contents) contents "
+        Self.say("site snapshot: \(distributionPoints) DPs, \(groups) boundary groups, \(contents) contents "
               + "(\(String(format: "%.1f", Double((try EnvelopeCodec.json(snapshot)).count) / 1_000_000)) MB)")
 
         let started = Date()
@@ -108,35 +112,59 @@ struct LocationBenchCommand: AsyncParsableCommand {
             }
             return (count, [Double]())
         }.reduce(0) { $0 + $1.0 }
-        print("agents registered: \(registered) of \(agents) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        Self.say("agents registered: \(registered) of \(agents) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
 
         let names = snapshot.contents.map(\.name)
         let duration = seconds
-        let results = try await Self.onThreads(concurrency) { worker in
-            let address = Self.address(worker, groups: groups)
-            let dealer = try CurveDealer(endpoint: "tcp://\(address):0;" + endpoint.dropFirst("tcp://".count), serverKey: mpKeys.publicKey,
-                                         publicKey: agentKeys[worker].publicKey, secretKey: agentKeys[worker].secretKey)
-            var random = SeededGenerator(seed: UInt64(worker) + 1)
-            var latencies: [Double] = []
-            var errors = 0
-            let end = Date().addingTimeInterval(duration)
-            while Date() < end {
-                guard let content = names.randomElement(using: &random) else { break }
-                let query = ContentLocationQuery(content: content, versionID: nil, clientAddress: address, allowFallback: false)
-                let frame = try EnvelopeCodec.encode(query, sender: Self.agentName(worker), sentAt: Date())
-                let sent = DispatchTime.now().uptimeNanoseconds
-                guard dealer.send(frame), let reply = dealer.receive(milliseconds: 10_000) else { errors += 1; continue }
-                latencies.append(Double(DispatchTime.now().uptimeNanoseconds - sent) / 1_000_000)
-                if (try? EnvelopeCodec.decode(reply))?.type != ContentLocationReply.wireName { errors += 1 }
-            }
-            return (errors, latencies)
+        let serverBefore = Self.cpuSeconds(process: process.processIdentifier), benchBefore = Self.cpuSeconds(process: getpid())
+        // The simulated agents, spread over a few threads sharing one ZeroMQ context.
+        guard let context = zmq_ctx_new() else { throw ValidationError("cannot create a ZeroMQ context") }
+        zmq_ctx_set(context, ZMQ_IO_THREADS, Int32(ioThreads))
+        zmq_ctx_set(context, ZMQ_MAX_SOCKETS, Int32(concurrency + 64))
+        let shared = ContextBox(context)
+        defer { zmq_ctx_term(context) }
+        let serverKey = mpKeys.publicKey, threadCount = min(threads, concurrency)
+        let end = DispatchTime.now() + .nanoseconds(Int(duration * 1_000_000_000))
+        let results = try await Self.onThreads(threadCount) { thread in
+            let mine = Array(stride(from: thread, to: concurrency, by: threadCount))
+            let driver = try AgentDriver(context: shared.context, endpoint: endpoint, serverKey: serverKey, agents: mine.map { worker in
+                AgentDriver.Agent(name: Self.agentName(worker), address: Self.address(worker, groups: groups),
+                                  publicKey: agentKeys[worker].publicKey, secretKey: agentKeys[worker].secretKey)
+            })
+            var random = SeededGenerator(seed: UInt64(thread) + 1)
+            let outcome = try driver.run(until: end, request: { index in
+                let worker = mine[index]
+                let content = names.randomElement(using: &random) ?? ""
+                let query = ContentLocationQuery(content: content, versionID: nil, clientAddress: Self.address(worker, groups: groups), allowFallback: false)
+                return try EnvelopeCodec.encode(query, sender: Self.agentName(worker), sentAt: Date())
+            }, isAnswer: { (try? EnvelopeCodec.decode($0))?.type == ContentLocationReply.wireName })
+            return (outcome.errors, outcome.latencies)
         }
+        let serverCPU = Self.cpuSeconds(process: process.processIdentifier) - serverBefore, benchCPU = Self.cpuSeconds(process: getpid()) - benchBefore
         let latencies = results.flatMap(\.1).sorted()
         let errors = results.reduce(0) { $0 + $1.0 }
         func percentile(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
-        print(String(format: "%d agents asking at once for %.0f s: %.0f answers/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms, %d errors",
+        Self.say(String(format: "%d agents asking at once for %.0f s: %.0f answers/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms, %d errors",
                      concurrency, duration, Double(latencies.count) / duration, percentile(0.5), percentile(0.99), latencies.last ?? 0, errors))
+        // Where the two cores went: the MP's own CPU time per answer says what it could do alone.
+        let answers = Double(max(latencies.count, 1))
+        Self.say(String(format: "CPU while asking: management point %.2f s (%.0f µs an answer), this generator %.2f s (%.0f µs an answer), of %.0f s on %d cores",
+                     serverCPU, serverCPU / answers * 1_000_000, benchCPU, benchCPU / answers * 1_000_000,
+                     duration * Double(ProcessInfo.processInfo.activeProcessorCount), ProcessInfo.processInfo.activeProcessorCount))
     }
+
+    /// User + system CPU seconds a process has used so far (Linux /proc), 0 when unreadable.
+    static func cpuSeconds(process: Int32) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(process)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return 0 }
+        // Fields after the command name: state is field 3, utime 14, stime 15.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// Prints a line at once, also to a file or pipe (print would buffer it until the end).
+    static func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 
     static func agentName(_ index: Int) -> String { String(format: "a%05d", index) }
 
@@ -172,6 +200,12 @@ struct LocationBenchCommand: AsyncParsableCommand {
             return all
         }
     }
+}
+
+/// Carries the generator's ZeroMQ context to its threads (a context is thread-safe; its sockets are not).
+final class ContextBox: @unchecked Sendable {
+    let context: UnsafeMutableRawPointer
+    init(_ context: UnsafeMutableRawPointer) { self.context = context }
 }
 
 extension ContentHash {
