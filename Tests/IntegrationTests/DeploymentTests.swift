@@ -49,6 +49,12 @@ extension ClusterTests {
         #expect(byAgent["agent2"]?.source == "dp2")
         #expect(byAgent["agent3"]?.source == "dp2")
         #expect(status.agents.allSatisfy { $0.state == "installed" && $0.exitCode == 0 })
+        // Issue 15 item 7: each agent's /metrics holds the time its download took.
+        for agent in ["agent1", "agent2", "agent3"] {
+            let obtained = try await cluster.metric(agent, #"ferry_agent_download_duration_seconds_count{path="subnet",outcome="obtained"}"#)
+                + cluster.metric(agent, #"ferry_agent_download_duration_seconds_count{path="distribution-point",outcome="obtained"}"#)
+            #expect(obtained == 1, "\(agent) recorded \(obtained) downloads")
+        }
         let usage = try cluster.json(DistributionPointListJSON.self, ["dp", "list"])
         #expect(usage.points.first { $0.name == "dp1" }?.usage?.uniqueClients == 1)
         #expect(usage.points.first { $0.name == "dp2" }?.usage?.uniqueClients == 2)

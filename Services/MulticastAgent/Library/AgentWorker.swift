@@ -30,10 +30,16 @@ final class AgentWorker: Service, Sendable {
     let subnet: SubnetTransfer?
     /// The service clock: policy cycles, retries and deadlines are service time.
     let clock: any ServiceClock
+    let metrics: ServiceMetrics
     let logger: Logger
 
+    /// Each download's time (subnet or DPs, until every chunk is verified), by path and outcome.
+    static let downloadDurationMetric = "ferry_agent_download_duration_seconds"
+
     init(name: String, settings: MulticastAgentSettings, database: ServiceDatabase, store: ChunkStore, cacheFolder: URL,
-         managementPoint: BusClient, pump: OutboxPump, subnet: SubnetTransfer?, clock: any ServiceClock, logger: Logger) {
+         managementPoint: BusClient, pump: OutboxPump, subnet: SubnetTransfer?, clock: any ServiceClock, metrics: ServiceMetrics,
+         logger: Logger) {
+        self.metrics = metrics
         self.subnet = subnet
         self.clock = clock
         self.name = name
@@ -128,6 +134,12 @@ final class AgentWorker: Service, Sendable {
             return
         }
         let usable = decision.distributionPoints.compactMap { name in location.distributionPoints.first { $0.name == name } }
+        // Wall time of the transfer itself (a benchmark-style duration, not service time).
+        let started = ContinuousClock.now
+        let recordDuration = { [metrics] (path: String, outcome: String) in
+            metrics.timer(Self.downloadDurationMetric, labels: [("path", path), ("outcome", outcome)])
+                .record(duration: started.duration(to: .now))
+        }
         if let subnet {
             let multicast = deployment.multicast ?? settings.subnetSettings.isEnabled
             let delay = deployment.multicastDelaySeconds ?? settings.subnetSettings.startDelay
@@ -136,6 +148,7 @@ final class AgentWorker: Service, Sendable {
                                                       startDelay: delay) { done, total, source in
                     await self.progress(deployment, state: .downloading, done: done, total: total, source: source)
                 }
+                recordDuration("subnet", "obtained")
                 log.info("content obtained", metadata: [
                     "representative": "\(outcome.representative)", "bytes-multicast": "\(outcome.fromMulticast)",
                     "bytes-peers": "\(outcome.fromPeers)", "bytes-dp": "\(outcome.fromDistributionPoint)"])
@@ -144,6 +157,7 @@ final class AgentWorker: Service, Sendable {
                 await complete(deployment, folder: folder, source: source, total: outcome.manifest.totalSize, answer: location.distributionPoints,
                                transfer: outcome)
             } catch {
+                recordDuration("subnet", "failed")
                 log.warning("subnet download failed; will try again", metadata: ["error": "\(error)"])
                 await finish(deployment, state: .failed, detail: "download failed (\(error)); will try again", retry: true,
                              answer: location.distributionPoints)
@@ -154,10 +168,12 @@ final class AgentWorker: Service, Sendable {
             let result = try await downloader.download(versionID: deployment.versionID, from: usable, token: token) { done, total, source in
                 await self.progress(deployment, state: .downloading, done: done, total: total, source: source)
             }
+            recordDuration("distribution-point", "obtained")
             log.info("downloaded", metadata: ["dp": "\(result.source)", "bytes-fetched": "\(result.bytesFetched)"])
             let folder = try materialize(deployment, manifest: result.manifest)
             await complete(deployment, folder: folder, source: result.source, total: result.manifest.totalSize, answer: location.distributionPoints)
         } catch {
+            recordDuration("distribution-point", "failed")
             log.warning("download failed; will try again", metadata: ["error": "\(error)"])
             await finish(deployment, state: .failed, detail: "download failed (\(error)); will try again", retry: true,
                          answer: location.distributionPoints)

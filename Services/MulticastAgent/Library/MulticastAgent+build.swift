@@ -81,7 +81,8 @@ extension MulticastAgent {
         }
         let worker = AgentWorker(name: common.node, settings: settings, database: database, store: store,
                                  cacheFolder: common.dataURL.appendingPathComponent("cache", isDirectory: true),
-                                 managementPoint: managementPoint, pump: pump, subnet: transfer, clock: clock, logger: host.logger)
+                                 managementPoint: managementPoint, pump: pump, subnet: transfer, clock: clock, metrics: host.metrics,
+                                 logger: host.logger)
         // The agent answers only health queries on its bus: everything it learns, it asks for.
         let busServer = host.makeBusServer(dispatcher: host.makeDispatcher())
         try busServer.start()
