@@ -70,7 +70,7 @@ let package = Package(
                 dependencies: ["Clocks", "ContentStore", "HTTPTransfer", .product(name: "Logging", package: "swift-log")],
                 path: "Shared/ContentTransfer", swiftSettings: swiftSettings),
         .target(name: "ServiceKit",
-                dependencies: ["Addressing", "Clocks", "Messages", "Bus", "Store",
+                dependencies: ["Addressing", "Clocks", "ContentStore", "Messages", "Bus", "Store",
                                .product(name: "Crypto", package: "swift-crypto"),
                                .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "Logging", package: "swift-log"),

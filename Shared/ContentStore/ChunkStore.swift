@@ -51,14 +51,14 @@ public final class ChunkStore: Sendable {
         for path in [chunksPath, manifestsPath, temporaryPath] {
             try FileSystem.makeDirectory(path)
         }
-        removeStaleTemporaryFiles(olderThan: 24 * 3600)
     }
 
-    /// Removes temporary files (from interrupted writes) older than `age` seconds.
-    public func removeStaleTemporaryFiles(olderThan age: TimeInterval) {
+    /// Removes temporary files (from interrupted writes) last changed more than `age`
+    /// seconds before `now` (the service clock's time; services do this when they open
+    /// their store, see `ServiceHost.openStore`).
+    public func removeStaleTemporaryFiles(olderThan age: TimeInterval, now: Date) {
         guard let names = try? FileSystem.directoryEntries(temporaryPath) else { return }
-        // Modification times are the file system's wall clock, not a service's (possibly manual) clock.
-        let limit = Date(timeIntervalSinceNow: -age)
+        let limit = now.addingTimeInterval(-age)
         for name in names {
             let url = URL(fileURLWithPath: temporaryPath + "/" + name)
             if let modified = try? url.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate,

@@ -65,7 +65,7 @@ public final class NormChannel: @unchecked Sendable {
     private let instance: NormInstanceHandle
     private let session: NormSessionHandle
     private let onObject: ObjectHandler
-    private let lock = NSCondition()
+    private let lock = MonotonicCondition()
     private var sending = false
     private var flushes = 0
     private var pinned: [UInt: UnsafeMutableRawPointer] = [:]
@@ -159,7 +159,7 @@ public final class NormChannel: @unchecked Sendable {
     /// channel closed first or the queue stayed full for `timeout` seconds.
     @discardableResult
     public func send(_ data: Data, info: String, timeout: TimeInterval = .infinity) -> Bool {
-        // Transport waits run on the monotonic clock; the condition variable takes a wall-clock limit.
+        // A transport wait: the monotonic clock, not a service clock.
         let deadline = Self.deadline(after: timeout)
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(data.count, 1), alignment: 16)
         data.copyBytes(to: buffer.assumingMemoryBound(to: UInt8.self), count: data.count)
@@ -178,7 +178,7 @@ public final class NormChannel: @unchecked Sendable {
                 return true
             }
             // Woken by NORM_TX_QUEUE_VACANCY; the timeout guards against a missed event.
-            _ = lock.wait(until: Date(timeIntervalSinceNow: 0.2))
+            lock.wait(seconds: 0.2)
         }
         buffer.deallocate()
         return false
@@ -210,7 +210,7 @@ public final class NormChannel: @unchecked Sendable {
                     _ = NormResetWatermark(session)
                 }
             }
-            _ = lock.wait(until: Date(timeIntervalSinceNow: min(0.2, max(0, Self.seconds(until: deadline)))))
+            lock.wait(seconds: min(0.2, Self.seconds(until: deadline)))
         }
         if !stopped { forgetSilentReceivers() }
         return false

@@ -166,3 +166,20 @@ final class Counter: @unchecked Sendable {
     func increment() { lock.withLock { count += 1 } }
     var value: Int { lock.withLock { count } }
 }
+
+// Issue 15 item 1: the sweep of interrupted writes takes its time from the caller (the service clock).
+@Suite("ChunkStore temporary files")
+struct ChunkStoreTemporaryFileTests {
+    @Test func onlyFilesADayOlderThanTheGivenTimeAreRemoved() throws {
+        try withTemporaryFolder { folder in
+            let store = try ChunkStore(root: folder.appendingPathComponent("store"))
+            let temporary = folder.appendingPathComponent("store/tmp/interrupted")
+            try Data("x".utf8).write(to: temporary)
+            let modified = try #require(try temporary.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate)
+            store.removeStaleTemporaryFiles(olderThan: 24 * 3600, now: modified.addingTimeInterval(23 * 3600))
+            #expect(FileManager.default.fileExists(atPath: temporary.path))
+            store.removeStaleTemporaryFiles(olderThan: 24 * 3600, now: modified.addingTimeInterval(25 * 3600))
+            #expect(!FileManager.default.fileExists(atPath: temporary.path))
+        }
+    }
+}

@@ -22,7 +22,7 @@ extension DistributionManager {
                                    insecureBus: insecureBus, echoLogToStandardOutput: echoLogToStandardOutput, clock: clock)
         let database = try ServiceDatabase(url: common.dataURL.appendingPathComponent("distmgr.sqlite"),
                                            migrator: DistributionManagerDatabase.migrator)
-        let library = try ChunkStore(root: common.dataURL.appendingPathComponent("library", isDirectory: true))
+        let library = try host.openStore("library")
         let signer = try SiteTokenSigner(privateKeyFile: URL(fileURLWithPath: settings.siteSigningKeyFile))
         let verifier = try SiteTokenVerifier(publicKeyFile: URL(fileURLWithPath: settings.siteSigningKeyFile + ".pub"), clock: clock)
         let fallbackURL = "http://\(common.http.host):\(common.http.port)"

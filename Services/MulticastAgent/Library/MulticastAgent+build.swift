@@ -36,7 +36,7 @@ extension MulticastAgent {
             host.logger.warning("running without batch scheduling", metadata: ["error": "\(error)"])
         }
         let database = try ServiceDatabase(url: common.dataURL.appendingPathComponent("agent.sqlite"), migrator: AgentDatabase.migrator)
-        let store = try ChunkStore(root: common.dataURL.appendingPathComponent("store", isDirectory: true))
+        let store = try host.openStore("store")
         // From the agent's own address: the MP answers, and issues tokens, for the address that connects.
         let managementPoint = try host.client(peer: AgentWorker.managementPointPeer, settings: settings.managementPoint,
                                               sourceAddress: settings.address)

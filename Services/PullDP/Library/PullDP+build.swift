@@ -21,7 +21,7 @@ extension PullDP {
                                    insecureBus: insecureBus, echoLogToStandardOutput: echoLogToStandardOutput, clock: clock)
         let database = try ServiceDatabase(url: common.dataURL.appendingPathComponent("pulldp.sqlite"),
                                            migrator: DistributionPointDatabase.migrator)
-        let store = try ChunkStore(root: common.dataURL.appendingPathComponent("store", isDirectory: true))
+        let store = try host.openStore("store")
         let verifier = try SiteTokenVerifier(publicKeyFile: URL(fileURLWithPath: settings.sitePublicKeyFile), clock: clock)
         let content = DistributionPointContent(store: store, database: database, clock: clock, logger: host.logger, metrics: host.metrics)
 
