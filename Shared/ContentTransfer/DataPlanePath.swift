@@ -45,6 +45,8 @@ public struct DataPlanePath: Sendable, Hashable, CustomStringConvertible {
     public static let libraryManifest = DataPlanePath("/library/manifests/:version")
     /// A chunk of the site library, by hash.
     public static let libraryChunk = DataPlanePath("/library/chunks/:hash")
+    /// Many chunks of the site library at once (POST their hashes; ``ChunkBatch`` frames back).
+    public static let libraryChunkBatch = DataPlanePath("/library/chunk-batch")
 
     // MARK: A DP's store by hash (PUT: the PTM's pushes; GET/HEAD: site-internal reads)
 
@@ -52,6 +54,8 @@ public struct DataPlanePath: Sendable, Hashable, CustomStringConvertible {
     public static let storedManifest = DataPlanePath("/manifests/:version")
     /// A chunk in a DP's store.
     public static let storedChunk = DataPlanePath("/chunks/:hash")
+    /// Many chunks pushed at once (POST ``ChunkBatch`` frames).
+    public static let storedChunkBatch = DataPlanePath("/chunk-batch")
 
     // MARK: One version, for clients (DPs and agents' peer caches, with a download token)
 
@@ -66,6 +70,6 @@ public struct DataPlanePath: Sendable, Hashable, CustomStringConvertible {
 
     /// Every data-plane path.
     public static let all: [DataPlanePath] = [
-        storedChunk, storedManifest, versionManifest, versionChunk, versionFile, versionHeldChunks, libraryChunk, libraryManifest,
+        storedChunk, storedChunkBatch, storedManifest, versionManifest, versionChunk, versionFile, versionHeldChunks, libraryChunk, libraryChunkBatch, libraryManifest,
     ]
 }

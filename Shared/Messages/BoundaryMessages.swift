@@ -90,7 +90,11 @@ public struct LocatableDistributionPoint: Codable, Sendable, Equatable {
     public var installedVersions: [String]
     /// Clients outside its boundary groups may use it as a (slow) fallback source (SPEC P1, M1).
     public var allowFallback: Bool
-    public init(name: String, httpURL: String, installedVersions: [String], allowFallback: Bool = false) {
+    /// Versions whose last transfer to this DP failed: the MP forgets its on-demand trigger
+    /// for them, so the next client that asks triggers the distribution again (SPEC C8).
+    public var failedVersions: [String]?
+    public init(name: String, httpURL: String, installedVersions: [String], allowFallback: Bool = false, failedVersions: [String]? = nil) {
+        self.failedVersions = failedVersions
         self.name = name
         self.httpURL = httpURL
         self.installedVersions = installedVersions
@@ -104,7 +108,8 @@ extension LocatableDistributionPoint {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(name: try container.decode(String.self, forKey: .name), httpURL: try container.decode(String.self, forKey: .httpURL),
                   installedVersions: try container.decode([String].self, forKey: .installedVersions),
-                  allowFallback: try container.decodeIfPresent(Bool.self, forKey: .allowFallback) ?? false)
+                  allowFallback: try container.decodeIfPresent(Bool.self, forKey: .allowFallback) ?? false,
+                  failedVersions: try container.decodeIfPresent([String].self, forKey: .failedVersions))
     }
 }
 

@@ -147,11 +147,14 @@ public struct ContentDetail: Message {
 /// Changes a content object's properties; fields left nil stay as they are.
 public struct SetContent: Message {
     public static let wireName = "content.set"
-    public static let summary = "Change a content's properties (distribute on demand); replies content.detail."
-    public static let example = SetContent(name: "office", distributeOnDemand: true)
+    public static let summary = "Change a content's properties (distribute on demand, priority); replies content.detail."
+    public static let example = SetContent(name: "office", distributeOnDemand: true, priority: .high)
     public var name: String
     public var distributeOnDemand: Bool?
-    public init(name: String, distributeOnDemand: Bool?) {
+    /// The distribution priority; queued and running transfers are re-ranked at once (SPEC C6).
+    public var priority: Priority?
+    public init(name: String, distributeOnDemand: Bool?, priority: Priority? = nil) {
+        self.priority = priority
         self.name = name
         self.distributeOnDemand = distributeOnDemand
     }

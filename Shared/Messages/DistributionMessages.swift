@@ -12,7 +12,9 @@ public struct ListDistributionPoints: Message {
 public struct DistributionPointSummary: Codable, Sendable, Equatable {
     public static let example = DistributionPointSummary(name: "dp1", busEndpoint: "tcp://127.0.0.1:7101",
                                                          httpURL: "http://127.0.0.1:8101", installedVersions: 2, pendingVersions: 0,
-                                                         usage: .example, allowFallback: false, groups: ["branches"])
+                                                         usage: .example, allowFallback: false, groups: ["branches"],
+                                                         priority: 100, priorityIsManual: false, onSiteServer: false,
+                                                         schedule: ["mon-fri 08-18 closed"], rateLimit: "unlimited")
     public var name: String
     public var busEndpoint: String
     public var httpURL: String
@@ -24,8 +26,25 @@ public struct DistributionPointSummary: Codable, Sendable, Equatable {
     public var allowFallback: Bool?
     /// The DP groups it belongs to.
     public var groups: [String]?
+    /// Its transfer priority (lower first among equal content priority, SPEC C7).
+    public var priority: Int?
+    /// The priority was set by hand and is not measured any more.
+    public var priorityIsManual: Bool?
+    /// On the site server: no schedule and no rate limit (SPEC T3).
+    public var onSiteServer: Bool?
+    /// The weekly schedule as rules (`open`, `mon-fri 08-18 closed`, …).
+    public var schedule: [String]?
+    /// The rate limit as `ferry dp set --rate` reads it.
+    public var rateLimit: String?
     public init(name: String, busEndpoint: String, httpURL: String, installedVersions: Int, pendingVersions: Int,
-                usage: DistributionPointUsageReply? = nil, allowFallback: Bool? = nil, groups: [String]? = nil) {
+                usage: DistributionPointUsageReply? = nil, allowFallback: Bool? = nil, groups: [String]? = nil,
+                priority: Int? = nil, priorityIsManual: Bool? = nil, onSiteServer: Bool? = nil, schedule: [String]? = nil,
+                rateLimit: String? = nil) {
+        self.priority = priority
+        self.priorityIsManual = priorityIsManual
+        self.onSiteServer = onSiteServer
+        self.schedule = schedule
+        self.rateLimit = rateLimit
         self.allowFallback = allowFallback
         self.groups = groups
         self.name = name

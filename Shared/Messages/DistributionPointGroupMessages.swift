@@ -1,20 +1,5 @@
 import Foundation
 
-/// Changes a distribution point's properties; fields left nil stay as they are.
-public struct SetDistributionPoint: Message {
-    public static let wireName = "dp.set"
-    public static let summary = "Change a DP's properties (allow fallback); replies dp.list.reply."
-    public static let example = SetDistributionPoint(name: "dp2", allowFallback: true)
-    public var name: String
-    /// Clients outside the DP's boundary groups may use it when their preferred DPs lack
-    /// the content and their deployment allows fallback (SPEC P1, M1).
-    public var allowFallback: Bool?
-    public init(name: String, allowFallback: Bool?) {
-        self.name = name
-        self.allowFallback = allowFallback
-    }
-}
-
 /// A DP group: DPs managed together; content distributed to it reaches members added later.
 public struct DistributionPointGroup: Codable, Sendable, Equatable {
     public static let example = DistributionPointGroup(name: "branches", distributionPoints: ["dp1", "dp2"], contents: ["office"],

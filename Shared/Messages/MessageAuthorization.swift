@@ -13,6 +13,9 @@ extension ShowContent { public static var allowedSenders: Set<PeerRole> { [.admi
 extension SetContent { public static var allowedSenders: Set<PeerRole> { [.admin] } }
 extension ListDistributionPoints { public static var allowedSenders: Set<PeerRole> { [.admin] } }
 extension SetDistributionPoint { public static var allowedSenders: Set<PeerRole> { [.admin] } }
+extension AddDistributionPoint { public static var allowedSenders: Set<PeerRole> { [.admin] } }
+extension RemoveDistributionPoint { public static var allowedSenders: Set<PeerRole> { [.admin] } }
+extension ShowDistributionPoint { public static var allowedSenders: Set<PeerRole> { [.admin] } }
 extension Distribute { public static var allowedSenders: Set<PeerRole> { [.admin] } }
 extension DistributionStatusQuery { public static var allowedSenders: Set<PeerRole> { [.admin] } }
 extension CreateBoundaryGroup { public static var allowedSenders: Set<PeerRole> { [.admin] } }
@@ -38,6 +41,7 @@ extension ContentLocationQuery { public static var allowedSenders: Set<PeerRole>
 // Between the site's services.
 extension SiteSnapshot { public static var allowedSenders: Set<PeerRole> { [.site] } }
 extension TransferJob { public static var allowedSenders: Set<PeerRole> { [.site] } }
+extension TransferPolicyUpdate { public static var allowedSenders: Set<PeerRole> { [.site] } }
 extension TransferProgress { public static var allowedSenders: Set<PeerRole> { [.transferManager] } }
 extension TransferReport { public static var allowedSenders: Set<PeerRole> { [.transferManager] } }
 extension TransferTokenRequest { public static var allowedSenders: Set<PeerRole> { [.transferManager] } }

@@ -37,6 +37,8 @@ public struct MessageCatalog: Sendable {
         CreateDistributionPointGroup.self, AddDistributionPointGroupMember.self, RemoveDistributionPointGroupMember.self,
         ListDistributionPointGroups.self, AssociateCollection.self, DistributionPointGroupsReply.self,
         LocationExplainQuery.self, LocationExplanation.self, OnDemandDistribution.self,
+        AddDistributionPoint.self, RemoveDistributionPoint.self, DistributionPointRemoved.self, ShowDistributionPoint.self,
+        DistributionPointDetail.self, TransferPolicyUpdate.self,
     ])
 }
 

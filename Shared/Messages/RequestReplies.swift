@@ -12,7 +12,10 @@ extension SetContent: Request { public typealias Reply = ContentDetail }
 extension Distribute: Request { public typealias Reply = DistributeAccepted }
 extension DistributionStatusQuery: Request { public typealias Reply = DistributionStatusReply }
 extension ListDistributionPoints: Request { public typealias Reply = DistributionPointList }
-extension SetDistributionPoint: Request { public typealias Reply = DistributionPointList }
+extension SetDistributionPoint: Request { public typealias Reply = DistributionPointDetail }
+extension AddDistributionPoint: Request { public typealias Reply = DistributionPointDetail }
+extension RemoveDistributionPoint: Request { public typealias Reply = DistributionPointRemoved }
+extension ShowDistributionPoint: Request { public typealias Reply = DistributionPointDetail }
 
 // Topology, DP groups, collections, deployments.
 extension CreateBoundaryGroup: Request { public typealias Reply = BoundaryGroupsReply }
@@ -32,6 +35,7 @@ extension DeploymentStatusQuery: Request { public typealias Reply = DeploymentRe
 extension TransferJob: Request { public typealias Reply = Ack }
 extension TransferProgress: Request { public typealias Reply = Ack }
 extension TransferReport: Request { public typealias Reply = Ack }
+extension TransferPolicyUpdate: Request { public typealias Reply = Ack }
 extension TransferTokenRequest: Request { public typealias Reply = TransferTokenReply }
 extension MissingChunksQuery: Request { public typealias Reply = MissingChunksReply }
 extension VerifyVersion: Request { public typealias Reply = VerifyVersionReply }

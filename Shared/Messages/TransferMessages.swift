@@ -58,7 +58,8 @@ public struct TransferProgress: Message {
     public static let summary = "PTM to distribution manager: bytes done so far on one job (query-style, not retried)."
     public static let example = TransferProgress(jobID: TransferJob.example.jobID, distributionPoint: "dp1",
                                                  versionID: String(repeating: "ab", count: 32), bytesDone: 104_857_600,
-                                                 bytesTotal: 209_715_200, attempt: 1, lastError: nil, nextAttemptAt: nil)
+                                                 bytesTotal: 209_715_200, attempt: 1, lastError: nil, nextAttemptAt: nil,
+                                                 running: true, explanation: "sending at 11.2 MB/s, about 9 s left", etaSeconds: 9)
     public var jobID: UUID
     public var distributionPoint: String
     public var versionID: String
@@ -68,8 +69,18 @@ public struct TransferProgress: Message {
     /// Set while the job waits to retry after a failed attempt.
     public var lastError: String?
     public var nextAttemptAt: Date?
+    /// False while the job waits (queued, window closed, retry); nil from older PTMs (running).
+    public var running: Bool?
+    /// Why it waits or how it goes, in words (SPEC T6, issue 16): "queued behind 2
+    /// higher-priority jobs", "window closed until Tue 18:00", "retry 3 of 100 at 14:05".
+    public var explanation: String?
+    /// For a running job, the seconds it should still take at its current rate.
+    public var etaSeconds: Double?
     public init(jobID: UUID, distributionPoint: String, versionID: String, bytesDone: Int64, bytesTotal: Int64, attempt: Int,
-                lastError: String?, nextAttemptAt: Date?) {
+                lastError: String?, nextAttemptAt: Date?, running: Bool? = nil, explanation: String? = nil, etaSeconds: Double? = nil) {
+        self.running = running
+        self.explanation = explanation
+        self.etaSeconds = etaSeconds
         self.jobID = jobID
         self.distributionPoint = distributionPoint
         self.versionID = versionID
@@ -87,7 +98,8 @@ public struct TransferReport: Message {
     public static let summary = "PTM to distribution manager: a job ended installed or failed (command, acked)."
     public static let example = TransferReport(jobID: TransferJob.example.jobID, distributionPoint: "dp1",
                                                versionID: String(repeating: "ab", count: 32), outcome: .installed,
-                                               bytesPushed: 209_715_200, chunksPushed: 3200, chunksSkipped: 0, attempts: 1, reason: nil)
+                                               bytesPushed: 209_715_200, chunksPushed: 3200, chunksSkipped: 0, attempts: 1, reason: nil,
+                                               durationSeconds: 18.5)
     public var jobID: UUID
     public var distributionPoint: String
     public var versionID: String
@@ -98,8 +110,11 @@ public struct TransferReport: Message {
     public var chunksSkipped: Int
     public var attempts: Int
     public var reason: String?
+    /// How long the last attempt took (the DP's priority is measured from it, SPEC C7).
+    public var durationSeconds: Double?
     public init(jobID: UUID, distributionPoint: String, versionID: String, outcome: TransferOutcome, bytesPushed: Int64,
-                chunksPushed: Int, chunksSkipped: Int, attempts: Int, reason: String?) {
+                chunksPushed: Int, chunksSkipped: Int, attempts: Int, reason: String?, durationSeconds: Double? = nil) {
+        self.durationSeconds = durationSeconds
         self.jobID = jobID
         self.distributionPoint = distributionPoint
         self.versionID = versionID
@@ -186,5 +201,33 @@ public struct TransferTokenReply: Message {
     public init(token: String, expiresAt: Date) {
         self.token = token
         self.expiresAt = expiresAt
+    }
+}
+
+/// The distribution manager's changes to what the PTM schedules by: DPs' schedules, rate
+/// limits and priorities, DPs removed, contents' priorities (SPEC T3, C6, C7).
+public struct TransferPolicyUpdate: Message {
+    public static let wireName = "transfer.policy"
+    public static let summary = "Distribution manager to PTM: DP policies, removed DPs, content priorities (command, acked)."
+    public static let example = TransferPolicyUpdate(policies: [.example], removedDistributionPoints: ["dp9"],
+                                                     contentPriorities: [ContentPriority(content: "office", priority: .high)])
+    public var policies: [DistributionPointPolicy]
+    /// DPs no longer in the site: their jobs are dropped, running ones stopped.
+    public var removedDistributionPoints: [String]
+    public var contentPriorities: [ContentPriority]
+    public init(policies: [DistributionPointPolicy] = [], removedDistributionPoints: [String] = [], contentPriorities: [ContentPriority] = []) {
+        self.policies = policies
+        self.removedDistributionPoints = removedDistributionPoints
+        self.contentPriorities = contentPriorities
+    }
+}
+
+/// One content's distribution priority.
+public struct ContentPriority: Codable, Sendable, Equatable {
+    public var content: String
+    public var priority: Priority
+    public init(content: String, priority: Priority) {
+        self.content = content
+        self.priority = priority
     }
 }

@@ -62,11 +62,12 @@ final class InProcessSite: @unchecked Sendable {
     }
 
     /// Builds and starts the PTM, retrying a failed transfer after `retryDelaySeconds` of the clock.
-    func startTransferManager(retryDelaySeconds: Double = 1800) async throws -> PackageTransferManager {
+    func startTransferManager(retryDelaySeconds: Double = 1800, maximumAttempts: Int = 100, extra: String = "") async throws -> PackageTransferManager {
         let text = common("ptm", clients: [("cli", .admin), ("site", .site)]) + """
             distributionManager: {endpoint: '\(endpoint("site"))'}
             distributionPointTimeoutSeconds: 1
-            retry: {maximumAttempts: 100, initialDelaySeconds: \(retryDelaySeconds), delaySeconds: \(retryDelaySeconds)}
+            \(extra)
+            retry: {maximumAttempts: \(maximumAttempts), delaySeconds: \(retryDelaySeconds)}
 
             """
         let service = try await PackageTransferManager.build(configuration: try configuration("ptm", text), clock: clock,

@@ -146,14 +146,14 @@ final class Distributions: Sendable {
             guard var target = try TargetRecord.filter(Column("jobID") == progress.jobID.uuidString).fetchOne(db),
                   target.state == .waiting || target.state == .inProgress
             else { return }
-            target.state = .inProgress
-            target.bytesDone = progress.bytesDone
+            // A waiting job (queued, window closed, retry) keeps the bytes it reached.
+            let waiting = progress.running == false
+            target.state = waiting ? .waiting : .inProgress
+            if !waiting { target.bytesDone = progress.bytesDone }
             target.bytesTotal = progress.bytesTotal
             target.attempts = max(target.attempts, progress.attempt)
-            target.reason = progress.lastError.map { error in
-                let retry = progress.nextAttemptAt.map { " (retry at \($0.formatted(date: .omitted, time: .standard)))" } ?? ""
-                return "attempt \(progress.attempt) failed: \(error)\(retry)"
-            }
+            let failure = progress.lastError.map { "attempt \(progress.attempt) failed: \($0)" }
+            target.reason = [progress.explanation, failure].compactMap { $0 }.joined(separator: "; ").nilIfEmpty
             target.updatedAt = self.clock.now.timeIntervalSince1970
             try target.update(db)
         }
@@ -175,4 +175,8 @@ final class Distributions: Sendable {
         target.updatedAt = now
         try target.update(db)
     }
+}
+
+extension String {
+    fileprivate var nilIfEmpty: String? { isEmpty ? nil : self }
 }

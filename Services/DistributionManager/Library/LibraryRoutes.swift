@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import ServiceKit
 import Metrics
+import NIOCore
 
 /// The site content library over HTTP, for the PTM: manifests and chunks by hash, read
 /// with a site-signed transfer token.
@@ -11,6 +12,7 @@ struct LibraryRoutes: Sendable {
     let library: ChunkStore
     let verifier: SiteTokenVerifier
     let metrics: ServiceMetrics
+    static let maximumBatchHashes = 4096
 
     func register(on router: Router<ServiceRequestContext>) {
         router.get(RouterPath(DataPlanePath.libraryChunk.pattern)) { request, context -> Response in
@@ -20,6 +22,26 @@ struct LibraryRoutes: Sendable {
             guard let data = try? library.read(hash) else { return HTTPResponses.error(.notFound, "no chunk \(hash)") }
             metrics.counter("ferry_library_chunk_bytes_served_total").increment(by: data.count)
             return HTTPResponses.data(data)
+        }
+        router.post(RouterPath(DataPlanePath.libraryChunkBatch.pattern)) { request, _ -> Response in
+            if let refusal = authorize(request) { return refusal }
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: Self.maximumBatchHashes * 65)
+            } catch {
+                return HTTPResponses.error(.contentTooLarge, "ask for at most \(Self.maximumBatchHashes) chunks at once")
+            }
+            guard let hashes = ChunkBatch.hashes(inRequest: Data(buffer: body)) else {
+                return HTTPResponses.error(.badRequest, "the body must be chunk hashes, one per line")
+            }
+            var frames = Data()
+            for hash in hashes {
+                // A chunk the library lacks is left out; the reader sees it missing.
+                guard let data = try? library.read(hash) else { continue }
+                ChunkBatch.append(hash: hash, data: data, to: &frames)
+            }
+            metrics.counter("ferry_library_chunk_bytes_served_total").increment(by: frames.count)
+            return HTTPResponses.data(frames)
         }
         router.get(RouterPath(DataPlanePath.libraryManifest.pattern)) { request, context -> Response in
             let version = context.parameters.get(DataPlanePath.Parameter.version) ?? ""

@@ -35,10 +35,9 @@ extension PackageTransferManager {
             try await distributionManager.request(request, timeout: .seconds(10))
         }
         let logger = host.logger
-        let executor: @Sendable (TransferJob) -> TransferExecutor = { job in
-            TransferExecutor(http: HTTPClient.shared, clock: clock, transfersPerJob: settings.transfersPerJob ?? 5,
-                             distributionPointTimeout: .milliseconds(Int((settings.distributionPointTimeoutSeconds ?? 60) * 1000)),
-                             logger: logger,
+        let timeout = Duration.milliseconds(Int((settings.distributionPointTimeoutSeconds ?? 60) * 1000))
+        let executor: TransferWorker.ExecutorFactory = { job, throttle, control, progress in
+            TransferExecutor(http: HTTPClient.shared, clock: clock, distributionPointTimeout: timeout, logger: logger,
                              distributionPoint: { address in
                                  try connections.client(name: address.name, endpoint: address.busEndpoint,
                                                         publicKey: address.publicKey.isEmpty ? nil : address.publicKey)
@@ -46,15 +45,13 @@ extension PackageTransferManager {
                              token: { job in
                                  try await tokens.token(distributionPoint: job.distributionPoint.name, versionID: job.versionID)
                              },
-                             reportProgress: { bytes in
-                                 await progress(TransferProgress(jobID: job.jobID, distributionPoint: job.distributionPoint.name,
-                                                                 versionID: job.versionID, bytesDone: bytes, bytesTotal: job.totalBytes,
-                                                                 attempt: 0, lastError: nil, nextAttemptAt: nil))
-                             })
+                             throttle: throttle, control: control, reportProgress: progress)
         }
+        let scheduler = TransferJobScheduler(maximumContents: settings.maximumConcurrentContents ?? 3,
+                                             maximumDistributionPointsPerContent: settings.maximumDistributionPointsPerContent ?? 5)
         let worker = TransferWorker(
-            database: database, clock: clock, executorFactory: executor, retry: settings.retry ?? .seedDefaults,
-            maximumConcurrentJobs: settings.maximumConcurrentJobs ?? 3, node: common.node, logger: logger, pump: pump,
+            database: database, clock: clock, timeZone: settings.siteTimeZone(default: clock.timeZone), executorFactory: executor,
+            retry: settings.retry ?? .seedDefaults, scheduler: scheduler, node: common.node, logger: logger, pump: pump,
             metrics: host.metrics, reportProgress: progress)
 
         var dispatcher = host.makeDispatcher()

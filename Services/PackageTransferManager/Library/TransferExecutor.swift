@@ -7,12 +7,15 @@ import HTTPTransfer
 import Logging
 import Messages
 
-/// Carries out one attempt of one transfer job against a standard DP (SPEC T2).
+/// Carries out one attempt of one transfer job against a standard DP (SPEC T2, T3).
 ///
-/// Reads the manifest from the site library, asks the DP which chunks it lacks, pushes only
-/// those (every chunk on a redistribution), pushes the manifest, and asks the DP to verify
-/// the whole version. The library is read through ContentTransfer's fetchers, so every
-/// chunk is checked against its hash before it is pushed.
+/// Reads the manifest from the site library, asks the DP which chunks it lacks, and moves
+/// only those (every chunk on a redistribution) in blocks: one library request and one DP
+/// request per block, the next block read while the current one is sent. Every chunk is
+/// checked against its hash before it is pushed; the DP checks it again. Blocks go through
+/// the DP's throttle (its rate limit, shared with the DP's other transfers), and before each
+/// block the job's control is asked whether to stop (window closed, preempted, cancelled).
+/// Then the manifest, and the DP verifies the whole version.
 struct TransferExecutor: Sendable {
     struct Outcome: Sendable {
         var bytesPushed: Int64
@@ -20,15 +23,25 @@ struct TransferExecutor: Sendable {
         var chunksSkipped: Int
     }
 
+    /// How a running attempt goes, for the worker's status lines.
+    struct Progress: Sendable {
+        var bytesDone: Int64
+        var bytesTotal: Int64
+        /// Bytes sent in this attempt and the seconds it has run.
+        var bytesSent: Int64
+        var seconds: Double
+    }
+
     let http: HTTPClient
     let clock: any ServiceClock
-    let transfersPerJob: Int
     let distributionPointTimeout: Duration
     let logger: Logger
     let distributionPoint: @Sendable (DistributionPointAddress) throws -> BusClient
     /// The job's current transfer token (one DP, one version; renewed as it nears expiry).
     let token: @Sendable (TransferJob) async throws -> String
-    let reportProgress: @Sendable (_ bytesDone: Int64) async -> Void
+    let throttle: DistributionPointThrottle
+    let control: JobControl
+    let reportProgress: @Sendable (Progress) async -> Void
 
     func execute(_ job: TransferJob) async throws -> Outcome {
         let log = logger.job(job)
@@ -59,28 +72,101 @@ struct TransferExecutor: Sendable {
         let alreadyThere = manifest.totalSize - missingBytes
         log.info("DP lacks \(missing.count) of \(chunks.count) chunks", metadata: ["bytes": "\(missingBytes)", "redistribute": "\(job.redistribute)"])
 
-        let push = DistributionPointPush(http: http, distributionPoint: job.distributionPoint) { try await authorization(job) }
-        let fetcher = ChunkFetcher(requestsInFlight: transfersPerJob, clock: clock)
-        let started = clock.now
-        let report = try await fetcher.fetch(missing, of: job.versionID, versionChunks: chunks, from: [library], into: push,
-                                             whenAChunkFails: .abandonSource) { progress in
-            await reportProgress(min(manifest.totalSize, alreadyThere + progress.bytesFetched))
+        let blocks = Self.blocks(of: missing, bytes: await throttle.blockBytes, maximumChunks: LibraryBatchLimit.chunks)
+        let started = ContinuousClock.now
+        var sent: Int64 = 0
+        var next: Task<[VerifiedBytes], any Error>? = blocks.first.map { first in Task { try await fetch(first, job: job) } }
+        defer { next?.cancel() }
+        for index in blocks.indices {
+            try control.checkpoint()
+            guard let current = next else { break }
+            let block = try await current.value
+            next = index + 1 < blocks.count ? Task { [blocks] in try await fetch(blocks[index + 1], job: job) } : nil
+            try control.checkpoint()
+            let bytes = block.reduce(0) { $0 + $1.data.count }
+            try await throttle.send(bytes: bytes) { try await push(block, job: job) }
+            sent += Int64(bytes)
+            await reportProgress(Progress(bytesDone: min(manifest.totalSize, alreadyThere + sent), bytesTotal: manifest.totalSize,
+                                          bytesSent: sent, seconds: started.duration(to: .now).timeInterval))
         }
-        guard report.unfetched.isEmpty else { throw TransferFailure(report.failures.first ?? "the site library did not give every chunk") }
-        let seconds = max(0.001, clock.now.timeIntervalSince(started))
-        let bytesPushed = report.bytesFetched
-        log.info("pushed \(missing.count) chunks", metadata: [
-            "bytes": "\(bytesPushed)", "seconds": "\(String(format: "%.2f", seconds))",
-            "mb-per-s": "\(String(format: "%.1f", Double(bytesPushed) / seconds / 1_000_000))"])
+        let seconds = max(0.001, started.duration(to: .now).timeInterval)
+        log.info("pushed \(missing.count) chunks in \(blocks.count) blocks", metadata: [
+            "bytes": "\(sent)", "seconds": "\(String(format: "%.2f", seconds))",
+            "mb-per-s": "\(String(format: "%.1f", Double(sent) / seconds / 1_000_000))"])
 
-        try await push.pushManifest(verified)
-        await reportProgress(manifest.totalSize)
-        let verification = try await dp.request(VerifyVersion(contentName: job.contentName, versionID: job.versionID), timeout: verificationTimeout(bytes: manifest.totalSize))
+        try control.checkpoint()
+        try await pushManifest(verified, job: job)
+        let verification = try await dp.request(VerifyVersion(contentName: job.contentName, versionID: job.versionID),
+                                                timeout: verificationTimeout(bytes: manifest.totalSize))
         guard verification.complete else {
             throw TransferFailure("verification on \(job.distributionPoint.name) failed: \(verification.missing.count) chunks missing, \(verification.corrupt.count) corrupt")
         }
         log.info("verified on DP", metadata: ["outcome": "installed"])
-        return Outcome(bytesPushed: bytesPushed, chunksPushed: missing.count, chunksSkipped: chunks.count - missing.count)
+        return Outcome(bytesPushed: sent, chunksPushed: missing.count, chunksSkipped: chunks.count - missing.count)
+    }
+
+    /// Consecutive runs of whole chunks of at most `bytes` each (a larger chunk alone).
+    static func blocks(of chunks: [ChunkReference], bytes: Int, maximumChunks: Int) -> [[ChunkReference]] {
+        var blocks: [[ChunkReference]] = []
+        var current: [ChunkReference] = []
+        var size = 0
+        for chunk in chunks {
+            if !current.isEmpty, size + chunk.size > bytes || current.count >= maximumChunks {
+                blocks.append(current)
+                current = []
+                size = 0
+            }
+            current.append(chunk)
+            size += chunk.size
+        }
+        if !current.isEmpty { blocks.append(current) }
+        return blocks
+    }
+
+    /// One block from the site library, every chunk checked against its hash.
+    private func fetch(_ block: [ChunkReference], job: TransferJob) async throws -> [VerifiedBytes] {
+        let response: HTTPResponse
+        do {
+            response = try await http.post(job.libraryURL + DataPlanePath.libraryChunkBatch.path(),
+                                           body: ChunkBatch.request(hashes: block.map(\.hash)), options: try await authorization(job))
+        } catch {
+            throw TransferFailure("the site library did not answer: \(error)")
+        }
+        guard response.isSuccess else {
+            throw TransferFailure("the site library refused a block: HTTP \(response.status) \(ResponseText.text(response.body))")
+        }
+        var reader = ChunkBatch.Reader(maximumChunkSize: Int(UInt32.max))
+        reader.append(response.body)
+        var received: [String: Data] = [:]
+        while let (hash, data) = try reader.next() { received[hash] = data }
+        return try block.map { chunk in
+            guard let data = received[chunk.hash] else { throw TransferFailure("the site library lacks chunk \(chunk.hash)") }
+            do {
+                return try VerifiedBytes(data: data, hash: chunk.hash)
+            } catch {
+                throw TransferFailure("the site library gave a corrupt chunk \(chunk.hash.prefix(12)): \(error)")
+            }
+        }
+    }
+
+    private func push(_ block: [VerifiedBytes], job: TransferJob) async throws {
+        var body = Data()
+        body.reserveCapacity(block.reduce(0) { $0 + $1.data.count + ChunkBatch.headerSize })
+        for chunk in block { ChunkBatch.append(hash: chunk.hash, data: chunk.data, to: &body) }
+        let response = try await http.post(job.distributionPoint.httpURL + DataPlanePath.storedChunkBatch.path(), body: body,
+                                           options: try await authorization(job))
+        guard response.isSuccess else {
+            throw TransferFailure("DP \(job.distributionPoint.name) refused a block of \(block.count) chunks: HTTP \(response.status) \(ResponseText.text(response.body))")
+        }
+    }
+
+    /// Pushes the manifest (after its chunks: the DP refuses one naming chunks it lacks).
+    private func pushManifest(_ manifest: VerifiedManifest, job: TransferJob) async throws {
+        let response = try await http.put(job.distributionPoint.httpURL + DataPlanePath.storedManifest.path(version: manifest.versionID),
+                                          body: manifest.data, options: try await authorization(job))
+        guard response.isSuccess else {
+            throw TransferFailure("DP \(job.distributionPoint.name) refused the manifest: HTTP \(response.status) \(ResponseText.text(response.body))")
+        }
     }
 
     /// How long the DP may take to hash the whole version: its bus timeout plus 30 s, plus a
@@ -95,6 +181,11 @@ struct TransferExecutor: Sendable {
     private func authorization(_ job: TransferJob) async throws -> HTTPRequestOptions {
         HTTPRequestOptions(headers: ["Authorization": "Bearer \(try await token(job))"], timeoutSeconds: 120)
     }
+}
+
+/// The most chunks one library block asks for (the library refuses more).
+enum LibraryBatchLimit {
+    static let chunks = 4096
 }
 
 /// Why an attempt failed, in words for the log and `ferry status`.

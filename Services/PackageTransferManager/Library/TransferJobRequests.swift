@@ -3,20 +3,28 @@ import Logging
 import Messages
 import Store
 
-/// The bus face of the PTM: the distribution manager's transfer jobs, each queued once.
+/// The bus face of the PTM: the distribution manager's transfer jobs (each queued once) and
+/// its policy changes.
 struct TransferJobRequests: Sendable {
     let worker: TransferWorker
     let database: ServiceDatabase
     let logger: Logger
 
     func register(on dispatcher: inout BusDispatcher) {
-        let worker = worker, logger = logger, clock = dispatcher.clock
+        let worker = worker, logger = logger
         dispatcher.onCommand(TransferJob.self, database: database) { job, _, db in
-            try TransferWorker.accept(job, db, now: clock.now)
+            try worker.accept(job, db)
             return .applied
         } afterCommit: { job in
-            logger.job(job).info("job received", metadata: ["bytes": "\(job.totalBytes)", "redistribute": "\(job.redistribute)"])
-            worker.wake()
+            logger.job(job).info("job received", metadata: ["bytes": "\(job.totalBytes)", "redistribute": "\(job.redistribute)",
+                                                            "priority": "\(job.priority.rawValue)"])
+            worker.accepted(job)
+        }
+        dispatcher.onCommand(TransferPolicyUpdate.self, database: database) { update, _, db in
+            try worker.apply(update, db)
+            return .applied
+        } afterCommit: { update in
+            await worker.applied(update)
         }
     }
 }

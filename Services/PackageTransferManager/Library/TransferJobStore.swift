@@ -24,13 +24,50 @@ enum TransferJobStore {
             }
             try db.create(index: "transferJob_due", on: "transferJob", columns: ["state", "nextAttemptAt"])
         }
+        migrator.registerMigration("package-transfer-manager-v2-policies") { db in
+            // The scheduler groups jobs by content and DP without decoding every job.
+            try db.alter(table: "transferJob") { table in
+                table.add(column: "contentName", .text).notNull().defaults(to: "")
+                table.add(column: "distributionPoint", .text).notNull().defaults(to: "")
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT jobID, job FROM transferJob") {
+                guard let job = try? EnvelopeCodec.value(TransferJob.self, from: row["job"] as Data) else { continue }
+                try db.execute(sql: "UPDATE transferJob SET contentName = ?, distributionPoint = ? WHERE jobID = ?",
+                               arguments: [job.contentName, job.distributionPoint.name, row["jobID"] as String])
+            }
+            try db.create(table: "distributionPointPolicy") { table in
+                table.primaryKey("name", .text)
+                table.column("revision", .integer).notNull()
+                table.column("policy", .blob).notNull()
+            }
+        }
         return migrator
+    }
+}
+
+/// One DP's schedule, rate limit and priority as the site last sent them.
+struct DistributionPointPolicyRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "distributionPointPolicy"
+    var name: String
+    var revision: Int64
+    var policy: Data
+
+    init(_ policy: DistributionPointPolicy) throws {
+        name = policy.name
+        revision = policy.revision
+        self.policy = try EnvelopeCodec.json(policy)
+    }
+
+    func decoded() throws -> DistributionPointPolicy {
+        try EnvelopeCodec.value(DistributionPointPolicy.self, from: policy)
     }
 }
 
 /// Where a transfer job stands in the PTM's queue.
 enum JobState: String, Codable {
     case queued, running, installed, failed
+    /// Superseded by a newer version for the same DP, or the DP was removed: no report.
+    case cancelled
 }
 
 struct TransferJobRecord: Codable, FetchableRecord, PersistableRecord {
@@ -47,8 +84,12 @@ struct TransferJobRecord: Codable, FetchableRecord, PersistableRecord {
     var lastError: String?
     var createdAt: Double
     var updatedAt: Double
+    var contentName: String
+    var distributionPoint: String
 
     init(job: TransferJob, now: Date) throws {
+        contentName = job.contentName
+        distributionPoint = job.distributionPoint.name
         jobID = job.jobID.uuidString
         self.job = try EnvelopeCodec.json(job)
         priorityRank = Priority.allCases.firstIndex(of: job.priority) ?? 1

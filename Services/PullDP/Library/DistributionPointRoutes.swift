@@ -39,6 +39,27 @@ struct DistributionPointRoutes: Sendable {
                 return HTTPResponses.error(.unprocessableContent, error.description)
             }
         }
+        router.post(RouterPath(DataPlanePath.storedChunkBatch.pattern)) { request, _ -> Response in
+            if let refusal = authorize(request) { return refusal }
+            // Frames are stored as they arrive: a batch is never held whole.
+            var reader = ChunkBatch.Reader(maximumChunkSize: maximumChunkSize)
+            var stored = 0, present = 0
+            do {
+                for try await buffer in request.body {
+                    reader.append(buffer.readableBytesView)
+                    while let (hash, data) = try reader.next() {
+                        if try content.acceptChunk(data, hash: hash) { stored += 1 } else { present += 1 }
+                    }
+                }
+                guard reader.pendingBytes == 0 else { throw ChunkBatchError("the body ends inside a frame") }
+            } catch {
+                let reason = error is ContentStoreError ? "hash-mismatch" : "bad-batch"
+                content.metrics.counter("ferry_dp_push_refused_total", labels: [("reason", reason)]).increment()
+                content.logger.warning("refused a pushed batch", metadata: ["stored-before": "\(stored)", "reason": "\(error)"])
+                return HTTPResponses.error(.unprocessableContent, "\(error) (\(stored) chunks of the batch stored before it)")
+            }
+            return HTTPResponses.text("{\"stored\":\(stored),\"present\":\(present)}\n", status: .ok, contentType: "application/json")
+        }
         router.put(RouterPath(DataPlanePath.storedManifest.pattern)) { request, context -> Response in
             let version = context.parameters.get(DataPlanePath.Parameter.version) ?? ""
             if let refusal = authorize(request, versionID: version) { return refusal }

@@ -238,7 +238,7 @@ public struct ClusterManager: Sendable {
             try Data(text.utf8).write(to: layout.configFile(of: service.node), options: .atomic)
         }
         try layout.write(description)
-        log("created a local cluster in \(layout.root.path) (keys, one config per service; short timers for a local test site: agents poll policy every 2 s and retry after 5 s, the PTM retries after 1-5 s)")
+        log("created a local cluster in \(layout.root.path) (keys, one config per service; short timers for a local test site: agents poll policy every 2 s and retry after 5 s, the PTM retries after 5 s)")
         return description
     }
 
@@ -274,8 +274,8 @@ public struct ClusterManager: Sendable {
         case "package-transfer-manager":
             // Local test site: retries in seconds (a real site keeps the seed's 30 minutes).
             specific = .packageTransferManager(PackageTransferManagerSettings(
-                distributionManager: inbox("site"), maximumConcurrentJobs: 3, transfersPerJob: 5,
-                retry: RetrySettings(maximumAttempts: 100, initialDelaySeconds: 1, delaySeconds: 5), distributionPointTimeoutSeconds: 5))
+                distributionManager: inbox("site"), maximumConcurrentContents: 3, maximumDistributionPointsPerContent: 5,
+                retry: RetrySettings(maximumAttempts: 100, delaySeconds: 5), distributionPointTimeoutSeconds: 5))
         case "pull-dp":
             specific = .pullDP(PullDPSettings(sitePublicKeyFile: layout.siteSigningPublicKey.path))
         case "management-point":

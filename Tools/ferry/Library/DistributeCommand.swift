@@ -41,9 +41,7 @@ extension DistributionPointCommand {
         func run() async throws {
             let reply = try await global.connection().request(SetDistributionPoint(name: name, allowFallback: allowFallback))
             if global.json { return try Formatting.printJSON(reply) }
-            if let point = reply.points.first(where: { $0.name == name }) {
-                print("\(point.name): fallback \(point.allowFallback == true ? "allowed" : "not allowed")")
-            }
+            print("\(reply.point.name): fallback \(reply.point.allowFallback == true ? "allowed" : "not allowed")")
         }
     }
 }
