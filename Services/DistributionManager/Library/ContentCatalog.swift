@@ -117,6 +117,15 @@ final class ContentCatalog: Sendable {
     }
 
     func set(_ request: SetContent) async throws -> ContentDetail {
+        // Re-ranking the PTM's queued and running jobs (transfer.policy) is not sent yet:
+        // refuse rather than change the record and leave the queue on the old priority.
+        if request.priority != nil {
+            throw WireError(code: .invalidArgument, message: "a content's priority cannot be changed yet; it is set by 'ferry content create --priority'")
+        }
+        return try await setFlags(request)
+    }
+
+    private func setFlags(_ request: SetContent) async throws -> ContentDetail {
         try await database.write { [topology] db in
             guard var record = try ContentRecord.fetchOne(db, key: request.name) else {
                 throw WireError(code: .notFound, message: "no content named '\(request.name)'")
