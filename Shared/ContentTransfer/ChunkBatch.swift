@@ -8,6 +8,8 @@ public import Foundation
 /// chunk against its hash before it keeps it, as for a single chunk.
 public enum ChunkBatch {
     public static let headerSize = 68
+    /// The most chunks one batch request may ask for (the site library refuses more).
+    public static let maximumRequestHashes = 4096
 
     /// Appends one frame to `body`.
     public static func append(hash: String, data: Data, to body: inout Data) {

@@ -128,11 +128,10 @@ public struct TransferSchedule: Codable, Sendable, Equatable {
 
     private static func parseHours(_ text: String, rule: String) throws -> Range<Int> {
         if text == "all" { return 0..<24 }
-        let ends = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
-        guard ends.count == 2, let start = ends[0], let end = ends[1], (0...23).contains(start), (1...24).contains(end), start < end else {
+        guard let hours = hourRange(text) else {
             throw TransferPolicyError("schedule rule '\(rule)': hours '\(text)' are not START-END with 0 ≤ START < END ≤ 24 (e.g. 08-18)")
         }
-        return start..<end
+        return hours
     }
 }
 
@@ -167,13 +166,11 @@ public enum RateLimit: Codable, Sendable, Equatable {
         var percentages = Array(repeating: 100, count: 24)
         for part in value.split(separator: ",") {
             let pair = part.split(separator: "=").map(String.init)
-            let hours = pair.first?.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) } ?? []
-            guard pair.count == 2, hours.count == 2, let start = hours[0], let end = hours[1],
-                  (0...23).contains(start), (1...24).contains(end), start < end,
+            guard pair.count == 2, let hours = hourRange(pair[0]),
                   let percent = Int(pair[1].replacingOccurrences(of: "%", with: "")), (1...100).contains(percent) else {
                 throw TransferPolicyError("rate '\(text)' is not unlimited, pulse:KB:SECONDS, PERCENT% or hourly shares like 00-08=100,08-18=20")
             }
-            for hour in start..<end { percentages[hour] = percent }
+            for hour in hours { percentages[hour] = percent }
         }
         return .hourly(percentages: percentages)
     }
@@ -241,6 +238,15 @@ public struct DistributionPointPolicy: Codable, Sendable, Equatable {
     public var effectiveSchedule: TransferSchedule { onSiteServer ? .alwaysOpen : schedule }
     /// The rate limit that applies: none on the site server.
     public var effectiveRateLimit: RateLimit { onSiteServer ? .unlimited : rateLimit }
+}
+
+/// `START-END` hours of a day, 0 ≤ START < END ≤ 24 (`08-18` is 08:00 up to 18:00); nil otherwise.
+func hourRange(_ text: String) -> Range<Int>? {
+    let ends = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+    guard ends.count == 2, let start = ends[0], let end = ends[1], (0...23).contains(start), (1...24).contains(end), start < end else {
+        return nil
+    }
+    return start..<end
 }
 
 /// A schedule, rate or priority that cannot be used, in words for the administrator.

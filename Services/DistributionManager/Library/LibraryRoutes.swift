@@ -12,7 +12,6 @@ struct LibraryRoutes: Sendable {
     let library: ChunkStore
     let verifier: SiteTokenVerifier
     let metrics: ServiceMetrics
-    static let maximumBatchHashes = 4096
 
     func register(on router: Router<ServiceRequestContext>) {
         router.get(RouterPath(DataPlanePath.libraryChunk.pattern)) { request, context -> Response in
@@ -27,9 +26,9 @@ struct LibraryRoutes: Sendable {
             if let refusal = authorize(request) { return refusal }
             let body: ByteBuffer
             do {
-                body = try await request.body.collect(upTo: Self.maximumBatchHashes * 65)
+                body = try await request.body.collect(upTo: ChunkBatch.maximumRequestHashes * 65)
             } catch {
-                return HTTPResponses.error(.contentTooLarge, "ask for at most \(Self.maximumBatchHashes) chunks at once")
+                return HTTPResponses.error(.contentTooLarge, "ask for at most \(ChunkBatch.maximumRequestHashes) chunks at once")
             }
             guard let hashes = ChunkBatch.hashes(inRequest: Data(buffer: body)) else {
                 return HTTPResponses.error(.badRequest, "the body must be chunk hashes, one per line")

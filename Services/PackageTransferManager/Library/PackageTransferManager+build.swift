@@ -37,7 +37,7 @@ extension PackageTransferManager {
         let logger = host.logger
         let timeout = Duration.milliseconds(Int((settings.distributionPointTimeoutSeconds ?? 60) * 1000))
         let executor: TransferWorker.ExecutorFactory = { job, throttle, control, progress in
-            TransferExecutor(http: HTTPClient.shared, clock: clock, distributionPointTimeout: timeout, logger: logger,
+            TransferExecutor(http: HTTPClient.shared, distributionPointTimeout: timeout, logger: logger,
                              distributionPoint: { address in
                                  try connections.client(name: address.name, endpoint: address.busEndpoint,
                                                         publicKey: address.publicKey.isEmpty ? nil : address.publicKey)

@@ -1,5 +1,4 @@
 import Bus
-import Clocks
 import ContentStore
 import ContentTransfer
 import Foundation
@@ -33,7 +32,6 @@ struct TransferExecutor: Sendable {
     }
 
     let http: HTTPClient
-    let clock: any ServiceClock
     let distributionPointTimeout: Duration
     let logger: Logger
     let distributionPoint: @Sendable (DistributionPointAddress) throws -> BusClient
@@ -72,7 +70,7 @@ struct TransferExecutor: Sendable {
         let alreadyThere = manifest.totalSize - missingBytes
         log.info("DP lacks \(missing.count) of \(chunks.count) chunks", metadata: ["bytes": "\(missingBytes)", "redistribute": "\(job.redistribute)"])
 
-        let blocks = Self.blocks(of: missing, bytes: await throttle.blockBytes, maximumChunks: LibraryBatchLimit.chunks)
+        let blocks = Self.blocks(of: missing, bytes: await throttle.blockBytes, maximumChunks: ChunkBatch.maximumRequestHashes)
         let started = ContinuousClock.now
         var sent: Int64 = 0
         var next: Task<[VerifiedBytes], any Error>? = blocks.first.map { first in Task { try await fetch(first, job: job) } }
@@ -181,11 +179,6 @@ struct TransferExecutor: Sendable {
     private func authorization(_ job: TransferJob) async throws -> HTTPRequestOptions {
         HTTPRequestOptions(headers: ["Authorization": "Bearer \(try await token(job))"], timeoutSeconds: 120)
     }
-}
-
-/// The most chunks one library block asks for (the library refuses more).
-enum LibraryBatchLimit {
-    static let chunks = 4096
 }
 
 /// Why an attempt failed, in words for the log and `ferry status`.
