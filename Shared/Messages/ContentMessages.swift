@@ -41,7 +41,12 @@ public struct ContentVersionReply: Message {
     public var isNewVersion: Bool
     public var newChunks: Int
     public var newBytes: Int64
-    public init(content: ContentSummary, version: VersionSummary, isNewVersion: Bool, newChunks: Int, newBytes: Int64) {
+    /// The DPs the new version was queued to: every DP and DP-group member that holds the
+    /// content (SPEC C3); each is sent only the chunks it lacks.
+    public var queuedDistributionPoints: [String]?
+    public init(content: ContentSummary, version: VersionSummary, isNewVersion: Bool, newChunks: Int, newBytes: Int64,
+                queuedDistributionPoints: [String]? = nil) {
+        self.queuedDistributionPoints = queuedDistributionPoints
         self.content = content
         self.version = version
         self.isNewVersion = isNewVersion

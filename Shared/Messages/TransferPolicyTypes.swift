@@ -215,6 +215,9 @@ public struct DistributionPointPolicy: Codable, Sendable, Equatable {
     public static let example = DistributionPointPolicy(name: "dp1", revision: 3, onSiteServer: false,
                                                         schedule: .alwaysOpen, rateLimit: .pulse(blockKilobytes: 64, delaySeconds: 1),
                                                         priority: 100)
+    /// The priority every DP starts with until a transfer to it is measured (SPEC C7).
+    public static let defaultPriority = 100
+
     public var name: String
     /// Grows with every change at the site; the PTM ignores a policy older than the one it holds.
     public var revision: Int64

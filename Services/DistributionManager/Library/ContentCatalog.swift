@@ -19,11 +19,16 @@ final class ContentCatalog: Sendable {
     let clock: any ServiceClock
     let logger: Logger
     let topology: SiteTopology
+    let distributions: Distributions
+    let policies: TransferPolicyPublisher
     let sources: SourceFolderPolicy
     let importer: ContentImporter
 
     init(database: ServiceDatabase, clock: any ServiceClock, library: ChunkStore, chunking: ChunkingParameters,
-         signer: SiteTokenSigner, logger: Logger, topology: SiteTopology, sourceRoots: [String]) {
+         signer: SiteTokenSigner, logger: Logger, topology: SiteTopology, distributions: Distributions,
+         policies: TransferPolicyPublisher, sourceRoots: [String]) {
+        self.distributions = distributions
+        self.policies = policies
         self.database = database
         self.clock = clock
         self.logger = logger
@@ -76,7 +81,7 @@ final class ContentCatalog: Sendable {
                                        newChunks: imported.newChunks, newBytes: imported.newBytes)
         }
         let now = clock.now.timeIntervalSince1970
-        let result = try await database.write { [topology] db -> (ContentRecord, VersionRecord) in
+        let result = try await database.write { [topology, distributions] db -> (ContentRecord, VersionRecord, DistributeAccepted) in
             guard var latest = try ContentRecord.fetchOne(db, key: record.name) else {
                 throw WireError(code: .notFound, message: "content '\(record.name)' was deleted during the import")
             }
@@ -88,13 +93,21 @@ final class ContentCatalog: Sendable {
             latest.sourcePath = source.path
             try latest.update(db)
             try topology.enqueueSnapshot(db)
-            return (latest, version)
+            // The seed's "update distribution points": every DP that holds the content, or
+            // is a member of a DP group that does, is sent the new version (SPEC C3).
+            let accepted = try distributions.queue(db, content: latest, version: version,
+                                                   targets: try distributions.holders(of: latest.name, db), redistribute: false)
+            return (latest, version, accepted)
+        }
+        for name in result.2.queued {
+            logger.info("queued transfer job", metadata: ["content": "\(record.name)", "version": "\(result.1.number)", "dp": "\(name)",
+                                                          "reason": "content update"])
         }
         logger.info("new content version", metadata: ["content": "\(record.name)", "version": "\(result.1.number)",
                                                       "version-id": "\(imported.versionID)", "new-chunks": "\(imported.newChunks)",
                                                       "new-bytes": "\(imported.newBytes)"])
         return ContentVersionReply(content: Self.summary(result.0, result.1), version: result.1.summary, isNewVersion: true,
-                                   newChunks: imported.newChunks, newBytes: imported.newBytes)
+                                   newChunks: imported.newChunks, newBytes: imported.newBytes, queuedDistributionPoints: result.2.queued)
     }
 
     func list() async throws -> ContentList {
@@ -116,24 +129,26 @@ final class ContentCatalog: Sendable {
         }
     }
 
+    /// Changes the flags given; a new priority re-ranks the PTM's queued and running jobs
+    /// of the content at once (SPEC C6).
     func set(_ request: SetContent) async throws -> ContentDetail {
-        // Re-ranking the PTM's queued and running jobs (transfer.policy) is not sent yet:
-        // refuse rather than change the record and leave the queue on the old priority.
-        if request.priority != nil {
-            throw WireError(code: .invalidArgument, message: "a content's priority cannot be changed yet; it is set by 'ferry content create --priority'")
+        guard request.distributeOnDemand != nil || request.priority != nil else {
+            throw WireError(code: .invalidArgument, message: "nothing to change for '\(request.name)'")
         }
-        return try await setFlags(request)
-    }
-
-    private func setFlags(_ request: SetContent) async throws -> ContentDetail {
-        try await database.write { [topology] db in
+        try await database.write { [topology, policies] db in
             guard var record = try ContentRecord.fetchOne(db, key: request.name) else {
                 throw WireError(code: .notFound, message: "no content named '\(request.name)'")
             }
             if let onDemand = request.distributeOnDemand { record.distributeOnDemand = onDemand }
+            if let priority = request.priority, priority.rawValue != record.priority {
+                record.priority = priority.rawValue
+                try policies.publishPriority(of: record.name, priority, db)
+            }
             try record.update(db)
             try topology.enqueueSnapshot(db)
         }
+        logger.info("content changed", metadata: ["content": "\(request.name)", "priority": "\(request.priority?.rawValue ?? "-")",
+                                                  "on-demand": "\(request.distributeOnDemand.map { "\($0)" } ?? "-")"])
         return try await show(request.name)
     }
 

@@ -8,12 +8,13 @@ import Store
 struct ContentRequests: Sendable {
     let catalog: ContentCatalog
     let distributions: Distributions
+    let administration: DistributionPointAdministration
     let database: ServiceDatabase
     let pump: OutboxPump
     let logger: Logger
 
     func register(on dispatcher: inout BusDispatcher) {
-        let catalog = catalog, distributions = distributions, pump = pump, logger = logger
+        let catalog = catalog, distributions = distributions, administration = administration, pump = pump, logger = logger
         dispatcher.on(CreateContent.self) { request, _ in
             defer { pump.wake() }
             return try await catalog.create(request)
@@ -40,6 +41,7 @@ struct ContentRequests: Sendable {
         }
         dispatcher.onCommand(TransferReport.self, database: database) { report, _, db in
             try distributions.applyReport(report, db)
+            try administration.recordTransfer(report, db)
             return .applied
         } afterCommit: { report in
             pump.wake()

@@ -28,15 +28,25 @@ extension DistributionManager {
         let fallbackURL = "http://\(common.http.host):\(common.http.port)"
         let topology = SiteTopology(database: database, clock: clock, node: common.node,
                                     publishesSnapshots: settings.managementPoint != nil)
-        let catalog = ContentCatalog(database: database, clock: clock, library: library,
-                                     chunking: try (settings.chunking ?? .standard).validated(), signer: signer, logger: host.logger,
-                                     topology: topology, sourceRoots: settings.sourceRoots)
+        let policies = TransferPolicyPublisher(clock: clock, node: common.node)
         let distributions = Distributions(database: database, clock: clock, node: common.node, logger: host.logger, topology: topology,
                                           libraryURL: { host.httpURL ?? fallbackURL })
+        let catalog = ContentCatalog(database: database, clock: clock, library: library,
+                                     chunking: try (settings.chunking ?? .standard).validated(), signer: signer, logger: host.logger,
+                                     topology: topology, distributions: distributions, policies: policies,
+                                     sourceRoots: settings.sourceRoots)
         let directory = DistributionPointDirectory(database: database)
-        try await directory.register(settings.distributionPoints)
-        // A management point that lost its state (or is new) gets the whole picture at start.
-        try await database.write { db in try topology.enqueueSnapshot(db) }
+        for name in try await directory.register(settings.distributionPoints) {
+            host.logger.notice("the configuration lists a DP removed with 'ferry dp remove'; it stays removed until 'ferry dp add'",
+                               metadata: ["dp": "\(name)"])
+        }
+        let administration = DistributionPointAdministration(database: database, clock: clock, logger: host.logger, topology: topology,
+                                                             policies: policies, requiresPublicKeys: host.identity != nil)
+        // A management point or PTM that lost its state (or is new) gets the whole picture at start.
+        try await database.write { db in
+            try topology.enqueueSnapshot(db)
+            try policies.publishAll(db)
+        }
 
         let connections = Connections(
             transferManager: try host.client(peer: Distributions.transferManagerPeer, settings: settings.packageTransferManager),
@@ -50,8 +60,12 @@ extension DistributionManager {
             }
         }
         var dispatcher = host.makeDispatcher()
-        ContentRequests(catalog: catalog, distributions: distributions, database: database, pump: pump, logger: host.logger).register(on: &dispatcher)
-        TopologyRequests(topology: topology, directory: directory, pump: pump).register(on: &dispatcher)
+        ContentRequests(catalog: catalog, distributions: distributions, administration: administration, database: database, pump: pump,
+                        logger: host.logger).register(on: &dispatcher)
+        TopologyRequests(topology: topology, pump: pump).register(on: &dispatcher)
+        DistributionPointRequests(directory: directory, administration: administration,
+                                  usage: DistributionPointUsageCollector(directory: directory, connections: connections.distributionPoints),
+                                  pump: pump).register(on: &dispatcher)
         DeploymentRequests(deployments: Deployments(database: database, clock: clock, topology: topology), database: database, pump: pump)
             .register(on: &dispatcher)
         DistributionPointGroupRequests(
@@ -61,9 +75,6 @@ extension DistributionManager {
                             lifetime: settings.transferTokenLifetimeSeconds ?? TransferTokenIssuer.defaultLifetime)
             .register(on: &dispatcher)
         ManagementPointRelay(managementPoint: connections.managementPoint).register(on: &dispatcher)
-        DistributionPointUsageCollector(directory: directory, configured: settings.distributionPoints,
-                                        connections: connections.distributionPoints)
-            .register(on: &dispatcher)
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
         let router = host.makeRouter()

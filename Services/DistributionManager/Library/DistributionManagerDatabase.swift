@@ -138,6 +138,28 @@ enum DistributionManagerDatabase {
                 table.add(column: "multicastDelaySeconds", .double)
             }
         }
+        migrator.registerMigration("distribution-manager-v8-transfer-policies") { db in
+            // NULL schedule / rate limit: always open, unlimited (the seed's defaults).
+            try db.alter(table: "distributionPoint") { table in
+                table.add(column: "onSiteServer", .boolean).notNull().defaults(to: false)
+                table.add(column: "schedule", .blob)
+                table.add(column: "rateLimit", .blob)
+                table.add(column: "priority", .integer).notNull().defaults(to: DistributionPointPolicy.defaultPriority)
+                table.add(column: "priorityManual", .boolean).notNull().defaults(to: false)
+                table.add(column: "lastTransferSeconds", .double)
+                table.add(column: "lastTransferBytes", .integer)
+                table.add(column: "policyRevision", .integer).notNull().defaults(to: 0)
+            }
+            // A DP removed with `ferry dp remove` stays removed when the configuration still lists it.
+            try db.create(table: "removedDistributionPoint") { table in
+                table.primaryKey("name", .text)
+                table.column("removedAt", .double).notNull()
+            }
+            try db.create(table: "policyRevision") { table in
+                table.primaryKey("id", .integer)
+                table.column("revision", .integer).notNull()
+            }
+        }
         return migrator
     }
 }
@@ -198,6 +220,46 @@ struct DistributionPointRecord: Codable, FetchableRecord, PersistableRecord {
     var httpURL: String
     var publicKey: String?
     var allowFallback: Bool
+    var onSiteServer: Bool
+    var schedule: Data?
+    var rateLimit: Data?
+    var priority: Int
+    var priorityManual: Bool
+    var lastTransferSeconds: Double?
+    var lastTransferBytes: Int64?
+    var policyRevision: Int64
+
+    enum Columns {
+        static let name = Column(CodingKeys.name)
+        static let priority = Column(CodingKeys.priority)
+    }
+
+    /// A DP added through the CLI: always open, unlimited, the shared default priority.
+    init(name: String, busEndpoint: String, httpURL: String, publicKey: String?, onSiteServer: Bool) {
+        self.name = name
+        self.busEndpoint = busEndpoint
+        self.httpURL = httpURL
+        self.publicKey = publicKey
+        allowFallback = false
+        self.onSiteServer = onSiteServer
+        priority = DistributionPointPolicy.defaultPriority
+        priorityManual = false
+        policyRevision = 0
+    }
+
+    func transferSchedule() throws -> TransferSchedule {
+        try schedule.map { try EnvelopeCodec.value(TransferSchedule.self, from: $0) } ?? .alwaysOpen
+    }
+
+    func transferRateLimit() throws -> RateLimit {
+        try rateLimit.map { try EnvelopeCodec.value(RateLimit.self, from: $0) } ?? .unlimited
+    }
+
+    /// What the PTM enforces for this DP.
+    func policy() throws -> DistributionPointPolicy {
+        DistributionPointPolicy(name: name, revision: policyRevision, onSiteServer: onSiteServer, schedule: try transferSchedule(),
+                                rateLimit: try transferRateLimit(), priority: priority)
+    }
 }
 
 extension DistributionPointRecord {

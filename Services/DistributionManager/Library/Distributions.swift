@@ -117,6 +117,22 @@ final class Distributions: Sendable {
                                   alreadyInProgress: plan.alreadyInProgress)
     }
 
+    /// The DPs that hold the content or are to: every DP with a target for it, and the
+    /// members of every DP group that keeps it. A new version goes to all of them.
+    func holders(of content: String, _ db: Database) throws -> [(distributionPoint: String, origin: String)] {
+        var holders = try TargetRecord.filter(Column("contentName") == content).order(Column("distributionPoint")).fetchAll(db)
+            .map { (distributionPoint: $0.distributionPoint, origin: $0.origin ?? "named") }
+        let members = try Row.fetchAll(db, sql: """
+            SELECT member.distributionPoint AS point, member.groupName AS groupName FROM distributionPointGroupContent AS kept
+            JOIN distributionPointGroupMember AS member ON member.groupName = kept.groupName
+            WHERE kept.contentName = ? ORDER BY member.distributionPoint, member.groupName
+            """, arguments: [content])
+        for row in members where !holders.contains(where: { $0.distributionPoint == row["point"] }) {
+            holders.append((distributionPoint: row["point"], origin: "dp group \(row["groupName"] as String)"))
+        }
+        return holders
+    }
+
     /// Sends a version to a client's preferred DPs at the MP's request (SPEC C8); runs in
     /// the command's inbox transaction. A request for a version that is no longer current
     /// is dropped: the MP asks again for the current one when a client needs it.
@@ -128,8 +144,6 @@ final class Distributions: Sendable {
         return try queue(db, content: record, version: version,
                          targets: known.map { ($0, "on demand for client \(request.clientAddress)") }, redistribute: false)
     }
-
-    /// Changes content properties and tells the MP.
 
     func status(_ name: String) async throws -> DistributionStatusReply {
         let (record, version) = try await ContentCatalog.current(named: name, in: database)
@@ -162,18 +176,23 @@ final class Distributions: Sendable {
     /// Applies the end of a job; runs inside the command's inbox transaction.
     func applyReport(_ report: TransferReport, _ db: Database) throws {
         let now = clock.now.timeIntervalSince1970
+        // A DP removed meanwhile is not recorded as holding anything.
+        guard try DistributionPointRecord.exists(db, key: report.distributionPoint) else { return }
         if report.outcome == .installed {
             try InstalledVersionRecord(distributionPoint: report.distributionPoint, versionID: report.versionID, installedAt: now)
                 .save(db)
-            try topology.enqueueSnapshot(db)
         }
-        guard var target = try TargetRecord.filter(Column("jobID") == report.jobID.uuidString).fetchOne(db) else { return }
+        // Installed: clients may be sent there; failed: an on-demand request may ask again (SPEC C8).
+        guard var target = try TargetRecord.filter(Column("jobID") == report.jobID.uuidString).fetchOne(db) else {
+            return try topology.enqueueSnapshot(db)
+        }
         target.state = report.outcome == .installed ? .installed : .failed
         target.bytesDone = report.outcome == .installed ? target.bytesTotal : target.bytesDone
         target.attempts = report.attempts
         target.reason = report.reason
         target.updatedAt = now
         try target.update(db)
+        try topology.enqueueSnapshot(db)
     }
 }
 

@@ -53,16 +53,6 @@ struct SiteTopology: Sendable {
         return try await list()
     }
 
-    /// Changes a DP's properties; the MP learns them with the next snapshot.
-    func setDistributionPoint(_ request: SetDistributionPoint) async throws {
-        try await database.write { db in
-            var point = try DistributionPointRecord.require(request.name, db)
-            if let allowFallback = request.allowFallback { point.allowFallback = allowFallback }
-            try point.update(db)
-            try enqueueSnapshot(db)
-        }
-    }
-
     func list() async throws -> BoundaryGroupsReply {
         try await database.read { db in BoundaryGroupsReply(groups: try Self.groups(db)) }
     }
@@ -77,7 +67,9 @@ struct SiteTopology: Sendable {
                 name: point.name, httpURL: point.httpURL,
                 installedVersions: try String.fetchAll(db, sql: "SELECT versionID FROM installedVersion WHERE distributionPoint = ? ORDER BY versionID",
                                                        arguments: [point.name]),
-                allowFallback: point.allowFallback)
+                allowFallback: point.allowFallback,
+                failedVersions: try String.fetchAll(db, sql: "SELECT versionID FROM distributionTarget WHERE distributionPoint = ? AND state = ? ORDER BY versionID",
+                                                    arguments: [point.name, DistributionState.failed.rawValue]))
         }
         let contents = try Row.fetchAll(db, sql: """
             SELECT content.name AS name, contentVersion.versionID AS versionID, content.distributeOnDemand AS onDemand FROM content

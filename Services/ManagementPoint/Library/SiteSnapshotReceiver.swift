@@ -23,6 +23,14 @@ struct SiteSnapshotReceiver: Sendable {
             case .newer:
                 try db.execute(sql: "INSERT OR REPLACE INTO siteSnapshot (id, sequence, snapshot, receivedAt) VALUES (1, ?, ?, ?)",
                                arguments: [snapshot.sequence, try EnvelopeCodec.json(snapshot), clock.now.timeIntervalSince1970])
+                // An on-demand distribution that failed may be asked for again at the next
+                // client request (SPEC C8), instead of never.
+                for point in snapshot.distributionPoints {
+                    for versionID in point.failedVersions ?? [] {
+                        try db.execute(sql: "DELETE FROM onDemandTrigger WHERE versionID = ? AND distributionPoint = ?",
+                                       arguments: [versionID, point.name])
+                    }
+                }
                 return .applied
             }
         } afterCommit: { snapshot in

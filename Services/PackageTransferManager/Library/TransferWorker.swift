@@ -24,7 +24,7 @@ final class TransferWorker: Service, Sendable {
     /// The histogram of transfer attempts' durations; `outcome` is installed, retry or failed.
     static let attemptDurationMetric = "ferry_ptm_transfer_duration_seconds"
     /// The priority of a DP the site has not described yet (every new DP's, SPEC C7).
-    static let defaultDistributionPointPriority = 100
+    static let defaultDistributionPointPriority = DistributionPointPolicy.defaultPriority
 
     typealias ExecutorFactory = @Sendable (TransferJob, DistributionPointThrottle, JobControl,
                                            @escaping @Sendable (TransferExecutor.Progress) async -> Void) -> TransferExecutor

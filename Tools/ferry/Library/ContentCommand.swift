@@ -83,15 +83,19 @@ struct ContentCommand: AsyncParsableCommand {
         @Argument(help: "The content's name.") var name: String
         @Option(help: "Distribute the content to a client's preferred DPs when it asks and none has it (true or false).")
         var distributeOnDemand: Bool?
+        @Option(help: "Distribution priority: high, medium or low; queued and running transfers are re-ranked at once.")
+        var priority: Priority?
 
         func validate() throws {
-            if distributeOnDemand == nil { throw ValidationError("nothing to change: give --distribute-on-demand true|false") }
+            if distributeOnDemand == nil, priority == nil {
+                throw ValidationError("nothing to change: give --priority high|medium|low or --distribute-on-demand true|false")
+            }
         }
 
         func run() async throws {
-            let reply = try await global.connection().request(SetContent(name: name, distributeOnDemand: distributeOnDemand))
+            let reply = try await global.connection().request(SetContent(name: name, distributeOnDemand: distributeOnDemand, priority: priority))
             if global.json { return try Formatting.printJSON(reply) }
-            print("\(reply.content.name): distribute on demand \(reply.content.distributeOnDemand == true ? "on" : "off")")
+            print("\(reply.content.name): priority \(reply.content.priority.rawValue), distribute on demand \(reply.content.distributeOnDemand == true ? "on" : "off")")
         }
     }
 
@@ -101,6 +105,9 @@ struct ContentCommand: AsyncParsableCommand {
         if reply.isNewVersion {
             print("\(reply.content.name) version \(version.number): \(version.versionID)")
             print("  \(version.fileCount) files, \(Formatting.bytes(version.totalBytes)), \(version.chunkCount) chunks; new in the library: \(reply.newChunks) chunks, \(Formatting.bytes(reply.newBytes))")
+            if let queued = reply.queuedDistributionPoints, !queued.isEmpty {
+                print("  queued to the DPs that hold it (each is sent only the chunks it lacks): \(queued.joined(separator: ", "))")
+            }
         } else {
             print("\(reply.content.name) is unchanged: still version \(version.number) (\(version.versionID))")
         }

@@ -3,49 +3,6 @@ import Bus
 import Foundation
 import Messages
 
-struct DistributionPointCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "dp", abstract: "Distribution points.", subcommands: [List.self, Set.self])
-
-    struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the site's distribution points.")
-        @OptionGroup var global: GlobalOptions
-
-        func run() async throws {
-            let reply = try await global.connection().request(ListDistributionPoints())
-            if global.json { return try Formatting.printJSON(reply) }
-            print(Formatting.table(["NAME", "INSTALLED", "PENDING", "FALLBACK", "GROUPS", "UNIQUE CLIENTS", "HTTP", "BUS"], reply.points.map {
-                [$0.name, "\($0.installedVersions)", "\($0.pendingVersions)", $0.allowFallback == true ? "allowed" : "no",
-                 ($0.groups ?? []).isEmpty ? "-" : ($0.groups ?? []).joined(separator: ", "),
-                 $0.usage.map { usage in
-                     "\(usage.uniqueClients)" + (usage.contents.isEmpty ? "" : " (" + usage.contents.map { "\($0.content): \($0.uniqueClients)" }.joined(separator: ", ") + ")")
-                 } ?? "? (no answer)",
-                 $0.httpURL, $0.busEndpoint]
-            }))
-        }
-    }
-}
-
-extension DistributionPointCommand {
-    struct Set: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change a distribution point's properties.")
-        @OptionGroup var global: GlobalOptions
-        @Argument(help: "The distribution point.") var name: String
-        @Option(help: "Clients outside its boundary groups may use it as a (slow) fallback source: true or false.")
-        var allowFallback: Bool?
-
-        func validate() throws {
-            if allowFallback == nil { throw ValidationError("nothing to change: give --allow-fallback true|false") }
-        }
-
-        func run() async throws {
-            let reply = try await global.connection().request(SetDistributionPoint(name: name, allowFallback: allowFallback))
-            if global.json { return try Formatting.printJSON(reply) }
-            print("\(reply.point.name): fallback \(reply.point.allowFallback == true ? "allowed" : "not allowed")")
-        }
-    }
-}
-
 /// The targets `distribute` and `redistribute` share.
 struct DistributionTargets: ParsableArguments {
     @Option(name: .customLong("dp"), help: "A distribution point (repeatable).") var distributionPoints: [String] = []
@@ -170,7 +127,7 @@ struct StatusCommand: AsyncParsableCommand {
         guard !reply.targets.isEmpty else { return header + "\n  not distributed to any DP yet" }
         return header + "\n" + Formatting.table(["DP", "VERSION", "STATE", "ATTEMPTS", "UPDATED", "WHY"], reply.targets.map {
             [$0.distributionPoint, $0.versionID == reply.versionID ? "\($0.version)" : "\($0.version) (old)",
-             Formatting.targetState($0) + ($0.state == .inProgress ? ($0.reason.map { " — \($0)" } ?? "") : ""),
+             Formatting.targetState($0) + ($0.state == .inProgress || $0.state == .waiting ? ($0.reason.map { " — \($0)" } ?? "") : ""),
              "\($0.attempts)", $0.updatedAt.formatted(date: .omitted, time: .standard), $0.origin ?? "-"]
         })
     }

@@ -1,0 +1,177 @@
+import ArgumentParser
+import Bus
+import Foundation
+import Messages
+
+struct DistributionPointCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dp", abstract: "Distribution points: add, change, show, remove (every change applies at once).",
+        subcommands: [List.self, Show.self, Add.self, Set.self, Remove.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the site's distribution points.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let reply = try await global.connection().request(ListDistributionPoints())
+            if global.json { return try Formatting.printJSON(reply) }
+            print(Formatting.table(["NAME", "INSTALLED", "PENDING", "PRIORITY", "SCHEDULE", "RATE", "FALLBACK", "GROUPS", "UNIQUE CLIENTS", "HTTP"],
+                                   reply.points.map {
+                [$0.name, "\($0.installedVersions)", "\($0.pendingVersions)", DistributionPointCommand.priority($0),
+                 DistributionPointCommand.schedule($0), DistributionPointCommand.rate($0),
+                 $0.allowFallback == true ? "allowed" : "no",
+                 ($0.groups ?? []).isEmpty ? "-" : ($0.groups ?? []).joined(separator: ", "),
+                 $0.usage.map { usage in
+                     "\(usage.uniqueClients)" + (usage.contents.isEmpty ? "" : " (" + usage.contents.map { "\($0.content): \($0.uniqueClients)" }.joined(separator: ", ") + ")")
+                 } ?? "? (no answer)",
+                 $0.httpURL]
+            }))
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One DP: schedule, rate limit, priority, its transfers and usage.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The distribution point.") var name: String
+
+        func run() async throws {
+            let reply = try await global.connection().request(ShowDistributionPoint(name: name))
+            try DistributionPointCommand.printDetail(reply, json: global.json)
+        }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a distribution point to the site.",
+            discussion: "It starts always open, unlimited, with the shared default priority; change those with 'ferry dp set'.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The DP's name (letters, digits, '.', '_', '-').") var name: String
+        @Option(name: .customLong("bus"), help: "The DP's bus endpoint, e.g. tcp://10.0.3.2:7101.") var busEndpoint: String
+        @Option(name: .customLong("http"), help: "The DP's HTTP URL, e.g. http://10.0.3.2:8101.") var httpURL: String
+        @Option(help: "The DP's CurveZMQ public key (40 Z85 characters).") var publicKey: String?
+        @Option(help: "The file holding it (the DP's bus key file + .pub).") var publicKeyFile: String?
+        @Flag(help: "The DP runs on the site server: no schedule and no rate limit apply.") var onSiteServer = false
+
+        func validate() throws {
+            if publicKey != nil, publicKeyFile != nil { throw ValidationError("give --public-key or --public-key-file, not both") }
+        }
+
+        func run() async throws {
+            var key = publicKey
+            if let publicKeyFile {
+                do {
+                    key = try String(contentsOfFile: publicKeyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                } catch {
+                    throw ValidationError("cannot read --public-key-file \(publicKeyFile): \(error.localizedDescription)")
+                }
+            }
+            let reply = try await global.connection().request(AddDistributionPoint(
+                name: name, busEndpoint: busEndpoint, httpURL: httpURL, publicKey: key, onSiteServer: onSiteServer))
+            try DistributionPointCommand.printDetail(reply, json: global.json)
+        }
+    }
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a distribution point's properties.",
+            discussion: """
+                Schedules are hourly cells for the week in the site's time zone, written as rules applied in order:
+                  --schedule open                          every hour open to all priorities (the default)
+                  --schedule "mon-fri 08-18 closed"        no transfers on weekdays 08:00 to 18:00
+                  --schedule "sat-sun 00-24 high"          only high-priority content at weekends ("medium" = medium and high)
+                Rate limits: unlimited; pulse:KB:SECONDS (send KB, then wait); 20% (all day); 00-08=100,08-18=20,18-24=50 (per hour).
+                Priority: a number, lower first among contents of equal priority; 'auto' measures it again from transfers.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The distribution point.") var name: String
+        @Option(help: "Clients outside its boundary groups may use it as a (slow) fallback source: true or false.")
+        var allowFallback: Bool?
+        @Option(help: "A schedule rule (repeatable, applied in order; the first replaces the whole schedule).")
+        var schedule: [String] = []
+        @Option(help: "The rate limit: unlimited, pulse:KB:SECONDS, P% or HH-HH=P,….") var rate: String?
+        @Option(help: "The DP priority: a number from 1 to 1000000 (lower first), or auto.") var priority: String?
+        @Option(help: "The DP runs on the site server (no schedule, no rate limit): true or false.") var onSiteServer: Bool?
+
+        func validate() throws {
+            if allowFallback == nil, schedule.isEmpty, rate == nil, priority == nil, onSiteServer == nil {
+                throw ValidationError("nothing to change: give --schedule, --rate, --priority, --on-site-server or --allow-fallback")
+            }
+            _ = try request()
+        }
+
+        func request() throws -> SetDistributionPoint {
+            do {
+                var request = SetDistributionPoint(name: name, allowFallback: allowFallback, onSiteServer: onSiteServer)
+                if !schedule.isEmpty { request.schedule = try TransferSchedule.parse(schedule) }
+                if let rate { request.rateLimit = try RateLimit.parse(rate) }
+                switch priority {
+                case nil: break
+                case "auto"?: request.automaticPriority = true
+                case let text?:
+                    guard let value = Int(text) else { throw TransferPolicyError("--priority is a whole number or 'auto', got '\(text)'") }
+                    request.priority = value
+                }
+                return request
+            } catch let error as TransferPolicyError {
+                throw ValidationError(error.description)
+            }
+        }
+
+        func run() async throws {
+            let reply = try await global.connection().request(try request())
+            try DistributionPointCommand.printDetail(reply, json: global.json)
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a distribution point from the site.",
+            discussion: "Its transfers stop, its versions leave the site's view (no client is sent there), and it leaves its DP and boundary groups. The files on the DP stay.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The distribution point.") var name: String
+
+        func run() async throws {
+            let reply = try await global.connection().request(RemoveDistributionPoint(name: name))
+            if global.json { return try Formatting.printJSON(reply) }
+            Swift.print("\(reply.name) removed: \(reply.forgottenVersions) installed version(s) forgotten, \(reply.stoppedTransfers) transfer(s) stopped")
+            if !reply.groups.isEmpty { Swift.print("  left DP groups: \(reply.groups.joined(separator: ", "))") }
+            if !reply.boundaryGroups.isEmpty { Swift.print("  left boundary groups: \(reply.boundaryGroups.joined(separator: ", "))") }
+            Swift.print("  files: \(reply.filesOnDistributionPoint)")
+        }
+    }
+
+    static func printDetail(_ reply: DistributionPointDetail, json: Bool) throws {
+        if json { return try Formatting.printJSON(reply) }
+        let point = reply.point
+        Swift.print("\(point.name): \(point.httpURL), bus \(point.busEndpoint)")
+        var measured = ""
+        if let seconds = reply.lastTransferSeconds, let bytes = reply.lastTransferBytes {
+            measured = "; last transfer \(Formatting.bytes(bytes)) in \(String(format: "%.1f", seconds)) s"
+        }
+        Swift.print("  priority:   \(priority(point))\(point.priorityIsManual == true ? " (set by hand)" : " (measured)")\(measured)")
+        if point.onSiteServer == true {
+            Swift.print("  on the site server: no schedule and no rate limit apply")
+        } else {
+            Swift.print("  schedule:   \((point.schedule ?? ["open"]).joined(separator: "; "))")
+            Swift.print("  rate limit: \(point.rateLimit ?? "unlimited")")
+        }
+        Swift.print("  fallback:   \(point.allowFallback == true ? "allowed" : "not allowed"); DP groups: \((point.groups ?? []).isEmpty ? "-" : (point.groups ?? []).joined(separator: ", "))")
+        Swift.print("  usage:      \(point.usage.map { "\($0.uniqueClients) unique clients" } ?? "? (the DP did not answer)")")
+        guard !reply.queue.isEmpty else { return Swift.print("  no content distributed to it") }
+        Swift.print(Formatting.table(["CONTENT", "VERSION", "STATE", "ATTEMPTS", "WHY"], reply.queue.map {
+            [$0.content, "\($0.target.version)", Formatting.targetState($0.target), "\($0.target.attempts)", $0.target.reason ?? "-"]
+        }))
+    }
+
+    static func priority(_ point: DistributionPointSummary) -> String {
+        point.priority.map { "\($0)\(point.priorityIsManual == true ? " (manual)" : "")" } ?? "-"
+    }
+
+    static func schedule(_ point: DistributionPointSummary) -> String {
+        point.onSiteServer == true ? "site server" : (point.schedule ?? ["open"]).joined(separator: "; ")
+    }
+
+    static func rate(_ point: DistributionPointSummary) -> String {
+        point.onSiteServer == true ? "-" : point.rateLimit ?? "unlimited"
+    }
+}
