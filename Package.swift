@@ -170,6 +170,7 @@ let package = Package(
         .testTarget(name: "PackageTransferManagerTests", dependencies: ["PackageTransferManager", "Clocks"], swiftSettings: swiftSettings),
         .testTarget(name: "SiteServicesTests",
                     dependencies: ["DistributionManager", "PackageTransferManager", "PullDP", "ServiceKit", "Bus", "Messages", "Clocks",
+                                   "ContentStore",
                                    "HTTPTransfer", .product(name: "GRDB", package: "GRDB.swift"),
                                    .product(name: "Logging", package: "swift-log"),
                                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],

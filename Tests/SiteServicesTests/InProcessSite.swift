@@ -95,10 +95,11 @@ final class InProcessSite: @unchecked Sendable {
     }
 
     /// A source folder under the site's source root with `files` (name, size) of seeded bytes.
-    func source(_ name: String, files: [(String, Int)]) throws -> URL {
+    /// Bytes differ by `seed`: contents made with different seeds share no chunk.
+    func source(_ name: String, files: [(String, Int)], seed: UInt64 = 0) throws -> URL {
         let url = folder.appendingPathComponent("sources/\(name)", isDirectory: true)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15 &+ seed &* 0x2545_F491_4F6C_DD1D
         for (file, size) in files {
             var bytes = [UInt8](repeating: 0, count: size)
             for index in bytes.indices {

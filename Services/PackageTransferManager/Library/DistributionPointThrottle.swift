@@ -29,13 +29,19 @@ actor DistributionPointThrottle {
     var isLimited: Bool { pacing.isLimited }
 
     /// Runs `send` (one block of `bytes`) when the limit allows; blocks of a limited DP go
-    /// one at a time. Throws what `send` throws, or CancellationError while waiting.
-    func send<T: Sendable>(bytes: Int, _ send: @Sendable () async throws -> T) async throws -> T {
-        guard pacing.isLimited else { return try await send() }
+    /// one at a time. `ready` runs once the wait is over, just before the block goes: a
+    /// transfer told to stop while it waited throws there and sends nothing. Throws what
+    /// `ready` or `send` throws, or CancellationError while waiting.
+    func send<T: Sendable>(bytes: Int, ready: @Sendable () throws -> Void = {}, _ send: @Sendable () async throws -> T) async throws -> T {
+        guard pacing.isLimited else {
+            try ready()
+            return try await send()
+        }
         await acquire()
         defer { release() }
         if nextStart > clock.now { try await clock.sleep(until: nextStart) }
         try Task.checkCancellation()
+        try ready()
         let started = ContinuousClock.now
         let result = try await send()
         // The block's own time is a transport measurement: the monotonic clock.

@@ -82,7 +82,7 @@ struct TransferExecutor: Sendable {
             next = index + 1 < blocks.count ? Task { [blocks] in try await fetch(blocks[index + 1], job: job) } : nil
             try control.checkpoint()
             let bytes = block.reduce(0) { $0 + $1.data.count }
-            try await throttle.send(bytes: bytes) { try await push(block, job: job) }
+            try await throttle.send(bytes: bytes, ready: { try control.checkpoint() }) { try await push(block, job: job) }
             sent += Int64(bytes)
             await reportProgress(Progress(bytesDone: min(manifest.totalSize, alreadyThere + sent), bytesTotal: manifest.totalSize,
                                           bytesSent: sent, seconds: started.duration(to: .now).timeInterval))

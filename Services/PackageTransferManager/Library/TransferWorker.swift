@@ -308,7 +308,7 @@ final class TransferWorker: Service, Sendable {
         case .retry(let attempt, let at):
             return "retry \(attempt + 1) of \(retry.maximumAttempts) at \(window.describe(at))"
         case .windowClosed(let until):
-            return until.map { "window closed until \(window.describe($0))" } ?? "the DP's schedule never admits this priority"
+            return until.map { "window closed until \(window.describe($0))" } ?? "window closed all week: the DP's schedule admits no transfer of this priority"
         case .contentLimit(let ahead):
             return "queued behind \(ahead) job(s) of higher or equal priority (at most \(scheduler.maximumContents) contents at once)"
         case .distributionPointLimit(let count):

@@ -78,7 +78,8 @@ struct DistributionPointCommand: AsyncParsableCommand {
                 Schedules are hourly cells for the week in the site's time zone, written as rules applied in order:
                   --schedule open                          every hour open to all priorities (the default)
                   --schedule "mon-fri 08-18 closed"        no transfers on weekdays 08:00 to 18:00
-                  --schedule "sat-sun 00-24 high"          only high-priority content at weekends ("medium" = medium and high)
+                  --schedule "sat,sun all high"            only high-priority content at weekends (medium-high: medium and high)
+                  --schedule "daily all closed"            closed all week
                 Rate limits: unlimited; pulse:KB:SECONDS (send KB, then wait); 20% (all day); 00-08=100,08-18=20,18-24=50 (per hour).
                 Priority: a number, lower first among contents of equal priority; 'auto' measures it again from transfers.
                 """)
