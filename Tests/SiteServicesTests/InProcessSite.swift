@@ -3,6 +3,7 @@ import Clocks
 import DistributionManager
 import Foundation
 import Logging
+import ManagementPoint
 import Messages
 import PackageTransferManager
 import PullDP
@@ -76,14 +77,28 @@ final class InProcessSite: @unchecked Sendable {
         return service
     }
 
+    /// Builds and starts the management point, which relays on-demand requests to the site.
+    func startManagementPoint() async throws -> ManagementPoint {
+        let text = common("mp", clients: [("cli", .admin), ("site", .site)]) + """
+            siteSigningKeyFile: '\(signingKey.path)'
+            distributionManager: {endpoint: '\(endpoint("site"))'}
+
+            """
+        let service = try await ManagementPoint.build(configuration: try configuration("mp", text), clock: clock, insecureBus: true,
+                                                      echoLogToStandardOutput: false)
+        try await run(service, host: service.host)
+        return service
+    }
+
     /// Builds and starts the distribution manager with `points` (name, bus endpoint, HTTP URL).
-    func startDistributionManager(points: [(name: String, bus: String, http: String)]) async throws -> DistributionManager {
+    func startDistributionManager(points: [(name: String, bus: String, http: String)], managementPoint: Bool = false) async throws -> DistributionManager {
         let sources = folder.appendingPathComponent("sources")
         try FileManager.default.createDirectory(at: sources, withIntermediateDirectories: true)
-        let text = common("site", clients: [("cli", .admin), ("ptm", .transferManager)]) + """
+        let text = common("site", clients: [("cli", .admin), ("ptm", .transferManager), ("mp", .managementPoint)]) + """
             siteSigningKeyFile: '\(signingKey.path)'
             sourceRoots: ['\(sources.path)']
             packageTransferManager: {endpoint: '\(endpoint("ptm"))'}
+            \(managementPoint ? "managementPoint: {endpoint: '\(endpoint("mp"))'}" : "")
             distributionPoints:
             \(points.map { "  - {name: \($0.name), busEndpoint: '\($0.bus)', httpURL: '\($0.http)'}" }.joined(separator: "\n"))
 
