@@ -19,6 +19,7 @@ public final class BusServer: Service, @unchecked Sendable {
     private let requestedEndpoint: String
     private let security: BusServerSecurity?
     private let clients: PeerDirectory
+    private let admitted: AdmittedPeers?
     private let dispatcher: BusDispatcher
     private let maximumFrameSize: Int
     private let journal: Journal?
@@ -35,8 +36,11 @@ public final class BusServer: Service, @unchecked Sendable {
         var finished = false
     }
 
-    public init(node: String, endpoint: String, security: BusServerSecurity?, clients: PeerDirectory, dispatcher: BusDispatcher,
-                maximumFrameSize: Int = EnvelopeCodec.defaultMaximumFrameSize, journal: Journal? = nil, logger: Logger) {
+    /// - Parameter admitted: clients admitted at run time besides `clients` (nil: none).
+    public init(node: String, endpoint: String, security: BusServerSecurity?, clients: PeerDirectory, admitted: AdmittedPeers? = nil,
+                dispatcher: BusDispatcher, maximumFrameSize: Int = EnvelopeCodec.defaultMaximumFrameSize, journal: Journal? = nil,
+                logger: Logger) {
+        self.admitted = admitted
         self.node = node
         self.requestedEndpoint = endpoint
         self.security = security
@@ -63,7 +67,10 @@ public final class BusServer: Service, @unchecked Sendable {
             throw BusWiringError("handlers registered twice for \(dispatcher.duplicateRegistrations.joined(separator: ", ")): the second would silently replace the first")
         }
         if let security {
-            let authenticator = CurveAuthenticator(context: context, allowedKeys: clients.allowedKeys, logger: logger)
+            let configured = clients.allowedKeys
+            let authenticator = CurveAuthenticator(context: context, logger: logger) { [admitted] key in
+                configured.contains(key) || admitted?.contains(publicKey: key) == true
+            }
             try authenticator.start()
             self.authenticator = authenticator
         }
@@ -151,9 +158,12 @@ public final class BusServer: Service, @unchecked Sendable {
         }
         if security != nil {
             // The ZAP handler admitted only listed keys and returned the key as the user id.
-            envelope.peer = metadata.userID.flatMap { clients.peer(publicKey: $0, address: metadata.peerAddress) }
+            envelope.peer = metadata.userID.flatMap {
+                clients.peer(publicKey: $0, address: metadata.peerAddress) ?? admitted?.peer(publicKey: $0, address: metadata.peerAddress)
+            }
         } else {
             envelope.peer = clients.peer(declaredNode: envelope.sender, address: metadata.peerAddress)
+                ?? admitted?.peer(declaredNode: envelope.sender, address: metadata.peerAddress)
         }
         let request = envelope
         Task(executorPreference: BusExecutor.shared) { [dispatcher, node] in

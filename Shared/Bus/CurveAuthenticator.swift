@@ -2,22 +2,22 @@ import CZeroMQ
 import Foundation
 import Logging
 
-/// The ZAP handler of one context: admits a CurveZMQ client only if its public key is listed.
+/// The ZAP handler of one context: admits a CurveZMQ client only if `isAllowed` says its key is.
 ///
 /// It runs on its own thread; libzmq asks it on every handshake.
 final class CurveAuthenticator: @unchecked Sendable {
     // The socket is used only on `thread`; the other fields are immutable.
     private let context: ZMQContext
-    private let allowedKeys: Set<String>
+    private let isAllowed: @Sendable (String) -> Bool
     private let logger: Logger
     private let wake = WakePipe()
     private let stopped = StopFlag()
     private let ready = DispatchSemaphore(value: 0)
     private var bindError: ZMQError?
 
-    init(context: ZMQContext, allowedKeys: Set<String>, logger: Logger) {
+    init(context: ZMQContext, logger: Logger, isAllowed: @escaping @Sendable (String) -> Bool) {
         self.context = context
-        self.allowedKeys = allowedKeys
+        self.isAllowed = isAllowed
         self.logger = logger
     }
 
@@ -58,7 +58,7 @@ final class CurveAuthenticator: @unchecked Sendable {
             var clientKey = "?"
             if mechanism == "CURVE", request.count >= 7 {
                 clientKey = CurveKeyPair.z85(request[6])
-                allowed = allowedKeys.contains(clientKey)
+                allowed = isAllowed(clientKey)
             }
             if !allowed {
                 logger.warning("refused a bus connection", metadata: ["mechanism": "\(mechanism)", "client-key": "\(clientKey)"])

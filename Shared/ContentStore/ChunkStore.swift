@@ -127,9 +127,15 @@ public final class ChunkStore: Sendable {
     }
 
     /// Stores bytes whose hash the caller has just computed.
-    func storeVerified(_ bytes: UnsafeRawBufferPointer, hash: String) throws -> Bool {
+    /// Stores a chunk checked against its hash over any copy held, in one rename, so a reader
+    /// sees the old file or the new one, never none (a redistribution copies every chunk again, SPEC C5).
+    public func replace(_ chunk: VerifiedBytes) throws {
+        _ = try chunk.data.withUnsafeBytes { try storeVerified($0, hash: chunk.hash, overwrite: true) }
+    }
+
+    func storeVerified(_ bytes: UnsafeRawBufferPointer, hash: String, overwrite: Bool = false) throws -> Bool {
         let finalPath = chunkPath(hash)
-        if FileSystem.isRegularFile(finalPath) { return false }
+        if !overwrite, FileSystem.isRegularFile(finalPath) { return false }
         let folder = chunksPath + "/" + hash.prefix(2)
         try FileSystem.writeAtomically(bytes, temporaryPath: temporaryPath + "/" + hash + "." + FileSystem.uniqueSuffix(),
                                        finalPath: finalPath, sync: synchronizesWrites) {

@@ -93,7 +93,15 @@ public struct LocatableDistributionPoint: Codable, Sendable, Equatable {
     /// Versions whose last transfer to this DP failed: the MP forgets its on-demand trigger
     /// for them, so the next client that asks triggers the distribution again (SPEC C8).
     public var failedVersions: [String]?
-    public init(name: String, httpURL: String, installedVersions: [String], allowFallback: Bool = false, failedVersions: [String]? = nil) {
+    /// The DP's CurveZMQ public key: the MP admits it as a DP, so a pull DP can report and
+    /// ask for tokens (SPEC P3).
+    public var publicKey: String?
+    /// A pull DP's sources: the DPs a pull token for it may open.
+    public var pullSources: [String]?
+    public init(name: String, httpURL: String, installedVersions: [String], allowFallback: Bool = false, failedVersions: [String]? = nil,
+                publicKey: String? = nil, pullSources: [String]? = nil) {
+        self.publicKey = publicKey
+        self.pullSources = pullSources
         self.failedVersions = failedVersions
         self.name = name
         self.httpURL = httpURL
@@ -109,7 +117,9 @@ extension LocatableDistributionPoint {
         self.init(name: try container.decode(String.self, forKey: .name), httpURL: try container.decode(String.self, forKey: .httpURL),
                   installedVersions: try container.decode([String].self, forKey: .installedVersions),
                   allowFallback: try container.decodeIfPresent(Bool.self, forKey: .allowFallback) ?? false,
-                  failedVersions: try container.decodeIfPresent([String].self, forKey: .failedVersions))
+                  failedVersions: try container.decodeIfPresent([String].self, forKey: .failedVersions),
+                  publicKey: try container.decodeIfPresent(String.self, forKey: .publicKey),
+                  pullSources: try container.decodeIfPresent([String].self, forKey: .pullSources))
     }
 }
 

@@ -36,10 +36,14 @@ public struct DistributionPointSummary: Codable, Sendable, Equatable {
     public var schedule: [String]?
     /// The rate limit as `ferry dp set --rate` reads it.
     public var rateLimit: String?
+    /// A pull DP's ranked sources (SPEC P2); nil or empty for a standard DP. Its schedule and
+    /// rate limit are kept but not used while it pulls (P4).
+    public var pullSources: [PullSource]?
     public init(name: String, busEndpoint: String, httpURL: String, installedVersions: Int, pendingVersions: Int,
                 usage: DistributionPointUsageReply? = nil, allowFallback: Bool? = nil, groups: [String]? = nil,
                 priority: Int? = nil, priorityIsManual: Bool? = nil, onSiteServer: Bool? = nil, schedule: [String]? = nil,
-                rateLimit: String? = nil) {
+                rateLimit: String? = nil, pullSources: [PullSource]? = nil) {
+        self.pullSources = pullSources
         self.priority = priority
         self.priorityIsManual = priorityIsManual
         self.onSiteServer = onSiteServer

@@ -50,6 +50,15 @@ extension MissingChunksQuery { public static var allowedSenders: Set<PeerRole> {
 extension VerifyVersion { public static var allowedSenders: Set<PeerRole> { [.transferManager, .site] } }
 extension DistributionPointUsageQuery { public static var allowedSenders: Set<PeerRole> { [.site, .admin] } }
 
+// Pull DPs: the PTM notifies and asks; the pull DP reports to its MP (about itself only),
+// which relays to the site, which tells the PTM.
+extension PullNotification { public static var allowedSenders: Set<PeerRole> { [.transferManager] } }
+extension PullStatusQuery { public static var allowedSenders: Set<PeerRole> { [.transferManager, .site] } }
+extension VersionHeldQuery { public static var allowedSenders: Set<PeerRole> { [.transferManager, .site] } }
+extension PullStatusReport { public static var allowedSenders: Set<PeerRole> { [.distributionPoint, .managementPoint] } }
+extension PullStatusNotice { public static var allowedSenders: Set<PeerRole> { [.site] } }
+extension PullTokenRequest { public static var allowedSenders: Set<PeerRole> { [.distributionPoint] } }
+
 // From agents (about themselves only), and relayed by the MP to the site.
 extension AgentRegistration { public static var allowedSenders: Set<PeerRole> { [.agent] } }
 extension PolicyQuery { public static var allowedSenders: Set<PeerRole> { [.agent] } }

@@ -39,6 +39,8 @@ public struct MessageCatalog: Sendable {
         LocationExplainQuery.self, LocationExplanation.self, OnDemandDistribution.self,
         AddDistributionPoint.self, RemoveDistributionPoint.self, DistributionPointRemoved.self, ShowDistributionPoint.self,
         DistributionPointDetail.self, TransferPolicyUpdate.self,
+        PullNotification.self, PullStatusQuery.self, PullStatusReply.self, PullStatusReport.self, PullStatusNotice.self,
+        VersionHeldQuery.self, VersionHeldReply.self, PullTokenRequest.self, PullTokenReply.self,
     ])
 }
 

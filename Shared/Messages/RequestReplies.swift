@@ -41,6 +41,14 @@ extension MissingChunksQuery: Request { public typealias Reply = MissingChunksRe
 extension VerifyVersion: Request { public typealias Reply = VerifyVersionReply }
 extension DistributionPointUsageQuery: Request { public typealias Reply = DistributionPointUsageReply }
 
+// Pull DPs (PTM ↔ pull DP, pull DP → MP → site → PTM).
+extension PullNotification: Request { public typealias Reply = Ack }
+extension PullStatusQuery: Request { public typealias Reply = PullStatusReply }
+extension PullStatusReport: Request { public typealias Reply = Ack }
+extension PullStatusNotice: Request { public typealias Reply = Ack }
+extension VersionHeldQuery: Request { public typealias Reply = VersionHeldReply }
+extension PullTokenRequest: Request { public typealias Reply = PullTokenReply }
+
 // The management point and its agents.
 extension SiteSnapshot: Request { public typealias Reply = Ack }
 extension OnDemandDistribution: Request { public typealias Reply = Ack }

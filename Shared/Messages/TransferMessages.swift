@@ -36,9 +36,13 @@ public struct TransferJob: Message {
     public var redistribute: Bool
     public var totalBytes: Int64
     public var chunkCount: Int
+    /// Set when the DP is a pull DP: the PTM copies nothing, it checks these sources and
+    /// notifies the DP (SPEC T5).
+    public var pullSources: [PullSourceAddress]?
     public init(jobID: UUID, contentName: String, versionID: String, version: Int, priority: Priority,
                 distributionPoint: DistributionPointAddress, libraryURL: String,
-                redistribute: Bool, totalBytes: Int64, chunkCount: Int) {
+                redistribute: Bool, totalBytes: Int64, chunkCount: Int, pullSources: [PullSourceAddress]? = nil) {
+        self.pullSources = pullSources
         self.jobID = jobID
         self.contentName = contentName
         self.versionID = versionID

@@ -107,7 +107,7 @@ public final class ServiceHost: Sendable {
     }
 
     /// The service's inbox, with `health.query` answered and handler times measured.
-    public func makeBusServer(dispatcher: BusDispatcher) -> BusServer {
+    public func makeBusServer(dispatcher: BusDispatcher, admitted: AdmittedPeers? = nil) -> BusServer {
         var dispatcher = dispatcher
         dispatcher.measureHandlers(with: metrics.factory)
         dispatcher.on(HealthQuery.self) { [self] _, _ in
@@ -115,7 +115,7 @@ public final class ServiceHost: Sendable {
             return HealthReply(service: service, node: settings.node, startedAt: startedAt,
                                busEndpoint: endpoints.bus ?? settings.bus.bind, httpURL: endpoints.http)
         }
-        return BusServer(node: settings.node, endpoint: settings.bus.bind, security: serverSecurity, clients: clients,
+        return BusServer(node: settings.node, endpoint: settings.bus.bind, security: serverSecurity, clients: clients, admitted: admitted,
                          dispatcher: dispatcher, journal: journal, logger: logger)
     }
 

@@ -4,7 +4,8 @@ public import Clocks
 
 /// What a site-signed token allows.
 public struct SiteTokenClaims: Codable, Sendable, Equatable {
-    /// `transfer` (PTM pushes and library reads) or `download` (client reads of one version).
+    /// `transfer` (PTM pushes and library reads), `download` (client reads of one version) or
+    /// `pull` (a pull DP's reads of one version at its sources).
     public var scope: String
     /// Who the token was issued to: a client's address (download), the PTM's node (transfer).
     public var subject: String
@@ -15,6 +16,10 @@ public struct SiteTokenClaims: Codable, Sendable, Equatable {
     public var versionID: String?
     public var issuedAt: Date
     public var expiresAt: Date
+
+    /// The scope of a pull DP's token: reads of one version at its sources, the pull DP's
+    /// node as subject (SPEC P3, P6).
+    public static let pullScope = "pull"
 
     /// The audience every agent's peer cache accepts.
     public static let peerCacheAudience = "peer-cache"

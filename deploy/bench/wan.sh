@@ -21,6 +21,7 @@ ip netns list | grep -q '^fwb-dp' && { echo "wan.sh: namespace fwb-dp exists; re
 command -v nginx >/dev/null || { apt-get install -y -qq nginx >/dev/null || { echo "wan.sh: cannot install nginx" >&2; exit 1; }; }
 
 work=$(mktemp -d /tmp/ferry-wan.XXXXXX)
+chmod 755 "$work"   # nginx's workers (user nobody) read the sources from here
 data=$work/cluster
 export FERRY_HOME=$work/home
 cleanup() {
@@ -70,7 +71,7 @@ push() {
   local content=$1 point=$2
   ferry distribute "$content" --dp "$point" >/dev/null
   ferry status "$content" --wait --timeout 900 >/dev/null
-  grep "pushed" "$data/ptm/pkgxfermgr.log" | grep "content=$content" | grep "dp=$point" | tail -1 \
+  grep "\] pushed " "$data/ptm/pkgxfermgr.log" | grep "content=$content" | grep "dp=$point" | tail -1 \
     | sed -E 's/.*bytes=([0-9]+).*seconds=([0-9.]+).*/\1 \2/'
 }
 
@@ -137,10 +138,13 @@ nginx -c "$work/nginx.conf"
 sleep 0.5
 files=$(ls "$work/sources/big")
 t2=$(now)
+clients=()
 for client in $(seq 1 8); do
-  ( for file in $files; do curl -s -o /dev/null "http://127.0.0.1:8480/$file"; done ) &
+  ( for file in $files; do curl -sf -o /dev/null "http://127.0.0.1:8480/$file" || echo "wan.sh: nginx did not serve $file" >&2; done ) &
+  clients+=($!)
 done
-wait
+# Only the curl loops: the DPs started above are children of this shell too.
+wait "${clients[@]}"
 t3=$(now)
 kill "$(cat "$work/nginx.pid")"; rm -f "$work/nginx.pid"
 t4=$(now)

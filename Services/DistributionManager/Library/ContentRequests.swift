@@ -50,6 +50,16 @@ struct ContentRequests: Sendable {
                 "bytes-pushed": "\(report.bytesPushed)", "chunks-pushed": "\(report.chunksPushed)",
                 "reason": "\(report.reason ?? "-")"])
         }
+        dispatcher.onCommand(PullStatusReport.self, database: database) { report, _, db in
+            try distributions.applyPullStatus(report, db) ? .applied : .skipped("no pull job waits for this status")
+        } afterCommit: { report in
+            pump.wake()
+            let status = report.status
+            logger.info("pull DP status", metadata: [
+                "dp": "\(status.distributionPoint)", "content": "\(status.contentName)", "version-id": "\(status.versionID)",
+                "job": "\(status.jobID)", "state": "\(status.state.rawValue)", "source": "\(status.source ?? "-")",
+                "bytes": "\(status.bytesDone)", "detail": "\(status.detail ?? "-")"])
+        }
         dispatcher.onCommand(OnDemandDistribution.self, database: database) { request, _, db in
             _ = try distributions.applyOnDemand(request, db)
             return .applied

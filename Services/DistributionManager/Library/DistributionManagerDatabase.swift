@@ -160,6 +160,12 @@ enum DistributionManagerDatabase {
                 table.column("revision", .integer).notNull()
             }
         }
+        migrator.registerMigration("distribution-manager-v9-pull-sources") { db in
+            // NULL: a standard DP. The schedule and rate limit stay as they were (SPEC P4, P5).
+            try db.alter(table: "distributionPoint") { table in
+                table.add(column: "pullSources", .blob)
+            }
+        }
         return migrator
     }
 }
@@ -228,6 +234,8 @@ struct DistributionPointRecord: Codable, FetchableRecord, PersistableRecord {
     var lastTransferSeconds: Double?
     var lastTransferBytes: Int64?
     var policyRevision: Int64
+    /// A pull DP's ranked sources as JSON ([PullSource]); nil for a standard DP.
+    var pullSources: Data?
 
     enum Columns {
         static let name = Column(CodingKeys.name)
@@ -253,6 +261,18 @@ struct DistributionPointRecord: Codable, FetchableRecord, PersistableRecord {
 
     func transferRateLimit() throws -> RateLimit {
         try rateLimit.map { try EnvelopeCodec.value(RateLimit.self, from: $0) } ?? .unlimited
+    }
+
+    /// A pull DP's ranked sources; empty for a standard DP.
+    func rankedSources() throws -> [PullSource] {
+        try pullSources.map { try EnvelopeCodec.value([PullSource].self, from: $0) } ?? []
+    }
+
+    var isPull: Bool { pullSources != nil }
+
+    /// What ``PullSourceRules`` needs of this DP.
+    func pullRulePoint() throws -> PullSourceRules.Point {
+        PullSourceRules.Point(name: name, onSiteServer: onSiteServer, pullSources: try rankedSources())
     }
 
     /// What the PTM enforces for this DP.

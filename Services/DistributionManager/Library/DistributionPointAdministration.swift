@@ -58,7 +58,7 @@ struct DistributionPointAdministration: Sendable {
     func set(_ request: SetDistributionPoint) async throws -> DistributionPointDetail {
         let policyFields = request.schedule != nil || request.rateLimit != nil || request.priority != nil
             || request.automaticPriority != nil || request.onSiteServer != nil
-        guard policyFields || request.allowFallback != nil else {
+        guard policyFields || request.allowFallback != nil || request.pullSources != nil else {
             throw WireError(code: .invalidArgument, message: "nothing to change for '\(request.name)'")
         }
         if request.priority != nil, request.automaticPriority == true {
@@ -78,6 +78,13 @@ struct DistributionPointAdministration: Sendable {
                 throw WireError(code: .invalidArgument,
                                 message: "\(point.name) is on the site server, where no schedule or rate limit applies (SPEC T3); give --on-site-server false to make it a remote DP")
             }
+            if let sources = request.pullSources {
+                try Self.checkPull(point, onSiteServer: onSiteServer, sources: sources, db)
+                point.pullSources = sources.isEmpty ? nil : try EnvelopeCodec.json(sources)
+            } else if onSiteServer, point.isPull {
+                throw WireError(code: .invalidArgument,
+                                message: "\(point.name) is a pull DP; a DP on the site server cannot pull (SPEC P2): give --no-pull first")
+            }
             point.onSiteServer = onSiteServer
             if let schedule = request.schedule { point.schedule = try EnvelopeCodec.json(schedule) }
             if let rateLimit = request.rateLimit { point.rateLimit = try EnvelopeCodec.json(rateLimit) }
@@ -94,14 +101,15 @@ struct DistributionPointAdministration: Sendable {
             if let allowFallback = request.allowFallback { point.allowFallback = allowFallback }
             try point.update(db)
             if policyFields { try policies.publish(&point, db) }
-            if request.allowFallback != nil { try topology.enqueueSnapshot(db) }
+            if request.allowFallback != nil || request.pullSources != nil { try topology.enqueueSnapshot(db) }
             return point
         }
         let policy = try changed.policy()
         logger.info("distribution point changed", metadata: [
             "dp": "\(changed.name)", "on-site-server": "\(changed.onSiteServer)", "schedule": "\(policy.schedule.rules.joined(separator: "; "))",
             "rate": "\(policy.rateLimit.text)", "priority": "\(changed.priority)\(changed.priorityManual ? " (manual)" : "")",
-            "fallback": "\(changed.allowFallback)", "revision": "\(changed.policyRevision)"])
+            "fallback": "\(changed.allowFallback)", "revision": "\(changed.policyRevision)",
+            "pull-sources": "\((try? changed.rankedSources())?.map { "\($0.name):\($0.rank)" }.joined(separator: ",") ?? "-")"])
         return try await show(changed.name)
     }
 
@@ -121,6 +129,10 @@ struct DistributionPointAdministration: Sendable {
     func remove(_ request: RemoveDistributionPoint) async throws -> DistributionPointRemoved {
         let removed = try await database.write { [clock, policies, topology] db -> DistributionPointRemoved in
             let point = try DistributionPointRecord.require(request.name, db)
+            let dependents = PullSourceRules.dependents(of: point.name, points: try Self.pullRulePoints(db))
+            guard dependents.isEmpty else {
+                throw WireError(code: .conflict, message: "\(point.name) is a source of pull DP(s) \(dependents.joined(separator: ", ")); give them other sources first ('ferry dp set NAME --source ...')")
+            }
             let targets = TargetRecord.filter(Column("distributionPoint") == point.name)
             let stopped = try targets.filter([DistributionState.waiting.rawValue, DistributionState.inProgress.rawValue].contains(Column("state")))
                 .fetchCount(db)
@@ -159,6 +171,23 @@ struct DistributionPointAdministration: Sendable {
         point.priority = measured
         try point.update(db)
         try policies.publish(&point, db)
+    }
+
+    /// Refuses a pull configuration ``PullSourceRules`` does not allow, with its reason.
+    private static func checkPull(_ point: DistributionPointRecord, onSiteServer: Bool, sources: [PullSource], _ db: Database) throws {
+        var rulePoint = try point.pullRulePoint()
+        rulePoint.onSiteServer = onSiteServer
+        let points = try pullRulePoints(db)
+        do {
+            try PullSourceRules.check(rulePoint, sources: sources, points: points)
+        } catch {
+            throw WireError(code: .invalidArgument, message: error.description)
+        }
+    }
+
+    /// Every DP of the site as ``PullSourceRules`` sees it.
+    static func pullRulePoints(_ db: Database) throws -> [String: PullSourceRules.Point] {
+        Dictionary(try DistributionPointRecord.fetchAll(db).map { ($0.name, try $0.pullRulePoint()) }, uniquingKeysWith: { $1 })
     }
 
     /// A DP's name: 1–64 letters, digits, '.', '_' or '-' (it appears in commands, logs and URLs).

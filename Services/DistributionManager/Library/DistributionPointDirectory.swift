@@ -57,6 +57,7 @@ struct DistributionPointDirectory: Sendable {
                                         installedVersions: installed, pendingVersions: pending,
                                         allowFallback: point.allowFallback, groups: groups,
                                         priority: point.priority, priorityIsManual: point.priorityManual, onSiteServer: point.onSiteServer,
-                                        schedule: policy.schedule.rules, rateLimit: policy.rateLimit.text)
+                                        schedule: policy.schedule.rules, rateLimit: policy.rateLimit.text,
+                                        pullSources: try point.rankedSources())
     }
 }

@@ -98,6 +98,7 @@ final class Distributions: Sendable {
         let libraryURL = libraryURL()
         for target in plan.send {
             let point = try DistributionPointRecord.require(target.distributionPoint, db)
+            let pullSources = point.isPull ? try Self.sourceAddresses(of: point, db) : nil
             let jobID = UUID()
             try TargetRecord(contentName: record.name, distributionPoint: point.name, version: version.number,
                              versionID: version.versionID, state: .waiting, jobID: jobID.uuidString,
@@ -109,12 +110,21 @@ final class Distributions: Sendable {
                 distributionPoint: DistributionPointAddress(name: point.name, busEndpoint: point.busEndpoint,
                                                             httpURL: point.httpURL, publicKey: point.publicKey ?? ""),
                 libraryURL: libraryURL, redistribute: redistribute,
-                totalBytes: version.totalBytes, chunkCount: version.chunkCount)
+                totalBytes: version.totalBytes, chunkCount: version.chunkCount, pullSources: pullSources)
             try Outbox.enqueue(db, job, to: Self.transferManagerPeer, sender: node, now: clock.now)
         }
         return DistributeAccepted(name: record.name, versionID: version.versionID, version: version.number,
                                   queued: plan.send.map(\.distributionPoint), alreadyInstalled: plan.alreadyInstalled,
                                   alreadyInProgress: plan.alreadyInProgress)
+    }
+
+    /// A pull DP's sources with where to reach them, as its job carries them (SPEC T5).
+    static func sourceAddresses(of point: DistributionPointRecord, _ db: Database) throws -> [PullSourceAddress] {
+        try point.rankedSources().compactMap { source in
+            guard let known = try DistributionPointRecord.fetchOne(db, key: source.name) else { return nil }
+            return PullSourceAddress(name: known.name, rank: source.rank, httpURL: known.httpURL, busEndpoint: known.busEndpoint,
+                                     publicKey: known.publicKey ?? "")
+        }
     }
 
     /// The DPs that hold the content or are to: every DP with a target for it, and the
@@ -178,6 +188,9 @@ final class Distributions: Sendable {
         let now = clock.now.timeIntervalSince1970
         // A DP removed meanwhile is not recorded as holding anything.
         guard try DistributionPointRecord.exists(db, key: report.distributionPoint) else { return }
+        // A pull DP's end may reach the site twice (its status through the MP, the PTM's poll): once is applied.
+        if let settled = try TargetRecord.filter(Column("jobID") == report.jobID.uuidString).fetchOne(db),
+           settled.state == .installed || settled.state == .failed { return }
         if report.outcome == .installed {
             try InstalledVersionRecord(distributionPoint: report.distributionPoint, versionID: report.versionID, installedAt: now)
                 .save(db)

@@ -69,7 +69,9 @@ struct SiteTopology: Sendable {
                                                        arguments: [point.name]),
                 allowFallback: point.allowFallback,
                 failedVersions: try String.fetchAll(db, sql: "SELECT versionID FROM distributionTarget WHERE distributionPoint = ? AND state = ? ORDER BY versionID",
-                                                    arguments: [point.name, DistributionState.failed.rawValue]))
+                                                    arguments: [point.name, DistributionState.failed.rawValue]),
+                publicKey: point.publicKey,
+                pullSources: point.isPull ? try point.rankedSources().map(\.name) : nil)
         }
         let contents = try Row.fetchAll(db, sql: """
             SELECT content.name AS name, contentVersion.versionID AS versionID, content.distributeOnDemand AS onDemand FROM content

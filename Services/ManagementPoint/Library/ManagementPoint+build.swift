@@ -31,7 +31,9 @@ extension ManagementPoint {
         let pump = host.makePump(database: database) { peer in
             peer == LocationService.distributionManagerPeer ? distributionManager : nil
         }
-        SiteSnapshotReceiver(database: database, view: view, logger: logger,
+        let admitted = AdmittedPeers()
+        PullDistributionPointRelay.admit(try await LocationService.storedSnapshot(database), into: admitted)
+        SiteSnapshotReceiver(database: database, view: view, admitted: admitted, logger: logger,
                              sequenceRule: SnapshotSequenceRule(maximumJump: settings.maximumSnapshotSequenceJump
                                                                 ?? SnapshotSequenceRule.defaultMaximumJump))
             .register(on: &dispatcher)
@@ -41,7 +43,11 @@ extension ManagementPoint {
                         tokens: DownloadTokenCache(lifetime: settings.downloadTokenLifetimeSeconds ?? 900),
                         relays: distributionManager != nil, logger: logger, pump: pump)
             .register(on: &dispatcher)
-        let busServer = host.makeBusServer(dispatcher: dispatcher)
+        PullDistributionPointRelay(database: database, clock: clock, view: view, admitted: admitted, signer: signer,
+                                   tokenLifetime: settings.downloadTokenLifetimeSeconds ?? PullDistributionPointRelay.defaultTokenLifetime,
+                                   node: common.node, relays: distributionManager != nil, logger: logger, pump: pump)
+            .register(on: &dispatcher)
+        let busServer = host.makeBusServer(dispatcher: dispatcher, admitted: admitted)
         try busServer.start()
         let application = host.makeHTTPApplication(router: host.makeRouter(), busServer: busServer)
         return ManagementPoint(host: host, database: database, busServer: busServer, pump: pump, application: application,

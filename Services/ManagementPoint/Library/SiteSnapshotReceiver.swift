@@ -10,11 +10,13 @@ import Store
 struct SiteSnapshotReceiver: Sendable {
     let database: ServiceDatabase
     let view: SiteView
+    /// The site's DPs, admitted to the bus from each snapshot (pull DPs report here, SPEC P3).
+    let admitted: AdmittedPeers
     let logger: Logger
     let sequenceRule: SnapshotSequenceRule
 
     func register(on dispatcher: inout BusDispatcher) {
-        let view = view, logger = logger, sequenceRule = sequenceRule, clock = dispatcher.clock
+        let view = view, admitted = admitted, logger = logger, sequenceRule = sequenceRule, clock = dispatcher.clock
         dispatcher.onCommand(SiteSnapshot.self, database: database) { snapshot, _, db in
             let current = try Int64.fetchOne(db, sql: "SELECT sequence FROM siteSnapshot WHERE id = 1") ?? 0
             switch try sequenceRule.decide(received: snapshot.sequence, held: current) {
@@ -35,6 +37,7 @@ struct SiteSnapshotReceiver: Sendable {
             }
         } afterCommit: { snapshot in
             view.replace(with: snapshot)
+            PullDistributionPointRelay.admit(snapshot, into: admitted)
             logger.info("site snapshot applied", metadata: ["sequence": "\(snapshot.sequence)", "groups": "\(snapshot.boundaryGroups.count)",
                                                             "dps": "\(snapshot.distributionPoints.count)", "contents": "\(snapshot.contents.count)"])
         }

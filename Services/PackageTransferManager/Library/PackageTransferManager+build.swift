@@ -54,12 +54,20 @@ extension PackageTransferManager {
             retry: settings.retry ?? .seedDefaults, scheduler: scheduler, node: common.node, logger: logger, pump: pump,
             metrics: host.metrics, reportProgress: progress)
 
+        let pulls = PullJobSupervisor(
+            database: database, clock: clock, timeZone: settings.siteTimeZone(default: clock.timeZone), cycle: settings.pullCycle,
+            node: common.node, logger: logger, pump: pump, requestTimeout: timeout,
+            distributionPoint: { name, endpoint, publicKey in
+                try connections.client(name: name, endpoint: endpoint, publicKey: publicKey.isEmpty ? nil : publicKey)
+            },
+            reportProgress: progress)
+
         var dispatcher = host.makeDispatcher()
-        TransferJobRequests(worker: worker, database: database, logger: logger).register(on: &dispatcher)
+        TransferJobRequests(worker: worker, pulls: pulls, database: database, logger: logger).register(on: &dispatcher)
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
         let application = host.makeHTTPApplication(router: host.makeRouter(), busServer: busServer)
-        return PackageTransferManager(host: host, database: database, busServer: busServer, pump: pump, worker: worker,
+        return PackageTransferManager(host: host, database: database, busServer: busServer, pump: pump, worker: worker, pulls: pulls,
                                       application: application, distributionManager: distributionManager,
                                       distributionPoints: connections)
     }

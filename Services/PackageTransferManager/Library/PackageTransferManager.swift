@@ -18,6 +18,7 @@ public struct PackageTransferManager: Service {
     public let busServer: BusServer
     let pump: OutboxPump
     let worker: TransferWorker
+    let pulls: PullJobSupervisor
     let application: any Service
     let distributionManager: BusClient
     let distributionPoints: PeerConnections
@@ -27,6 +28,6 @@ public struct PackageTransferManager: Service {
             distributionManager.close()
             distributionPoints.closeAll()
         }
-        try await host.runParts([busServer, pump, worker, application])
+        try await host.runParts([busServer, pump, worker, pulls, application])
     }
 }

@@ -15,9 +15,13 @@ public struct PackageTransferManagerSettings: Codable, Sendable, Equatable {
     /// The sending site's time zone, which DP schedules are read in (SPEC T3), as an IANA
     /// name (`Europe/Lisbon`); default the system's.
     public var timeZone: String?
+    /// The cycle for pull DPs (SPEC T5).
+    public var pull: PullCycleSettings?
 
     public init(distributionManager: PeerSettings, maximumConcurrentContents: Int? = nil, maximumDistributionPointsPerContent: Int? = nil,
-                retry: RetrySettings? = nil, distributionPointTimeoutSeconds: Double? = nil, timeZone: String? = nil) {
+                retry: RetrySettings? = nil, distributionPointTimeoutSeconds: Double? = nil, timeZone: String? = nil,
+                pull: PullCycleSettings? = nil) {
+        self.pull = pull
         self.distributionManager = distributionManager
         self.maximumConcurrentContents = maximumConcurrentContents
         self.maximumDistributionPointsPerContent = maximumDistributionPointsPerContent
@@ -42,6 +46,22 @@ public struct RetrySettings: Codable, Sendable, Equatable {
     }
 }
 
+/// How often the PTM looks at a pull DP's job (SPEC T5), in seconds; nil: the seed's value.
+public struct PullCycleSettings: Codable, Sendable, Equatable {
+    /// Between checks that a source holds the version (seed: 1200, 20 minutes).
+    public var sourceCheckSeconds: Double?
+    /// Without a status from the pull DP, before the PTM asks it (seed: 3600).
+    public var statusWaitSeconds: Double?
+    /// Between questions while the pull DP is still pulling (seed: 3600).
+    public var statusPollSeconds: Double?
+
+    public init(sourceCheckSeconds: Double? = nil, statusWaitSeconds: Double? = nil, statusPollSeconds: Double? = nil) {
+        self.sourceCheckSeconds = sourceCheckSeconds
+        self.statusWaitSeconds = statusWaitSeconds
+        self.statusPollSeconds = statusPollSeconds
+    }
+}
+
 extension PackageTransferManagerSettings: ValidatableSettings {
     /// The site's endpoint is well formed; limits, timeouts, retries and the time zone are valid.
     public func validate(in file: URL) throws {
@@ -58,9 +78,22 @@ extension PackageTransferManagerSettings: ValidatableSettings {
             try check.number(retry.maximumAttempts, in: 1...100_000, "retry.maximumAttempts")
             try check.number(retry.delaySeconds, in: 0...(7 * 86_400), "retry.delaySeconds", unit: " seconds")
         }
+        if let pull {
+            for (value, name) in [(pull.sourceCheckSeconds, "pull.sourceCheckSeconds"), (pull.statusWaitSeconds, "pull.statusWaitSeconds"),
+                                  (pull.statusPollSeconds, "pull.statusPollSeconds")] {
+                if let value { try check.number(value, in: 0.1...(7 * 86_400), name, unit: " seconds") }
+            }
+        }
         if let timeZone, TimeZone(identifier: timeZone) == nil {
             throw check.failure("timeZone", "'\(timeZone)' is not a time zone name such as Europe/Lisbon or UTC")
         }
+    }
+
+    /// The pull cycle, the seed's values where not set.
+    var pullCycle: PullJobCycle {
+        let seed = PullJobCycle.seedDefaults
+        return PullJobCycle(sourceCheck: pull?.sourceCheckSeconds ?? seed.sourceCheck, statusWait: pull?.statusWaitSeconds ?? seed.statusWait,
+                            statusPoll: pull?.statusPollSeconds ?? seed.statusPoll)
     }
 
     /// The zone DP schedules are read in.

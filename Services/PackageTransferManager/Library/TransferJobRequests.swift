@@ -7,24 +7,46 @@ import Store
 /// its policy changes.
 struct TransferJobRequests: Sendable {
     let worker: TransferWorker
+    let pulls: PullJobSupervisor
     let database: ServiceDatabase
     let logger: Logger
 
     func register(on dispatcher: inout BusDispatcher) {
-        let worker = worker, logger = logger
+        let worker = worker, pulls = pulls, logger = logger
         dispatcher.onCommand(TransferJob.self, database: database) { job, _, db in
-            try worker.accept(job, db)
+            // Either kind of job replaces an older one of the other kind (the DP was made a pull DP, or a standard one again).
+            if job.pullSources != nil {
+                try worker.cancelQueued(content: job.contentName, distributionPoint: job.distributionPoint.name,
+                                        reason: "superseded by version \(job.version) (pull)", db)
+                try PullJobSupervisor.accept(job, db, now: worker.clock.now)
+            } else {
+                try PullJobSupervisor.cancel(content: job.contentName, distributionPoint: job.distributionPoint.name,
+                                             reason: "superseded by version \(job.version)", db, now: worker.clock.now)
+                try worker.accept(job, db)
+            }
             return .applied
         } afterCommit: { job in
             logger.job(job).info("job received", metadata: ["bytes": "\(job.totalBytes)", "redistribute": "\(job.redistribute)",
-                                                            "priority": "\(job.priority.rawValue)"])
+                                                            "priority": "\(job.priority.rawValue)",
+                                                            "pull-sources": "\(job.pullSources.map { $0.map(\.name).joined(separator: ",") } ?? "-")"])
+            if job.pullSources != nil { pulls.wake() }
             worker.accepted(job)
         }
         dispatcher.onCommand(TransferPolicyUpdate.self, database: database) { update, _, db in
             try worker.apply(update, db)
+            for name in update.removedDistributionPoints {
+                try PullJobSupervisor.cancel(content: nil, distributionPoint: name, reason: "the DP was removed from the site", db,
+                                             now: worker.clock.now)
+            }
             return .applied
         } afterCommit: { update in
             await worker.applied(update)
+        }
+        dispatcher.onCommand(PullStatusNotice.self, database: database) { notice, _, db in
+            try pulls.noticed(notice, db) ? .applied : .skipped("no pull job waits for this notice")
+        } afterCommit: { notice in
+            logger.info("pull DP status reached the site", metadata: ["job": "\(notice.jobID.uuidString.prefix(8))", "state": "\(notice.state.rawValue)"])
+            pulls.wake()
         }
     }
 }

@@ -41,6 +41,21 @@ enum TransferJobStore {
                 table.column("policy", .blob).notNull()
             }
         }
+        migrator.registerMigration("package-transfer-manager-v3-pull-jobs") { db in
+            try db.create(table: "pullJob") { table in
+                table.primaryKey("jobID", .text)
+                table.column("job", .blob).notNull()
+                table.column("contentName", .text).notNull()
+                table.column("distributionPoint", .text).notNull()
+                table.column("phase", .text).notNull()
+                table.column("nextCheckAt", .double).notNull()
+                table.column("lastHeardAt", .double)
+                table.column("note", .text)
+                table.column("createdAt", .double).notNull()
+                table.column("updatedAt", .double).notNull()
+            }
+            try db.create(index: "pullJob_due", on: "pullJob", columns: ["phase", "nextCheckAt"])
+        }
         return migrator
     }
 }

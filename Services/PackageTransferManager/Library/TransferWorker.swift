@@ -197,6 +197,13 @@ final class TransferWorker: Service, Sendable {
         try TransferJobRecord(job: job, now: clock.now).insert(db)
     }
 
+    /// Cancels the queued standard jobs of a content on a DP (the DP now pulls it).
+    func cancelQueued(content: String, distributionPoint: String, reason: String, _ db: Database) throws {
+        try db.execute(sql: "UPDATE transferJob SET state = ?, lastError = ?, updatedAt = ? WHERE contentName = ? AND distributionPoint = ? AND state = ?",
+                       arguments: [JobState.cancelled.rawValue, reason, clock.now.timeIntervalSince1970, content, distributionPoint,
+                                   JobState.queued.rawValue])
+    }
+
     /// After a job committed: a running attempt for an older version of it stops.
     func accepted(_ job: TransferJob) {
         running.withLock { jobs in

@@ -73,6 +73,15 @@ struct DistributionPointContent: Sendable {
         }
     }
 
+    /// Whether the version is installed (verified complete) here: what the PTM asks of a pull DP's sources (SPEC T5).
+    func held(_ query: VersionHeldQuery) async throws -> VersionHeldReply {
+        guard ContentHash.isValid(query.versionID) else {
+            throw WireError(code: .invalidArgument, message: "'\(query.versionID.prefix(80))' is not a version id")
+        }
+        let installed = try await database.read { db in try InstalledVersion.exists(db, key: query.versionID) }
+        return VersionHeldReply(versionID: query.versionID, installed: installed && store.hasManifest(query.versionID))
+    }
+
     func missing(_ query: MissingChunksQuery) throws -> MissingChunksReply {
         if let bad = query.hashes.first(where: { !ContentHash.isValid($0) }) {
             throw WireError(code: .invalidArgument, message: "'\(bad.prefix(80))' is not a chunk hash")

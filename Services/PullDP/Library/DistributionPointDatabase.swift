@@ -20,6 +20,23 @@ enum DistributionPointDatabase {
                 table.primaryKey(["versionID", "client"])
             }
         }
+        migrator.registerMigration("pull-dp-v3-pull-jobs") { db in
+            try db.create(table: "pullJob") { table in
+                table.primaryKey("jobID", .text)
+                table.column("notification", .blob).notNull()
+                table.column("contentName", .text).notNull()
+                table.column("versionID", .text).notNull()
+                table.column("state", .text).notNull()
+                table.column("bytesDone", .integer).notNull()
+                table.column("bytesTotal", .integer).notNull()
+                table.column("source", .text)
+                table.column("detail", .text)
+                table.column("nextAttemptAt", .double).notNull()
+                table.column("attempts", .integer).notNull()
+                table.column("createdAt", .double).notNull()
+                table.column("updatedAt", .double).notNull()
+            }
+        }
         return migrator
     }
 }

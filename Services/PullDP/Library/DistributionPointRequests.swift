@@ -10,5 +10,6 @@ struct DistributionPointRequests: Sendable {
         dispatcher.on(MissingChunksQuery.self) { query, _ in try content.missing(query) }
         dispatcher.on(VerifyVersion.self) { request, _ in try await content.verify(request) }
         dispatcher.on(DistributionPointUsageQuery.self) { _, _ in try await content.usage() }
+        dispatcher.on(VersionHeldQuery.self) { query, _ in try await content.held(query) }
     }
 }

@@ -141,10 +141,16 @@ struct DistributionPointRoutes: Sendable {
     }
 
     /// A download token for `version`, issued for this DP to the address that connects (it
-    /// is counted as a client of the content), or a transfer token for this DP; 401 without
+    /// is counted as a client of the content), a pull token naming this DP among a pull DP's
+    /// sources (the pull DP is counted), or a transfer token for this DP; 401 without
     /// a token, 403 with a wrong, forged, expired, replayed or foreign one.
     private func authorizeDownload(_ request: Request, context: ServiceRequestContext, version: String) -> Response? {
         if case .success = verifier.check(request, scope: "transfer", versionID: version, audience: node) { return nil }
+        // A pull DP reading from this source is one of its clients (SPEC P6), counted by its name.
+        if case .success(let claims) = verifier.check(request, scope: SiteTokenClaims.pullScope, versionID: version, audience: node) {
+            content.recordClient("pull DP \(claims.subject)", version: version)
+            return nil
+        }
         let client = context.remoteAddress?.ipAddress ?? "?"
         switch verifier.check(request, scope: "download", versionID: version, audience: node, subject: client) {
         case .success:

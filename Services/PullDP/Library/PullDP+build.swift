@@ -2,6 +2,7 @@ public import ServiceKit
 import Bus
 import ContentStore
 import Foundation
+import HTTPTransfer
 import Hummingbird
 import Messages
 import Store
@@ -25,8 +26,19 @@ extension PullDP {
         let verifier = try SiteTokenVerifier(publicKeyFile: URL(fileURLWithPath: settings.sitePublicKeyFile), clock: clock)
         let content = DistributionPointContent(store: store, database: database, clock: clock, logger: host.logger, metrics: host.metrics)
 
+        let managementPoint = try settings.managementPoint.map { try host.client(peer: Self.managementPointPeer, settings: $0) }
+        let pump = managementPoint.map { client in host.makePump(database: database) { peer in peer == Self.managementPointPeer ? client : nil } }
+        let tokens = managementPoint.map { client in
+            PullTokenSource(clock: clock) { request in try await client.request(request, timeout: .seconds(10)) }
+        }
+        let downloader = PullDownloader(node: common.node, content: content, clock: clock, logger: host.logger,
+                                        sourceRetry: settings.pull?.sourceRetrySeconds ?? PullSettings.seedSourceRetrySeconds,
+                                        requestsInFlight: settings.pull?.parallelDownloads ?? 4, http: HTTPClient.shared, tokens: tokens,
+                                        managementPointPeer: managementPoint == nil ? nil : Self.managementPointPeer, pump: pump)
+
         var dispatcher = host.makeDispatcher()
         DistributionPointRequests(content: content).register(on: &dispatcher)
+        PullRequests(downloader: downloader, logger: host.logger).register(on: &dispatcher)
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
         let router = host.makeRouter()
@@ -34,6 +46,7 @@ extension PullDP {
                                 maximumChunkSize: settings.maximumChunkSize ?? 8 * 1024 * 1024)
             .register(on: router)
         let application = host.makeHTTPApplication(router: router, busServer: busServer)
-        return PullDP(host: host, database: database, busServer: busServer, application: application)
+        return PullDP(host: host, database: database, busServer: busServer, application: application, downloader: downloader, pump: pump,
+                      managementPoint: managementPoint)
     }
 }

@@ -3,8 +3,9 @@ public import Store
 import Bus
 import ServiceLifecycle
 
-/// The distribution point service (standard mode): its own chunk store and database, the
-/// HTTP data plane, and the bus queries the PTM asks (SPEC P1, T2).
+/// The distribution point service: its own chunk store and database, the HTTP data plane,
+/// the bus queries the PTM asks (SPEC P1, T2), and, when the site makes it a pull DP, the
+/// downloads from its sources (SPEC P2–P6).
 ///
 /// ``build(configuration:clock:journal:insecureBus:echoLogToStandardOutput:)`` makes the
 /// value with its bus bound; ``run()`` serves until the enclosing graceful shutdown.
@@ -17,8 +18,15 @@ public struct PullDP: Service {
     /// The bound inbox (its endpoint is known once `build` returns).
     public let busServer: BusServer
     let application: any Service
+    let downloader: PullDownloader
+    let pump: OutboxPump?
+    let managementPoint: BusClient?
+
+    /// The MP's peer name in the outbox.
+    static let managementPointPeer = "management-point"
 
     public func run() async throws {
-        try await host.runParts([busServer, application])
+        defer { managementPoint?.close() }
+        try await host.runParts([busServer, application, downloader] + (pump.map { [$0] } ?? []))
     }
 }

@@ -238,7 +238,7 @@ public struct ClusterManager: Sendable {
             try Data(text.utf8).write(to: layout.configFile(of: service.node), options: .atomic)
         }
         try layout.write(description)
-        log("created a local cluster in \(layout.root.path) (keys, one config per service; short timers for a local test site: agents poll policy every 2 s and retry after 5 s, the PTM retries after 5 s)")
+        log("created a local cluster in \(layout.root.path) (keys, one config per service; short timers for a local test site: agents poll policy every 2 s and retry after 5 s, the PTM retries after 5 s, checks pull DPs' sources every 5 s and asks a silent pull DP after 30 s, a pull DP without a source tries again after 5 s)")
         return description
     }
 
@@ -275,9 +275,12 @@ public struct ClusterManager: Sendable {
             // Local test site: retries in seconds (a real site keeps the seed's 30 minutes).
             specific = .packageTransferManager(PackageTransferManagerSettings(
                 distributionManager: inbox("site"), maximumConcurrentContents: 3, maximumDistributionPointsPerContent: 5,
-                retry: RetrySettings(maximumAttempts: 100, delaySeconds: 5), distributionPointTimeoutSeconds: 5))
+                retry: RetrySettings(maximumAttempts: 100, delaySeconds: 5), distributionPointTimeoutSeconds: 5,
+                pull: PullCycleSettings(sourceCheckSeconds: 5, statusWaitSeconds: 30, statusPollSeconds: 30)))
         case "pull-dp":
-            specific = .pullDP(PullDPSettings(sitePublicKeyFile: layout.siteSigningPublicKey.path))
+            // Local test site: a pull DP that finds no source tries again after 5 s (a real site keeps the seed's 30 minutes).
+            specific = .pullDP(PullDPSettings(sitePublicKeyFile: layout.siteSigningPublicKey.path, managementPoint: inbox("mp"),
+                                              pull: PullSettings(sourceRetrySeconds: 5)))
         case "management-point":
             specific = .managementPoint(ManagementPointSettings(siteSigningKeyFile: layout.siteSigningKey.path, distributionManager: inbox("site")))
         case "multicast-agent":

@@ -82,6 +82,9 @@ struct DistributionPointCommand: AsyncParsableCommand {
                   --schedule "daily all closed"            closed all week
                 Rate limits: unlimited; pulse:KB:SECONDS (send KB, then wait); 20% (all day); 00-08=100,08-18=20,18-24=50 (per hour).
                 Priority: a number, lower first among contents of equal priority; 'auto' measures it again from transfers.
+                Pull DPs: --pull --source dp1:1 --source dp2:1 --source dp4:2 makes it download each distributed version from
+                  its sources itself (lowest rank first, random among equal ranks); the site sends it nothing and its schedule
+                  and rate limit are kept but unused. --no-pull makes it a standard DP again.
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The distribution point.") var name: String
@@ -92,17 +95,37 @@ struct DistributionPointCommand: AsyncParsableCommand {
         @Option(help: "The rate limit: unlimited, pulse:KB:SECONDS, P% or HH-HH=P,….") var rate: String?
         @Option(help: "The DP priority: a number from 1 to 1000000 (lower first), or auto.") var priority: String?
         @Option(help: "The DP runs on the site server (no schedule, no rate limit): true or false.") var onSiteServer: Bool?
+        @Flag(inversion: .prefixedNo, help: "Make it a pull DP (with --source), or a standard DP again (--no-pull).") var pull: Bool?
+        @Option(help: "A pull DP's source as NAME:RANK (repeatable; rank 1-1000, lower first; NAME alone is rank 1).")
+        var source: [String] = []
 
         func validate() throws {
-            if allowFallback == nil, schedule.isEmpty, rate == nil, priority == nil, onSiteServer == nil {
-                throw ValidationError("nothing to change: give --schedule, --rate, --priority, --on-site-server or --allow-fallback")
+            if allowFallback == nil, schedule.isEmpty, rate == nil, priority == nil, onSiteServer == nil, pull == nil, source.isEmpty {
+                throw ValidationError("nothing to change: give --schedule, --rate, --priority, --on-site-server, --allow-fallback, --pull or --no-pull")
             }
             _ = try request()
+        }
+
+        /// `NAME:RANK` (or `NAME`, rank 1).
+        static func pullSource(_ text: String) throws -> PullSource {
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard (1...2).contains(parts.count), !parts[0].isEmpty else { throw ValidationError("--source is NAME:RANK, got '\(text)'") }
+            guard parts.count == 2 else { return PullSource(name: parts[0], rank: 1) }
+            guard let rank = Int(parts[1]) else { throw ValidationError("--source \(text): the rank is a whole number, got '\(parts[1])'") }
+            return PullSource(name: parts[0], rank: rank)
         }
 
         func request() throws -> SetDistributionPoint {
             do {
                 var request = SetDistributionPoint(name: name, allowFallback: allowFallback, onSiteServer: onSiteServer)
+                switch (pull, source.isEmpty) {
+                case (false?, false): throw ValidationError("--no-pull takes no --source")
+                case (false?, true): request.pullSources = []
+                case (true?, true): throw ValidationError("--pull needs at least one --source NAME:RANK")
+                case (nil, false): throw ValidationError("--source goes with --pull")
+                case (true?, false): request.pullSources = try source.map(Self.pullSource)
+                case (nil, true): break
+                }
                 if !schedule.isEmpty { request.schedule = try TransferSchedule.parse(schedule) }
                 if let rate { request.rateLimit = try RateLimit.parse(rate) }
                 switch priority {
@@ -150,7 +173,10 @@ struct DistributionPointCommand: AsyncParsableCommand {
             measured = "; last transfer \(Formatting.bytes(bytes)) in \(String(format: "%.1f", seconds)) s"
         }
         Swift.print("  priority:   \(priority(point))\(point.priorityIsManual == true ? " (set by hand)" : " (measured)")\(measured)")
-        if point.onSiteServer == true {
+        if let sources = point.pullSources, !sources.isEmpty {
+            Swift.print("  pull DP:    sources \(DistributionPointCommand.sources(point)) (lowest rank first); the site sends it nothing")
+            Swift.print("  schedule and rate limit (kept, unused while it pulls): \((point.schedule ?? ["open"]).joined(separator: "; ")); \(point.rateLimit ?? "unlimited")")
+        } else if point.onSiteServer == true {
             Swift.print("  on the site server: no schedule and no rate limit apply")
         } else {
             Swift.print("  schedule:   \((point.schedule ?? ["open"]).joined(separator: "; "))")
@@ -169,10 +195,17 @@ struct DistributionPointCommand: AsyncParsableCommand {
     }
 
     static func schedule(_ point: DistributionPointSummary) -> String {
-        point.onSiteServer == true ? "site server" : (point.schedule ?? ["open"]).joined(separator: "; ")
+        if let sources = point.pullSources, !sources.isEmpty { return "pull from \(DistributionPointCommand.sources(point))" }
+        return point.onSiteServer == true ? "site server" : (point.schedule ?? ["open"]).joined(separator: "; ")
     }
 
     static func rate(_ point: DistributionPointSummary) -> String {
-        point.onSiteServer == true ? "-" : point.rateLimit ?? "unlimited"
+        if let sources = point.pullSources, !sources.isEmpty { return "-" }
+        return point.onSiteServer == true ? "-" : point.rateLimit ?? "unlimited"
+    }
+
+    /// "dp1:1, dp2:1, dp4:2".
+    static func sources(_ point: DistributionPointSummary) -> String {
+        (point.pullSources ?? []).sorted { ($0.rank, $0.name) < ($1.rank, $1.name) }.map { "\($0.name):\($0.rank)" }.joined(separator: ", ")
     }
 }
