@@ -21,9 +21,13 @@ build: deps
 # The failures are repeated at the end so the tail of a CI log names them. The namespace
 # test bed (suite "Testbed": a dozen processes and line-rate multicast) runs on its own
 # afterwards, so its load cannot starve the timing-sensitive bus tests.
+# SiteServicesTests run whole sites in-process (hundreds of sockets and eventfds at once);
+# beside them libnorm's select() in the multicast tests would see descriptors above
+# FD_SETSIZE and abort, so they get their own test process.
 test: build
 	@mkdir -p .build; set -o pipefail; \
-	FERRY_BIN_DIR="$$(swift build --show-bin-path)" swift test --skip TestbedTests 2>&1 | tee .build/test.log; status=$$?; \
+	FERRY_BIN_DIR="$$(swift build --show-bin-path)" swift test --skip TestbedTests --skip SiteServicesTests 2>&1 | tee .build/test.log; status=$$?; \
+	FERRY_BIN_DIR="$$(swift build --show-bin-path)" swift test --filter SiteServicesTests 2>&1 | tee -a .build/test.log; status=$$(( status | $$? )); \
 	FERRY_BIN_DIR="$$(swift build --show-bin-path)" swift test --filter TestbedTests 2>&1 | tee -a .build/test.log; status=$$(( status | $$? )); \
 	if [ $$status -ne 0 ]; then echo "---- failures ----"; grep -E '✘|recorded an issue|error:' .build/test.log | tail -60; fi; \
 	exit $$status

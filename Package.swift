@@ -168,6 +168,7 @@ let package = Package(
         .testTarget(name: "ManagementPointTests", dependencies: ["ManagementPoint", "Messages", "ServiceKit", "Store", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),
         .testTarget(name: "DistributionManagerTests", dependencies: ["DistributionManager", "Messages"], swiftSettings: swiftSettings),
         .testTarget(name: "PackageTransferManagerTests", dependencies: ["PackageTransferManager", "Clocks"], swiftSettings: swiftSettings),
+        .testTarget(name: "PullDPTests", dependencies: ["PullDP", "Messages"], swiftSettings: swiftSettings),
         .testTarget(name: "SiteServicesTests",
                     dependencies: ["DistributionManager", "PackageTransferManager", "PullDP", "ManagementPoint", "ServiceKit", "Bus", "Messages",
                                    "Clocks", "ContentStore",

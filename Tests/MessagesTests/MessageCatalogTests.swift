@@ -63,6 +63,7 @@ struct MessageCatalogTests {
             "redistribute: Bool",
             "totalBytes: Int64",
             "chunkCount: Int",
+            "pullSources: Optional<Array<PullSourceAddress>>",
         ])
         #expect(entry.version == TransferJob.version)
         #expect(entry.summary == TransferJob.summary)

@@ -53,9 +53,13 @@ final class InProcessSite: @unchecked Sendable {
     }
 
     /// Builds and starts the DP; returns it once its HTTP server is up.
-    func startDistributionPoint(_ node: String = "dp1") async throws -> PullDP {
-        let text = common(node, clients: [("cli", .admin), ("site", .site), ("ptm", .transferManager)])
+    /// With `managementPoint`, it can pull (it reports to the MP and gets its tokens there).
+    func startDistributionPoint(_ node: String = "dp1", managementPoint: Bool = false, sourceRetrySeconds: Double = 1800) async throws -> PullDP {
+        var text = common(node, clients: [("cli", .admin), ("site", .site), ("ptm", .transferManager)])
             + "sitePublicKeyFile: '\(signingKey.path).pub'\n"
+        if managementPoint {
+            text += "managementPoint: {endpoint: '\(endpoint("mp"))'}\npull: {sourceRetrySeconds: \(sourceRetrySeconds)}\n"
+        }
         let service = try await PullDP.build(configuration: try configuration(node, text), clock: clock, insecureBus: true,
                                              echoLogToStandardOutput: false)
         try await run(service, host: service.host)
@@ -78,10 +82,11 @@ final class InProcessSite: @unchecked Sendable {
     }
 
     /// Builds and starts the management point, which relays on-demand requests to the site.
-    func startManagementPoint() async throws -> ManagementPoint {
+    /// Without `relays`, it passes nothing on to the site (no pull status reaches it that way).
+    func startManagementPoint(relays: Bool = true) async throws -> ManagementPoint {
         let text = common("mp", clients: [("cli", .admin), ("site", .site)]) + """
             siteSigningKeyFile: '\(signingKey.path)'
-            distributionManager: {endpoint: '\(endpoint("site"))'}
+            \(relays ? "distributionManager: {endpoint: '\(endpoint("site"))'}" : "")
 
             """
         let service = try await ManagementPoint.build(configuration: try configuration("mp", text), clock: clock, insecureBus: true,
