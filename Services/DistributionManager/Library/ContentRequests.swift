@@ -40,7 +40,7 @@ struct ContentRequests: Sendable {
             return Ack(messageID: envelope.id, duplicate: false)
         }
         dispatcher.onCommand(TransferReport.self, database: database) { report, _, db in
-            try distributions.applyReport(report, db)
+            guard try distributions.applyReport(report, db) else { return .skipped("the target has its end already, or its DP was removed") }
             try administration.recordTransfer(report, db)
             return .applied
         } afterCommit: { report in

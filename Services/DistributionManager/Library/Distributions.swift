@@ -183,21 +183,24 @@ final class Distributions: Sendable {
         }
     }
 
-    /// Applies the end of a job; runs inside the command's inbox transaction.
-    func applyReport(_ report: TransferReport, _ db: Database) throws {
+    /// Applies the end of a job; runs inside the command's inbox transaction. False when
+    /// nothing changed (the DP was removed, or the target had its end already).
+    @discardableResult
+    func applyReport(_ report: TransferReport, _ db: Database) throws -> Bool {
         let now = clock.now.timeIntervalSince1970
         // A DP removed meanwhile is not recorded as holding anything.
-        guard try DistributionPointRecord.exists(db, key: report.distributionPoint) else { return }
+        guard try DistributionPointRecord.exists(db, key: report.distributionPoint) else { return false }
         // A pull DP's end may reach the site twice (its status through the MP, the PTM's poll): once is applied.
         if let settled = try TargetRecord.filter(Column("jobID") == report.jobID.uuidString).fetchOne(db),
-           settled.state == .installed || settled.state == .failed { return }
+           settled.state == .installed || settled.state == .failed { return false }
         if report.outcome == .installed {
             try InstalledVersionRecord(distributionPoint: report.distributionPoint, versionID: report.versionID, installedAt: now)
                 .save(db)
         }
         // Installed: clients may be sent there; failed: an on-demand request may ask again (SPEC C8).
         guard var target = try TargetRecord.filter(Column("jobID") == report.jobID.uuidString).fetchOne(db) else {
-            return try topology.enqueueSnapshot(db)
+            try topology.enqueueSnapshot(db)
+            return true
         }
         target.state = report.outcome == .installed ? .installed : .failed
         target.bytesDone = report.outcome == .installed ? target.bytesTotal : target.bytesDone
@@ -206,6 +209,7 @@ final class Distributions: Sendable {
         target.updatedAt = now
         try target.update(db)
         try topology.enqueueSnapshot(db)
+        return true
     }
 }
 

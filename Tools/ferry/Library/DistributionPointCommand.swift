@@ -100,9 +100,7 @@ struct DistributionPointCommand: AsyncParsableCommand {
         var source: [String] = []
 
         func validate() throws {
-            if allowFallback == nil, schedule.isEmpty, rate == nil, priority == nil, onSiteServer == nil, pull == nil, source.isEmpty {
-                throw ValidationError("nothing to change: give --schedule, --rate, --priority, --on-site-server, --allow-fallback, --pull or --no-pull")
-            }
+            // "Nothing to change" is said in run(): here it would hide an unknown option's error.
             _ = try request()
         }
 
@@ -142,6 +140,9 @@ struct DistributionPointCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
+            if allowFallback == nil, schedule.isEmpty, rate == nil, priority == nil, onSiteServer == nil, pull == nil, source.isEmpty {
+                throw ValidationError("nothing to change: give --schedule, --rate, --priority, --on-site-server, --allow-fallback, --pull or --no-pull")
+            }
             let reply = try await global.connection().request(try request())
             try DistributionPointCommand.printDetail(reply, json: global.json)
         }
