@@ -1,3 +1,4 @@
+import Synchronization
 public import Clocks
 public import ContentStore
 import Foundation
@@ -73,7 +74,9 @@ public struct ChunkFetcher: Sendable {
         var seen = Set<String>()
         var report = Report()
         report.unfetched = chunks.filter { seen.insert($0.hash).inserted && !destination.holds($0.hash) }
-        var throttle = ProgressThrottle(clock: clock, interval: progressInterval)
+        // A box, not a `var` the closure below captures: with a captured var, Swift 6.3.1's
+        // release builds corrupted the task group's results after the first progress call.
+        let throttle = ThrottleBox(ProgressThrottle(clock: clock, interval: progressInterval))
         for source in sources {
             if report.unfetched.isEmpty { break }
             let before = report.bytesFetched
@@ -96,47 +99,69 @@ public struct ChunkFetcher: Sendable {
                        into destination: any ChunkDestination, policy: FailurePolicy, tally: ByteTally,
                        fetched: (Int64) async -> Void) async throws -> Report {
         var report = Report()
-        var asked = chunks
+        var askedChunks = chunks
         if let held = await source.heldChunks(of: versionID, among: versionChunks) {
             // Its have list spares a 404 per chunk it lacks.
-            asked = chunks.filter { held.contains($0.hash) }
+            askedChunks = chunks.filter { held.contains($0.hash) }
         }
-        var succeeded = Set<String>()
-        var abandoned: (any Error)?
-        try await withThrowingTaskGroup(of: (ChunkReference, Result<Int64, any Error>).self) { group in
-            var next = asked.makeIterator()
-            func askNext() -> Bool {
-                guard abandoned == nil, let chunk = next.next() else { return false }
-                group.addTask {
-                    do {
-                        return (chunk, .success(try await fetchOne(chunk, of: versionID, from: source, into: destination, tally: tally)))
-                    } catch {
-                        return (chunk, .failure(error))
+        // Children put their outcome in `finished` and return nothing; the loop keeps its state
+        // inside the group's closure and returns it. The earlier form (children returning
+        // (ChunkReference, Result) to a loop whose state a nested function captured) crashed
+        // Swift 6.3.1 release builds on their first chunks.
+        let asked = askedChunks
+        let inFlightLimit = max(1, requestsInFlight)
+        let finished = FinishedChunks()
+        let outcome = try await withThrowingTaskGroup(of: Void.self,
+                                                      returning: (succeeded: Set<String>, report: Report, abandoned: (any Error)?).self) { group in
+            var succeeded = Set<String>()
+            var abandoned: (any Error)?
+            var partial = Report()
+            var nextIndex = 0
+            var inFlight = 0
+            while true {
+                while abandoned == nil, inFlight < inFlightLimit, nextIndex < asked.count {
+                    let index = nextIndex
+                    let chunk = asked[index]
+                    nextIndex += 1
+                    inFlight += 1
+                    group.addTask {
+                        let result: Result<Int64, any Error>
+                        do {
+                            result = .success(try await fetchOne(chunk, of: versionID, from: source, into: destination, tally: tally))
+                        } catch {
+                            result = .failure(error)
+                        }
+                        finished.add(index, result)
                     }
                 }
-                return true
-            }
-            var started = 0
-            while started < max(1, requestsInFlight), askNext() { started += 1 }
-            while let (chunk, outcome) = try await group.next() {
-                switch outcome {
-                case .success(let bytes):
-                    succeeded.insert(chunk.hash)
-                    report.bytesFetched += bytes
-                    if bytes > 0 { report.chunksFetched += 1 }
-                    await fetched(report.bytesFetched)
-                case .failure(let error):
-                    // Failures after the source was abandoned are the cancelled requests.
-                    guard abandoned == nil, !(error is CancellationError) else { break }
-                    report.failures.append("\(error)")
-                    if policy == .abandonSource {
-                        abandoned = error
-                        group.cancelAll()
+                guard try await group.next() != nil else { break }
+                let done = finished.takeAll()
+                for (index, result) in done {
+                    inFlight -= 1
+                    switch result {
+                    case .success(let bytes):
+                        succeeded.insert(asked[index].hash)
+                        partial.bytesFetched += bytes
+                        if bytes > 0 { partial.chunksFetched += 1 }
+                    case .failure(let error):
+                        // Failures after the source was abandoned are the cancelled requests.
+                        guard abandoned == nil, !(error is CancellationError) else { break }
+                        partial.failures.append("\(error)")
+                        if policy == .abandonSource {
+                            abandoned = error
+                            group.cancelAll()
+                        }
                     }
                 }
-                _ = askNext()
+                if !done.isEmpty { await fetched(partial.bytesFetched) }
             }
+            return (succeeded, partial, abandoned)
         }
+        let succeeded = outcome.succeeded
+        let abandoned = outcome.abandoned
+        report.bytesFetched = outcome.report.bytesFetched
+        report.chunksFetched = outcome.report.chunksFetched
+        report.failures = outcome.report.failures
         if Task.isCancelled { throw CancellationError() }
         if let abandoned {
             logger?.warning("download failed; trying the next source", metadata: ["source": "\(source.id)", "error": "\(abandoned)"])
@@ -169,5 +194,28 @@ public struct ChunkFetcher: Sendable {
         }
         tally.add(Int64(data.count), from: source.id)
         return Int64(data.count)
+    }
+}
+
+/// A ``ProgressThrottle`` shared by reference between a fetch and its progress closure.
+private final class ThrottleBox: Sendable {
+    private let throttle: Mutex<ProgressThrottle>
+
+    init(_ throttle: ProgressThrottle) { self.throttle = Mutex(throttle) }
+
+    func isDue() -> Bool { throttle.withLock { $0.isDue() } }
+}
+
+/// The outcomes of a fetch's finished requests, waiting for the fetch's loop to take them.
+private final class FinishedChunks: Sendable {
+    private let outcomes = Mutex([(index: Int, result: Result<Int64, any Error>)]())
+
+    func add(_ index: Int, _ result: Result<Int64, any Error>) { outcomes.withLock { $0.append((index, result)) } }
+
+    func takeAll() -> [(index: Int, result: Result<Int64, any Error>)] {
+        outcomes.withLock { list in
+            defer { list.removeAll() }
+            return list
+        }
     }
 }

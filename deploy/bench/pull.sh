@@ -20,7 +20,7 @@ export FERRY_HOME=$work/home
 cleanup() {
   [ -f "$work/pids" ] && xargs -r kill < "$work/pids" 2>/dev/null || true
   "$bin/ferry" cluster down --data "$data" >/dev/null 2>&1 || true
-  rm -rf "$work"
+  [ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
 ferry() { "$bin/ferry" "$@" --data "$data"; }
@@ -42,6 +42,7 @@ add_dp() {
   sed -e "s#/dp2/#/$name/#g" -e "s#/dp2\$#/$name#" -e "s#^node: dp2#node: $name#" -e "s#keys/dp2.key#keys/$name.key#" \
       -e "s#^  bind: .*#  bind: tcp://127.0.0.1:0#" -e "s#^  port: .*#  port: 0#" \
       "$data/dp2/config.yaml" > "$data/$name/config.yaml"
+  [ -n "${PARALLEL:-}" ] && sed -i "s#^  sourceRetrySeconds: .*#  sourceRetrySeconds: 5\n  parallelDownloads: $PARALLEL#" "$data/$name/config.yaml"
   "$bin/pull-dp" --config "$data/$name/config.yaml" > "$data/$name/stdout.log" 2>&1 &
   echo $! >> "$work/pids"
   for _ in $(seq 1 200); do [ -s "$data/$name/endpoints.json" ] && break; sleep 0.05; done

@@ -201,10 +201,16 @@ final class PullDownloader: Service, Sendable {
         do {
             report = try await fetcher.fetch(chunks, of: notification.versionID, from: sources, into: destination,
                                              whenAChunkFails: .abandonSource) { step in
-                await self.update(notification.jobID.uuidString, reports: true) {
-                    $0.bytesDone = held + step.bytesFetched
-                    $0.source = step.source.name
-                    $0.detail = "downloading from \(step.source.name)"
+                // Written on its own task: the fetcher's task group must not wait on a database
+                // write while its children complete (with Swift 6.3.1 that crashed the release build
+                // in the runtime's TaskGroup::offer). A late write cannot undo the end: update()
+                // leaves a finished job as it is.
+                Task {
+                    await self.update(notification.jobID.uuidString) {
+                        $0.bytesDone = held + step.bytesFetched
+                        $0.source = step.source.name
+                        $0.detail = "downloading from \(step.source.name)"
+                    }
                 }
             }
         } catch {
@@ -243,9 +249,8 @@ final class PullDownloader: Service, Sendable {
 
     // MARK: State and reports
 
-    /// Changes the job and, when `reports` (every change but progress ticks, which report
-    /// too), queues its status to the MP, in one transaction.
-    private func update(_ jobID: String, reports: Bool = true, _ change: @escaping @Sendable (inout PullJobRecord) -> Void) async {
+    /// Changes the job and queues its status to the MP, in one transaction.
+    private func update(_ jobID: String, _ change: @escaping @Sendable (inout PullJobRecord) -> Void) async {
         do {
             try await database.write { [clock] db in
                 guard var record = try PullJobRecord.fetchOne(db, key: jobID) else { return }
@@ -254,7 +259,7 @@ final class PullDownloader: Service, Sendable {
                 change(&record)
                 record.updatedAt = clock.now.timeIntervalSince1970
                 try record.update(db)
-                if reports { try self.enqueueStatus(record, db) }
+                try self.enqueueStatus(record, db)
             }
             pump?.wake()
         } catch {
