@@ -5,6 +5,7 @@ import GRDB
 import Logging
 import Messages
 import ServiceLifecycle
+import ServiceKit
 import Store
 import Synchronization
 
@@ -30,7 +31,7 @@ final class PullJobSupervisor: Service, Sendable {
     let requestTimeout: Duration
     let distributionPoint: DistributionPointClient
     let reportProgress: @Sendable (TransferProgress) async -> Void
-    private let woken = Mutex(false)
+    private let signal = WakeSignal()
 
     init(database: ServiceDatabase, clock: any ServiceClock, timeZone: TimeZone, cycle: PullJobCycle, node: String, logger: Logger,
          pump: OutboxPump, requestTimeout: Duration, distributionPoint: @escaping DistributionPointClient,
@@ -49,7 +50,7 @@ final class PullJobSupervisor: Service, Sendable {
         self.reportProgress = reportProgress
     }
 
-    func wake() { woken.withLock { $0 = true } }
+    func wake() { signal.wake() }
 
     // MARK: Jobs and notices from the site
 
@@ -93,16 +94,8 @@ final class PullJobSupervisor: Service, Sendable {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await self.processDueJobs()
-                await self.idle()
+                await self.signal.idle()
             }
-        }
-    }
-
-    private func idle() async {
-        for _ in 0..<10 {
-            if woken.withLock({ flag in defer { flag = false }; return flag }) { return }
-            if Task.isCancelled || Task.isShuttingDownGracefully { return }
-            try? await Task.sleep(for: .milliseconds(50))
         }
     }
 

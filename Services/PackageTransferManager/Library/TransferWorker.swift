@@ -53,7 +53,7 @@ final class TransferWorker: Service, Sendable {
     private let throttles = Mutex([String: DistributionPointThrottle]())
     /// The last status line sent per job, so a wait is reported when it changes only.
     private let explained = Mutex([String: String]())
-    private let woken = Mutex(false)
+    private let signal = WakeSignal()
 
     init(database: ServiceDatabase, clock: any ServiceClock, timeZone: TimeZone, executorFactory: @escaping ExecutorFactory,
          retry: RetrySettings, scheduler: TransferJobScheduler, node: String, logger: Logger, pump: OutboxPump, metrics: ServiceMetrics,
@@ -73,9 +73,7 @@ final class TransferWorker: Service, Sendable {
         self.reportProgress = reportProgress
     }
 
-    func wake() {
-        woken.withLock { $0 = true }
-    }
+    func wake() { signal.wake() }
 
     func run() async throws {
         let resumed = try await database.write { db -> Int in
@@ -92,17 +90,9 @@ final class TransferWorker: Service, Sendable {
                     for (record, control) in await self.tick() {
                         group.addTask { await self.runAttempt(record, control: control) }
                     }
-                    await self.idle()
+                    await self.signal.idle()
                 }
             }
-        }
-    }
-
-    private func idle() async {
-        for _ in 0..<10 {
-            if woken.withLock({ flag in defer { flag = false }; return flag }) { return }
-            if Task.isCancelled || Task.isShuttingDownGracefully { return }
-            try? await Task.sleep(for: .milliseconds(50))
         }
     }
 

@@ -8,6 +8,7 @@ import HTTPTransfer
 import Logging
 import Messages
 import ServiceLifecycle
+import ServiceKit
 import Store
 import Synchronization
 
@@ -35,7 +36,7 @@ final class PullDownloader: Service, Sendable {
     let managementPointPeer: String?
     let pump: OutboxPump?
     private let running = Mutex(Set<String>())
-    private let woken = Mutex(false)
+    private let signal = WakeSignal()
 
     var database: ServiceDatabase { content.database }
     var store: ChunkStore { content.store }
@@ -54,7 +55,7 @@ final class PullDownloader: Service, Sendable {
         self.pump = pump
     }
 
-    func wake() { woken.withLock { $0 = true } }
+    func wake() { signal.wake() }
 
     // MARK: Jobs from the PTM
 
@@ -98,17 +99,9 @@ final class PullDownloader: Service, Sendable {
                     for record in await self.claimDueJobs() {
                         group.addTask { await self.pull(record) }
                     }
-                    await self.idle()
+                    await self.signal.idle()
                 }
             }
-        }
-    }
-
-    private func idle() async {
-        for _ in 0..<10 {
-            if woken.withLock({ flag in defer { flag = false }; return flag }) { return }
-            if Task.isCancelled || Task.isShuttingDownGracefully { return }
-            try? await Task.sleep(for: .milliseconds(50))
         }
     }
 
