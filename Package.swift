@@ -132,7 +132,7 @@ let package = Package(
 
         // ferry-fuzz: the fuzzing campaign against a local cluster (issue 14 item 7).
         .target(name: "FerryFuzz",
-                dependencies: ["FerryCLI", "Bus", "ContentTransfer", "Messages", "ServiceKit", "CZeroMQ",
+                dependencies: ["FerryCLI", "Bus", "ContentStore", "ContentTransfer", "Messages", "ServiceKit", "CZeroMQ",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 path: "Tools/fuzz/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "FerryFuzzMain", dependencies: ["FerryFuzz"], path: "Tools/fuzz/Main", swiftSettings: swiftSettings),

@@ -3,6 +3,7 @@ import Bus
 import Foundation
 import GRDB
 import Messages
+import Logging
 import Store
 import Synchronization
 import Testing
@@ -304,5 +305,56 @@ struct BusDispatcherAuthorizationTests {
         #expect(try reply.decodeBody(Ack.self).duplicate == false)
         #expect(applied.count == 0)
         #expect(try await inboxCount(database) == 1)
+    }
+}
+
+/// Keeps every line logged through it, for tests that check what a service logs.
+final class CapturingLogHandler: LogHandler, Sendable {
+    private let lines = Mutex<[String]>([])
+    var logged: [String] { lines.withLock { $0 } }
+
+    var metadata: Logger.Metadata {
+        get { [:] }
+        set {}
+    }
+    var logLevel: Logger.Level {
+        get { .trace }
+        set {}
+    }
+    subscript(metadataKey _: String) -> Logger.Metadata.Value? {
+        get { nil }
+        set {}
+    }
+
+    func log(event: LogEvent) {
+        let fields = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        lines.withLock { $0.append("\(event.message) \(fields)") }
+    }
+}
+
+@Suite("BusDispatcher refusal log")
+struct RefusalLogTests {
+    @Test("Issue 14 item 1: refusals are logged at most five per peer per minute, then counted in one line")
+    func refusalsAreRateLimitedPerPeer() async throws {
+        let handler = CapturingLogHandler()
+        let clock = ManualClock()
+        var dispatcher = BusDispatcher(clock: clock, logger: Logger(label: "refusals", factory: { _ in handler }))
+        dispatcher.on(SiteSnapshot.self) { _, envelope in Ack(messageID: envelope.id, duplicate: false) }
+        func refuse(_ agent: String) async throws {
+            let envelope = try BusDispatcherTests.envelope(SiteSnapshot.example, sender: agent, peer: BusPeer(node: agent, role: .agent))
+            _ = await dispatcher.dispatch(envelope, node: "mp")
+        }
+        for _ in 0..<20 { try await refuse("agent1") }
+        for _ in 0..<2 { try await refuse("agent2") }
+        func refusedLines(_ agent: String) -> Int { handler.logged.filter { $0.contains("refused site.snapshot") && $0.contains("agent \(agent)") }.count }
+        #expect(refusedLines("agent1") == 5, "\(handler.logged)")
+        #expect(refusedLines("agent2") == 2, "another peer has its own allowance")
+        #expect(!handler.logged.contains { $0.contains("not logged") })
+
+        clock.advance(by: .seconds(61))
+        try await refuse("agent1")
+        #expect(handler.logged.contains { $0.contains("more refusals not logged") && $0.contains("count=15") && $0.contains("agent agent1") },
+                "\(handler.logged)")
+        #expect(refusedLines("agent1") == 6, "a new minute, a new allowance")
     }
 }

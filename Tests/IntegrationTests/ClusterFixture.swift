@@ -91,8 +91,8 @@ final class ClusterFixture: @unchecked Sendable {
         return try decoder.decode(T.self, from: Data(result.output.utf8))
     }
 
-    func up() throws {
-        let result = try ferry(["cluster", "up"])
+    func up(_ options: [String] = []) throws {
+        let result = try ferry(["cluster", "up"] + options)
         guard result.status == 0 else { throw FixtureError("cluster up failed: \(result.error)\n\(result.output)") }
     }
 

@@ -95,4 +95,34 @@ struct ComposeFileTests {
         }
         #expect(named > 20)
     }
+
+    /// Issue 14 item 2: a container holds only the secret keys its own service uses.
+    @Test("Issue 14: each compose service mounts its own key volume, with only its own secrets")
+    func composeServicesHoldOnlyTheirSecrets() throws {
+        let compose = try #require(try Yams.load(yaml: String(contentsOf: Self.root.appendingPathComponent("compose.yaml"), encoding: .utf8)) as? [String: Any])
+        let services = try #require(compose["services"] as? [String: Any])
+        let script = try #require(((services["keys"] as? [String: Any])?["command"] as? [String])?.joined(separator: " "))
+        // What the keys service copies into each service's volume: the loop's own key, then
+        // the named extras.
+        let loop = try #require(script.firstMatch(of: /for node in ([a-z0-9 ]+); do cp [^;]*; cp \/etc\/ferry\/keys\/\$\$node\.key \/srv\/keys\/\$\$node\/;/)?.output.1)
+        var secrets: [String: Set<String>] = [:]
+        for node in loop.split(separator: " ") { secrets[String(node), default: []].insert("\(node).key") }
+        for copy in script.matches(of: /cp ((?:\/etc\/ferry\/keys\/[a-z0-9-]+\.key )+)\/srv\/keys\/([a-z0-9]+)\//) {
+            for file in copy.output.1.split(separator: " ") { secrets[String(copy.output.2), default: []].insert(String(file.split(separator: "/").last!)) }
+        }
+        #expect(secrets["agent1"] == ["agent1.key"])
+        #expect(secrets["dp1"] == ["dp1.key"])
+        for (name, value) in services where name != "keys" {
+            let volumes = (value as? [String: Any])?["volumes"] as? [String] ?? []
+            #expect(!volumes.contains { $0.hasPrefix("keys:") }, "\(name) mounts every service's secrets")
+            #expect(volumes.contains("keys-\(name):/etc/ferry/keys:ro"), "\(name) does not mount its own key volume")
+            let config = try String(contentsOf: Self.root.appendingPathComponent("deploy/compose/\(name).yaml"), encoding: .utf8)
+            for match in config.matches(of: /(?:keyFile|siteSigningKeyFile): '\/etc\/ferry\/keys\/([^']+)'/) {
+                #expect(secrets[name, default: []].contains(String(match.output.1)), "\(name) reads \(match.output.1), which its volume lacks")
+            }
+            let depends = (value as? [String: Any])?["depends_on"] as? [String: Any]
+            #expect(depends?["keys"] != nil, "\(name) may start before its keys exist")
+        }
+        #expect(secrets["site"]?.contains("cli.key") == true, "the CLI runs in the site's container")
+    }
 }

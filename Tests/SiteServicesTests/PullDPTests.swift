@@ -81,4 +81,48 @@ struct PullDPTests {
         }
         await site.stop()
     }
+
+    @Test func issue14_aServedVersionsManifestIsDecodedOnceNotPerRequest() async throws {
+        // Issue 14 item 5: /files re-read, re-hashed and decoded the whole manifest on every
+        // request; now the checked, decoded version is kept. Shown by changing the stored
+        // manifest's bytes after the first read: a DP that read it again would refuse it (its
+        // hash no longer matches), one that kept it serves on.
+        let site = try InProcessSite()
+        do {
+            let point = try await site.startDistributionPoint()
+            let base = try #require(point.host.httpURL)
+            let signer = try SiteTokenSigner(privateKeyFile: site.signingKey)
+            let bytes = Data((0..<50_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+            let hash = ContentHash.sha256Hex(bytes)
+            let manifest = Manifest(entries: [ManifestEntry(path: "setup.bin", kind: .file, size: Int64(bytes.count), mode: 0o644,
+                                                            chunks: [ChunkReference(hash: hash, size: bytes.count)])])
+            let manifestData = try manifest.canonicalData()
+            let version = ContentHash.sha256Hex(manifestData)
+            func token(_ scope: String, subject: String) throws -> [String: String] {
+                ["Authorization": "Bearer " + (try signer.sign(SiteTokenClaims(scope: scope, subject: subject, audience: ["dp1"], versionID: version,
+                                                                             issuedAt: site.clock.now, expiresAt: site.clock.now.addingTimeInterval(900))))]
+            }
+            let push = HTTPRequestOptions(headers: try token("transfer", subject: "ptm"))
+            #expect(try await HTTPClient.shared.put(base + "/chunks/\(hash)", body: bytes, options: push).status == 201)
+            #expect(try await HTTPClient.shared.put(base + "/manifests/\(version)", body: manifestData, options: push).status == 201)
+            let download = HTTPRequestOptions(headers: try token("download", subject: "127.0.0.1"))
+            let first = try await HTTPClient.shared.get(base + "/content/\(version)/files/setup.bin", options: download)
+            #expect(first.status == 200 && first.body == bytes)
+
+            let stored = site.folder.appendingPathComponent("dp1/store/manifests/\(version).json")
+            #expect(FileManager.default.fileExists(atPath: stored.path))
+            try Data("{\"formatVersion\":1,\"entries\":[]}".utf8).write(to: stored)
+            #expect(throws: (any Error).self, "the store itself refuses the changed bytes") {
+                try ChunkStore(root: site.folder.appendingPathComponent("dp1/store", isDirectory: true)).manifest(version)
+            }
+            let again = try await HTTPClient.shared.get(base + "/content/\(version)/files/setup.bin", options: download)
+            #expect(again.status == 200 && again.body == bytes, "served from the decoded version, not the file")
+            let range = try await HTTPClient.shared.get(base + "/content/\(version)/files/setup.bin", range: "bytes=10-19", options: download)
+            #expect(range.status == 206 && range.body == bytes[10..<20])
+        } catch {
+            await site.stop()
+            throw error
+        }
+        await site.stop()
+    }
 }

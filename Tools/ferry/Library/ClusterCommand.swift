@@ -17,8 +17,9 @@ struct ClusterCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("When creating the cluster: run it in the namespaces of deploy/testbed/up.sh, as SUBNETS:AGENTS (e.g. 2:4).",
                                    valueName: "subnets:agents"))
         var testbed: String?
-        @Option(help: ArgumentHelp("With --testbed: the agents' peer caches (off only to measure what they save).", valueName: "on|off"))
-        var peerCaching: OnOff = .on
+        @Option(help: ArgumentHelp("When creating the cluster: the agents' peer caches (with --testbed on by default, off only to measure what they save; on loopback off by default, since every agent there shares one host).",
+                                   valueName: "on|off"))
+        var peerCaching: OnOff?
         @Option(help: ArgumentHelp("With --testbed: the agents' fixed multicast rate in Mbit/s.", valueName: "mbit"))
         var multicastRate: Double = 300
         @Option(name: .customLong("source-root"),
@@ -39,7 +40,7 @@ struct ClusterCommand: AsyncParsableCommand {
             guard let testbed else { return nil }
             let parts = testbed.split(separator: ":").compactMap { Int($0) }
             guard parts.count == 2, (1...50).contains(parts[0]), (1...200).contains(parts[1]) else { return nil }
-            return ClusterManager.Testbed(subnets: parts[0], agentsPerSubnet: parts[1], peerCaching: peerCaching == .on,
+            return ClusterManager.Testbed(subnets: parts[0], agentsPerSubnet: parts[1], peerCaching: (peerCaching ?? .on) == .on,
                                           multicastRateMegabits: multicastRate)
         }
 
@@ -60,6 +61,7 @@ struct ClusterCommand: AsyncParsableCommand {
         func run() async throws {
             let layout = try global.layout()
             var manager = ClusterManager(layout: layout, journal: journal, testbed: testbedShape, log: { message in if !global.json { print(message) } })
+            manager.peerCachingOnLoopback = peerCaching == .on
             if !sourceRoots.isEmpty {
                 manager.sourceRoots = resolvedSourceRoots
                 if layout.exists, !global.json {

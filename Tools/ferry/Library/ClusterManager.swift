@@ -18,6 +18,10 @@ public struct ClusterManager: Sendable {
     let log: @Sendable (String) -> Void
     /// Nil: everything on loopback. Otherwise the namespaces of `deploy/testbed/up.sh`.
     let testbed: Testbed?
+    /// Agents on loopback join the subnet channel and serve their peer caches (off by
+    /// default: on one host every agent would find every other; the fuzzer turns it on to
+    /// reach the peer-cache routes).
+    public var peerCachingOnLoopback = false
     /// When creating the cluster: the folders its distribution manager may import from.
     public var sourceRoots: [String] = ClusterManager.defaultSourceRoots
 
@@ -302,7 +306,12 @@ public struct ClusterManager: Sendable {
     /// test bed has it: multicast per deployment (deploy --multicast on), the seed's 60 s start delay.
     private func setSubnetChannel(of settings: inout MulticastAgentSettings) {
         guard let testbed else {
-            settings.peerCaching = false
+            settings.peerCaching = peerCachingOnLoopback
+            if peerCachingOnLoopback {
+                var subnet = SubnetSettings()
+                subnet.enabled = false
+                settings.multicast = subnet
+            }
             return
         }
         settings.peerCaching = testbed.peerCaching

@@ -1,14 +1,16 @@
 import Bus
 import Foundation
 import Logging
-import Messages
+public import Messages
 import ServiceKit
 
 /// The CLI's connection to the site's distribution manager, from the cluster folder.
-struct SiteConnection {
+///
+/// Requests go as the `cli` node (admin) with the cluster's CLI key.
+public struct SiteConnection {
     let client: BusClient
 
-    init(layout: ClusterLayout) throws {
+    public init(layout: ClusterLayout) throws {
         let description = try layout.readDescription()
         guard let site = description.site else {
             throw ConfigurationError("\(layout.clusterFile.path) lists no distribution-manager")
@@ -20,7 +22,7 @@ struct SiteConnection {
                            security: BusClientSecurity(identity: identity, serverKey: try site.serverKey()), clock: SystemClock(), logger: logger)
     }
 
-    func request<R: Request>(_ request: R, timeout: Duration = .seconds(30)) async throws -> R.Reply {
+    public func request<R: Request>(_ request: R, timeout: Duration = .seconds(30)) async throws -> R.Reply {
         try await client.request(request, timeout: timeout)
     }
 }

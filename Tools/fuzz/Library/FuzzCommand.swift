@@ -37,7 +37,10 @@ public struct FuzzCommand: AsyncParsableCommand {
             root = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-fuzz-\(UUID().uuidString.prefix(8))")
             let started = ClusterManager(layout: ClusterLayout(root: root), binaries: binaries.map { URL(fileURLWithPath: $0) },
                                          log: { FileHandle.standardError.write(Data("\($0)\n".utf8)) })
-            _ = try await started.up()
+            var configured = started
+            // Peer caches serve only with the subnet channel on: on so their routes are fuzzed too.
+            configured.peerCachingOnLoopback = true
+            _ = try await configured.up()
             manager = started
         }
         defer {
@@ -47,7 +50,7 @@ public struct FuzzCommand: AsyncParsableCommand {
             }
         }
         let reports = try await Self.campaign(cluster: root, busCases: busCases, httpCases: httpCases, seed: seed) { kind, done, total in
-            FileHandle.standardError.write(Data("\(kind): \(done) of \(total) cases\n".utf8))
+            FileHandle.standardError.write(Data((total == 0 ? kind : "\(kind): \(done) of \(total) cases") .appending("\n").utf8))
         }
         if json {
             let encoder = JSONEncoder()
@@ -61,7 +64,8 @@ public struct FuzzCommand: AsyncParsableCommand {
 
     /// Runs the bus and the HTTP fuzzer against the running cluster at `cluster`.
     ///
-    /// - Parameter progress: told (kind, cases done, cases in all) every 10,000 cases.
+    /// - Parameter progress: told (kind, cases done, cases in all) every 10,000 cases, and
+    ///   (a note, 0, 0) when the HTTP run's real content could not be spread.
     public static func campaign(cluster: URL, busCases: Int, httpCases: Int, seed: UInt64,
                                 progress: @escaping @Sendable (String, Int, Int) -> Void = { _, _, _ in }) async throws -> [FuzzReport] {
         let targets = try FuzzTarget.all(cluster: cluster)
@@ -70,21 +74,39 @@ public struct FuzzCommand: AsyncParsableCommand {
             reports.append(await BusFuzzer(targets: targets, cases: busCases, seed: seed) { progress("bus", $0, busCases) }.run())
         }
         if httpCases > 0 {
-            reports.append(await HTTPFuzzer(targets: targets, cases: httpCases, seed: seed,
-                                            tokens: try tokens(cluster: cluster, targets: targets)) { progress("http", $0, httpCases) }.run())
+            let content = await FuzzContent.prepare(cluster: cluster, targets: targets, seed: seed) { progress("http: \($0)", 0, 0) }
+            var report = await HTTPFuzzer(targets: targets, cases: httpCases, seed: seed,
+                                            mutator: HTTPRequestMutator(tokens: try tokens(cluster: cluster, targets: targets, versions: content.versions),
+                                                                        versions: content.versions, chunks: content.chunks)) {
+                progress("http", $0, httpCases)
+            }.run()
+            report.realVersions = content.versions.count
+            report.realChunks = content.chunks.count
+            reports.append(report)
         }
         return reports
     }
 
-    /// Valid site tokens (transfer for each DP, download for each DP and peer caches), so
-    /// mutated requests reach the code behind the token check.
-    static func tokens(cluster: URL, targets: [FuzzTarget]) throws -> [String] {
+    /// Valid site tokens for each real version (and one for no version): transfer for each DP,
+    /// pull for each DP, download for every DP and the peer caches, issued to this host's
+    /// address; so mutated requests reach the code behind the token check.
+    static func tokens(cluster: URL, targets: [FuzzTarget], versions: [String]) throws -> [String] {
         let layout = ClusterLayout(root: cluster)
         let signer = try SiteTokenSigner(privateKeyFile: layout.siteSigningKey)
         let points = targets.filter { $0.service == "pull-dp" }.map(\.node)
-        let expiry = Date().addingTimeInterval(24 * 3600)
-        return try points.map { try signer.sign(SiteTokenClaims(scope: "transfer", subject: "ptm", audience: [$0], issuedAt: Date(), expiresAt: expiry)) }
-            + [try signer.sign(SiteTokenClaims(scope: "download", subject: "127.0.0.1", audience: points + [SiteTokenClaims.peerCacheAudience],
-                                               issuedAt: Date(), expiresAt: expiry))]
+        let now = Date()
+        let expiry = now.addingTimeInterval(24 * 3600)
+        var tokens: [String] = []
+        for version in versions.map(Optional.some) + [nil] {
+            for point in points {
+                tokens.append(try signer.sign(SiteTokenClaims(scope: "transfer", subject: "ptm", audience: [point], versionID: version,
+                                                              issuedAt: now, expiresAt: expiry)))
+                tokens.append(try signer.sign(SiteTokenClaims(scope: SiteTokenClaims.pullScope, subject: point, audience: points.filter { $0 != point },
+                                                              versionID: version, issuedAt: now, expiresAt: expiry)))
+            }
+            tokens.append(try signer.sign(SiteTokenClaims(scope: "download", subject: "127.0.0.1", audience: points + [SiteTokenClaims.peerCacheAudience],
+                                                          versionID: version, issuedAt: now, expiresAt: expiry)))
+        }
+        return tokens
     }
 }

@@ -12,8 +12,14 @@ public struct FuzzReport: Sendable, Codable {
     public var replies: [String: Int] = [:]
     /// Replies that are not envelopes at all: a finding.
     public var unreadableReplies = 0
-    /// Sent and never answered (a frame too broken to answer, or a lost reply).
+    /// Sent and never answered (a frame too broken to answer, or a lost reply); HTTP: the
+    /// server closed the connection without a status.
     public var unanswered = 0
+    /// HTTP: requests the server kept open without answering, by strategy (waiting for bytes
+    /// a lying or cut request promised).
+    public var heldOpen: [String: Int] = [:]
+    /// HTTP: whole, well-formed requests left unanswered: findings.
+    public var hangs: [String] = []
     /// HTTP: answers by status class; server errors (5xx) are listed as findings too.
     public var statuses: [String: Int] = [:]
     public var serverErrors: [String] = []
@@ -21,6 +27,9 @@ public struct FuzzReport: Sendable, Codable {
     public var crashed: [String] = []
     public var strategies: [String: Int] = [:]
     public var setupFailures: [String] = []
+    /// HTTP: the real versions and chunks the cases named (held by the cluster's DPs).
+    public var realVersions = 0
+    public var realChunks = 0
     public var seconds: Double = 0
 
     public init(kind: String, seed: UInt64) {
@@ -28,9 +37,9 @@ public struct FuzzReport: Sendable, Codable {
         self.seed = seed
     }
 
-    /// No crash, no unreadable reply, no server error, and something was actually sent.
+    /// No crash, no unreadable reply, no server error, no hang, and something was actually sent.
     public var passed: Bool {
-        crashed.isEmpty && unreadableReplies == 0 && serverErrors.isEmpty && setupFailures.isEmpty && sent > 0
+        crashed.isEmpty && unreadableReplies == 0 && serverErrors.isEmpty && hangs.isEmpty && setupFailures.isEmpty && sent > 0
     }
 
     mutating func count(strategy: String) { strategies[strategy, default: 0] += 1 }
@@ -62,7 +71,12 @@ public struct FuzzReport: Sendable, Codable {
         if !statuses.isEmpty {
             lines.append("  statuses: " + statuses.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
+        if kind == "http" { lines.append("  real versions named: \(realVersions) (\(realChunks) chunks)") }
         lines.append("  unanswered (dropped) \(unanswered), unsent \(unsent)")
+        if !heldOpen.isEmpty {
+            lines.append("  held open (incomplete or lying requests): " + heldOpen.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
+        if kind == "http" { lines.append("  hangs on well-formed requests: \(hangs.count)\(hangs.isEmpty ? "" : " (" + hangs.prefix(5).joined(separator: "; ") + ")")") }
         lines.append("  crashed: \(crashed.isEmpty ? "0" : crashed.joined(separator: ", "))")
         lines.append("  unreadable replies: \(unreadableReplies)")
         lines.append("  server errors: \(serverErrors.count)\(serverErrors.isEmpty ? "" : " (" + serverErrors.prefix(5).joined(separator: "; ") + ")")")

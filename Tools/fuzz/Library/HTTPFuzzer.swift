@@ -18,13 +18,13 @@ public struct HTTPFuzzer: Sendable {
     public let progress: @Sendable (Int) -> Void
     private let done = SharedCount()
 
-    public init(targets: [FuzzTarget], cases: Int, seed: UInt64, tokens: [String], workers: Int = 8,
+    public init(targets: [FuzzTarget], cases: Int, seed: UInt64, mutator: HTTPRequestMutator, workers: Int = 8,
                 progress: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.progress = progress
         self.targets = targets
         self.cases = cases
         self.seed = seed
-        mutator = HTTPRequestMutator(tokens: tokens)
+        self.mutator = mutator
         self.workers = max(1, workers)
     }
 
@@ -48,6 +48,8 @@ public struct HTTPFuzzer: Sendable {
         for partial in partials {
             report.sent += partial.sent
             report.unanswered += partial.unanswered
+            report.heldOpen.merge(partial.heldOpen, uniquingKeysWith: +)
+            report.hangs += partial.hangs.prefix(max(0, 20 - report.hangs.count))
             report.unsent += partial.unsent
             report.statuses.merge(partial.statuses, uniquingKeysWith: +)
             report.strategies.merge(partial.strategies, uniquingKeysWith: +)
@@ -74,23 +76,40 @@ public struct HTTPFuzzer: Sendable {
             let total = done.increment()
             if total % 10_000 == 0 { progress(total) }
             switch Self.exchange(bytes, host: server.host, port: server.port, waitSeconds: strategy == .truncate ? 0.3 : 10) {
-            case .some(let status):
+            case .answered(let status):
                 report.statuses["\(status / 100)xx", default: 0] += 1
                 if status >= 500, report.serverErrors.count < 20 {
                     report.serverErrors.append("\(server.node): HTTP \(status) for \(String(decoding: bytes.prefix(120), as: UTF8.self).split(separator: "\r\n").first ?? "")")
                 }
-            case .none:
+            case .closed:
                 report.unanswered += 1
+            case .silent:
+                // A request that is whole and well formed must be answered: a server that sits
+                // on it is a finding. Others may legitimately wait for bytes that never come
+                // (a longer Content-Length, a chunked body, a cut request) until the idle timeout.
+                report.heldOpen[strategy.rawValue, default: 0] += 1
+                if strategy == .wellFormed, report.hangs.count < 20 {
+                    report.hangs.append("\(server.node): no answer in 10 s to \(String(decoding: bytes.prefix(120), as: UTF8.self).split(separator: "\r\n").first ?? "")")
+                }
             }
         }
         return report
     }
 
-    /// Sends `bytes` on a new connection; the status of the answer, or nil when the server
-    /// closed without one or said nothing within `waitSeconds`.
-    static func exchange(_ bytes: Data, host: String, port: UInt16, waitSeconds: Double) -> Int? {
+    /// What became of one request.
+    enum Outcome: Equatable {
+        /// The server answered with this status.
+        case answered(Int)
+        /// It closed the connection (or refused it) without a status line.
+        case closed
+        /// It said nothing within the wait and kept the connection open.
+        case silent
+    }
+
+    /// Sends `bytes` on a new connection and reads the status line of the answer.
+    static func exchange(_ bytes: Data, host: String, port: UInt16, waitSeconds: Double) -> Outcome {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { return nil }
+        guard descriptor >= 0 else { return .closed }
         defer { close(descriptor) }
         var timeout = timeval(tv_sec: Int(waitSeconds), tv_usec: Int((waitSeconds - Double(Int(waitSeconds))) * 1_000_000))
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -102,7 +121,7 @@ public struct HTTPFuzzer: Sendable {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { return nil }
+        guard connected == 0 else { return .closed }
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { send(descriptor, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
@@ -112,15 +131,19 @@ public struct HTTPFuzzer: Sendable {
         }
         var received = Data()
         var buffer = [UInt8](repeating: 0, count: 16_384)
+        var timedOut = false
         while received.count < 64 * 1024 {
             let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count < 0, errno == EAGAIN || errno == EWOULDBLOCK { timedOut = true }
             if count <= 0 { break }
             received.append(contentsOf: buffer[0..<count])
             if received.range(of: Data("\r\n".utf8)) != nil { break }
         }
         guard received.starts(with: Data("HTTP/1.".utf8)), received.count >= 12,
-              let status = Int(String(decoding: received[received.startIndex + 9..<received.startIndex + 12], as: UTF8.self)) else { return nil }
-        return status
+              let status = Int(String(decoding: received[received.startIndex + 9..<received.startIndex + 12], as: UTF8.self)) else {
+            return timedOut && received.isEmpty ? .silent : .closed
+        }
+        return .answered(status)
     }
 }
 

@@ -8,8 +8,16 @@ public struct HTTPRequestMutator: Sendable {
     /// Valid tokens the fuzzer minted with the site's key, so requests get past the token
     /// check and reach the code behind it.
     public var tokens: [String]
+    /// Versions and chunk hashes that exist on the cluster, used for some ids in paths so
+    /// requests with a valid token reach the code that serves them.
+    public var versions: [String]
+    public var chunks: [String]
 
-    public init(tokens: [String]) { self.tokens = tokens }
+    public init(tokens: [String], versions: [String] = [], chunks: [String] = []) {
+        self.tokens = tokens
+        self.versions = versions
+        self.chunks = chunks
+    }
 
     static let dataPlaneRoutes = DataPlanePath.all.map(\.template) + ["/health", "/metrics", "/", "/{junk}"]
 
@@ -21,7 +29,7 @@ public struct HTTPRequestMutator: Sendable {
         let strategy: Strategy = roll < 45 ? .wellFormed : roll < 70 ? .junkHeaders : roll < 80 ? .lyingLength : roll < 97 ? .flipBytes : .truncate
         let method = ["GET", "GET", "GET", "HEAD", "PUT", "PUT", "POST", "DELETE", "OPTIONS", "PATCH", "G\u{0}T", "CONNECT"]
             .randomElement(using: &random)!
-        let path = Self.path(using: &random)
+        let path = path(using: &random)
         var headers = ["Host: \(host)", "Connection: close"]
         switch Int.random(in: 0..<5, using: &random) {
         case 0: break
@@ -72,9 +80,10 @@ public struct HTTPRequestMutator: Sendable {
         return (bytes, strategy)
     }
 
-    static func path(using random: inout SeededGenerator) -> String {
-        var path = dataPlaneRoutes.randomElement(using: &random)!
-        func hex(_ random: inout SeededGenerator) -> String {
+    func path(using random: inout SeededGenerator) -> String {
+        var path = Self.dataPlaneRoutes.randomElement(using: &random)!
+        func hex(_ random: inout SeededGenerator, known: [String]) -> String {
+            if !known.isEmpty, random.chance(50) { return known.randomElement(using: &random)! }
             switch Int.random(in: 0..<6, using: &random) {
             case 0: return String(repeating: "0", count: 64)
             case 1: return String(repeating: "f", count: 63)
@@ -83,10 +92,10 @@ public struct HTTPRequestMutator: Sendable {
             default: return random.bytes(32).map { String(format: "%02x", $0) }.joined()
             }
         }
-        while let range = path.range(of: "{hash}") { path.replaceSubrange(range, with: hex(&random)) }
-        while let range = path.range(of: "{version}") { path.replaceSubrange(range, with: hex(&random)) }
+        while let range = path.range(of: "{hash}") { path.replaceSubrange(range, with: hex(&random, known: chunks)) }
+        while let range = path.range(of: "{version}") { path.replaceSubrange(range, with: hex(&random, known: versions)) }
         if let range = path.range(of: "{path}") {
-            path.replaceSubrange(range, with: ["a.exe", "../../../etc/passwd", "%2e%2e/%2e%2e/etc/passwd", "dir/../../x", "a%00b", "/abs", "",
+            path.replaceSubrange(range, with: ["setup.bin", "notes/readme.txt", "a.exe", "../../../etc/passwd", "%2e%2e/%2e%2e/etc/passwd", "dir/../../x", "a%00b", "/abs", "",
                                                String(repeating: "d/", count: 2_000) + "f", "%C0%AE%C0%AE/x"].randomElement(using: &random)!)
         }
         if let range = path.range(of: "{junk}") {
