@@ -1,7 +1,7 @@
 # Ferry: `make demo` shows a site distributing a package; `make test` runs every test.
 # Both install what is missing first (Debian packages), so a fresh machine needs only Swift.
 SHELL := /bin/bash
-APT_PACKAGES := libzmq3-dev libcurl4-openssl-dev libsqlite3-dev pkg-config curl libnorm-dev iproute2 nftables jq sqlite3 openssl
+APT_PACKAGES := libzmq3-dev libzstd-dev libcurl4-openssl-dev libsqlite3-dev pkg-config curl libnorm-dev iproute2 nftables jq sqlite3 openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build release test demo clean

@@ -42,6 +42,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", path: "Shared/CCurl", pkgConfig: "libcurl",
                        providers: [.apt(["libcurl4-openssl-dev"])]),
         // NRL NORM (RFC 5740), no pkg-config file: the module links -lnorm.
+        .systemLibrary(name: "CZstd", path: "Shared/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CNorm", path: "Shared/CNorm", providers: [.apt(["libnorm-dev"])]),
 
         // Shared libraries.
@@ -67,6 +68,8 @@ let package = Package(
         .target(name: "HTTPTransfer", dependencies: ["CCurl"],
                 path: "Shared/HTTPTransfer", swiftSettings: swiftSettings),
         // How every hop fetches content: sources, the verifying chunk fetcher, ranked sources, the data plane's paths.
+        // Binary differential replication (SPEC C3): zstd deltas of chunks against chunks a DP holds.
+        .target(name: "Delta", dependencies: ["CZstd", "ContentStore"], path: "Shared/Delta", swiftSettings: swiftSettings),
         .target(name: "ContentTransfer",
                 dependencies: ["Clocks", "ContentStore", "HTTPTransfer", .product(name: "Logging", package: "swift-log")],
                 path: "Shared/ContentTransfer", swiftSettings: swiftSettings),
@@ -91,7 +94,7 @@ let package = Package(
         .executableTarget(name: "DistributionManagerMain", dependencies: ["DistributionManager"],
                           path: "Services/DistributionManager/Main", swiftSettings: swiftSettings),
         .target(name: "PackageTransferManager",
-                dependencies: ["ServiceKit", "ContentStore", "ContentTransfer", "HTTPTransfer", .product(name: "Metrics", package: "swift-metrics")],
+                dependencies: ["ServiceKit", "ContentStore", "ContentTransfer", "Delta", "HTTPTransfer", .product(name: "Metrics", package: "swift-metrics")],
                 path: "Services/PackageTransferManager/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "PackageTransferManagerMain", dependencies: ["PackageTransferManager"],
                           path: "Services/PackageTransferManager/Main", swiftSettings: swiftSettings),
@@ -101,7 +104,7 @@ let package = Package(
         .executableTarget(name: "ManagementPointMain", dependencies: ["ManagementPoint"],
                           path: "Services/ManagementPoint/Main", swiftSettings: swiftSettings),
         .target(name: "PullDP",
-                dependencies: ["ServiceKit", "ContentStore", "ContentTransfer", "HTTPTransfer", .product(name: "Metrics", package: "swift-metrics")],
+                dependencies: ["ServiceKit", "ContentStore", "ContentTransfer", "Delta", "HTTPTransfer", .product(name: "Metrics", package: "swift-metrics")],
                 path: "Services/PullDP/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "PullDPMain", dependencies: ["PullDP"],
                           path: "Services/PullDP/Main", swiftSettings: swiftSettings),
@@ -151,6 +154,7 @@ let package = Package(
         .testTarget(name: "BusTests", dependencies: ["Bus", "Clocks", "Store", "Messages"], swiftSettings: swiftSettings),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore"], swiftSettings: swiftSettings),
         .testTarget(name: "HTTPTransferTests", dependencies: ["HTTPTransfer"], swiftSettings: swiftSettings),
+        .testTarget(name: "DeltaTests", dependencies: ["Delta", "ContentStore"], path: "Tests/DeltaTests", swiftSettings: swiftSettings),
         .testTarget(name: "ContentTransferTests",
                     dependencies: ["ContentTransfer", "Clocks", "ContentStore", "HTTPTransfer",
                                    .product(name: "Hummingbird", package: "hummingbird"),

@@ -56,6 +56,9 @@ public struct DataPlanePath: Sendable, Hashable, CustomStringConvertible {
     public static let storedChunk = DataPlanePath("/chunks/:hash")
     /// Many chunks pushed at once (POST ``ChunkBatch`` frames).
     public static let storedChunkBatch = DataPlanePath("/chunk-batch")
+    /// Many chunks pushed at once as deltas against chunks the DP holds (POST `DeltaBatch`
+    /// frames, SPEC C3).
+    public static let storedDeltaBatch = DataPlanePath("/delta-batch")
 
     // MARK: One version, for clients (DPs and agents' peer caches, with a download token)
 
@@ -70,6 +73,6 @@ public struct DataPlanePath: Sendable, Hashable, CustomStringConvertible {
 
     /// Every data-plane path.
     public static let all: [DataPlanePath] = [
-        storedChunk, storedChunkBatch, storedManifest, versionManifest, versionChunk, versionFile, versionHeldChunks, libraryChunk, libraryChunkBatch, libraryManifest,
+        storedChunk, storedChunkBatch, storedDeltaBatch, storedManifest, versionManifest, versionChunk, versionFile, versionHeldChunks, libraryChunk, libraryChunkBatch, libraryManifest,
     ]
 }

@@ -72,9 +72,15 @@ public struct ContentSummary: Codable, Sendable, Equatable {
     public var createdAt: Date
     /// "Distribute the content to preferred DPs" (SPEC C8).
     public var distributeOnDemand: Bool?
+    /// Whether updates reach DPs as deltas against what they hold (SPEC C3): always for
+    /// applications, by the content's setting for packages (off unless set) and by the
+    /// site's default for other types.
+    public var differential: Bool?
     public init(name: String, type: ContentType, priority: Priority, sourcePath: String, currentVersion: Int,
-                currentVersionID: String, totalBytes: Int64, fileCount: Int, createdAt: Date, distributeOnDemand: Bool? = nil) {
+                currentVersionID: String, totalBytes: Int64, fileCount: Int, createdAt: Date, distributeOnDemand: Bool? = nil,
+                differential: Bool? = nil) {
         self.distributeOnDemand = distributeOnDemand
+        self.differential = differential
         self.name = name
         self.type = type
         self.priority = priority
@@ -152,13 +158,17 @@ public struct ContentDetail: Message {
 /// Changes a content object's properties; fields left nil stay as they are.
 public struct SetContent: Message {
     public static let wireName = "content.set"
-    public static let summary = "Change a content's properties (distribute on demand, priority); replies content.detail."
-    public static let example = SetContent(name: "office", distributeOnDemand: true, priority: .high)
+    public static let summary = "Change a content's properties (distribute on demand, priority, binary differential replication); replies content.detail."
+    public static let example = SetContent(name: "office", distributeOnDemand: true, priority: .high, differential: true)
     public var name: String
     public var distributeOnDemand: Bool?
     /// The distribution priority; queued and running transfers are re-ranked at once (SPEC C6).
     public var priority: Priority?
-    public init(name: String, distributeOnDemand: Bool?, priority: Priority? = nil) {
+    /// Binary differential replication for this content (SPEC C3); applications always
+    /// have it, so `false` for one is refused.
+    public var differential: Bool?
+    public init(name: String, distributeOnDemand: Bool?, priority: Priority? = nil, differential: Bool? = nil) {
+        self.differential = differential
         self.priority = priority
         self.name = name
         self.distributeOnDemand = distributeOnDemand

@@ -39,10 +39,16 @@ public struct TransferJob: Message {
     /// Set when the DP is a pull DP: the PTM copies nothing, it checks these sources and
     /// notifies the DP (SPEC T5).
     public var pullSources: [PullSourceAddress]?
+    /// The version of the same content the DP has installed, when the content uses binary
+    /// differential replication (SPEC C3): the PTM sends what the DP lacks as deltas
+    /// against it. Nil: whole chunks.
+    public var differentialBase: String?
     public init(jobID: UUID, contentName: String, versionID: String, version: Int, priority: Priority,
                 distributionPoint: DistributionPointAddress, libraryURL: String,
-                redistribute: Bool, totalBytes: Int64, chunkCount: Int, pullSources: [PullSourceAddress]? = nil) {
+                redistribute: Bool, totalBytes: Int64, chunkCount: Int, pullSources: [PullSourceAddress]? = nil,
+                differentialBase: String? = nil) {
         self.pullSources = pullSources
+        self.differentialBase = differentialBase
         self.jobID = jobID
         self.contentName = contentName
         self.versionID = versionID

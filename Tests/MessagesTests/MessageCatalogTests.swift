@@ -63,7 +63,7 @@ struct MessageCatalogTests {
             "redistribute: Bool",
             "totalBytes: Int64",
             "chunkCount: Int",
-            "pullSources: Optional<Array<PullSourceAddress>>",
+            "pullSources: Optional<Array<PullSourceAddress>>", "differentialBase: Optional<String>",
         ])
         #expect(entry.version == TransferJob.version)
         #expect(entry.summary == TransferJob.summary)

@@ -64,7 +64,7 @@ final class ContentCatalog: Sendable {
         }
         logger.info("created content", metadata: ["content": "\(name)", "version": "1", "version-id": "\(imported.versionID)",
                                                   "bytes": "\(imported.totalBytes)", "new-chunks": "\(imported.newChunks)"])
-        return ContentVersionReply(content: Self.summary(record, version), version: version.summary, isNewVersion: true,
+        return ContentVersionReply(content: Self.summary(record, version, rule: self.distributions.differential), version: version.summary, isNewVersion: true,
                                    newChunks: imported.newChunks, newBytes: imported.newBytes)
     }
 
@@ -77,7 +77,7 @@ final class ContentCatalog: Sendable {
             var unchanged = record
             unchanged.sourcePath = source.path
             try await database.write { [unchanged] db in try unchanged.update(db) }
-            return ContentVersionReply(content: Self.summary(unchanged, current), version: current.summary, isNewVersion: false,
+            return ContentVersionReply(content: Self.summary(unchanged, current, rule: self.distributions.differential), version: current.summary, isNewVersion: false,
                                        newChunks: imported.newChunks, newBytes: imported.newBytes)
         }
         let now = clock.now.timeIntervalSince1970
@@ -106,7 +106,7 @@ final class ContentCatalog: Sendable {
         logger.info("new content version", metadata: ["content": "\(record.name)", "version": "\(result.1.number)",
                                                       "version-id": "\(imported.versionID)", "new-chunks": "\(imported.newChunks)",
                                                       "new-bytes": "\(imported.newBytes)"])
-        return ContentVersionReply(content: Self.summary(result.0, result.1), version: result.1.summary, isNewVersion: true,
+        return ContentVersionReply(content: Self.summary(result.0, result.1, rule: self.distributions.differential), version: result.1.summary, isNewVersion: true,
                                    newChunks: imported.newChunks, newBytes: imported.newBytes, queuedDistributionPoints: result.2.queued)
     }
 
@@ -115,7 +115,7 @@ final class ContentCatalog: Sendable {
             let contents = try ContentRecord.order(Column("name")).fetchAll(db)
             return ContentList(contents: try contents.map { record in
                 let version = try VersionRecord.fetchOne(db, key: ["contentName": record.name, "number": record.currentVersion])
-                return Self.summary(record, version)
+                return Self.summary(record, version, rule: self.distributions.differential)
             })
         }
     }
@@ -125,21 +125,25 @@ final class ContentCatalog: Sendable {
         return try await database.read { db in
             let versions = try VersionRecord.filter(Column("contentName") == record.name).order(Column("number")).fetchAll(db)
             let targets = try TargetRecord.filter(Column("contentName") == record.name).order(Column("distributionPoint")).fetchAll(db)
-            return ContentDetail(content: Self.summary(record, current), versions: versions.map(\.summary), targets: targets.map(\.status))
+            return ContentDetail(content: Self.summary(record, current, rule: self.distributions.differential), versions: versions.map(\.summary), targets: targets.map(\.status))
         }
     }
 
     /// Changes the flags given; a new priority re-ranks the PTM's queued and running jobs
     /// of the content at once (SPEC C6).
     func set(_ request: SetContent) async throws -> ContentDetail {
-        guard request.distributeOnDemand != nil || request.priority != nil else {
+        guard request.distributeOnDemand != nil || request.priority != nil || request.differential != nil else {
             throw WireError(code: .invalidArgument, message: "nothing to change for '\(request.name)'")
         }
-        try await database.write { [topology, policies] db in
+        try await database.write { [topology, policies, distributions] db in
             guard var record = try ContentRecord.fetchOne(db, key: request.name) else {
                 throw WireError(code: .notFound, message: "no content named '\(request.name)'")
             }
             if let onDemand = request.distributeOnDemand { record.distributeOnDemand = onDemand }
+            if let differential = request.differential {
+                try distributions.differential.check(differential, for: ContentType(rawValue: record.type) ?? .package, name: record.name)
+                record.differential = differential
+            }
             if let priority = request.priority, priority.rawValue != record.priority {
                 record.priority = priority.rawValue
                 try policies.publishPriority(of: record.name, priority, db)
@@ -148,7 +152,8 @@ final class ContentCatalog: Sendable {
             try topology.enqueueSnapshot(db)
         }
         logger.info("content changed", metadata: ["content": "\(request.name)", "priority": "\(request.priority?.rawValue ?? "-")",
-                                                  "on-demand": "\(request.distributeOnDemand.map { "\($0)" } ?? "-")"])
+                                                  "on-demand": "\(request.distributeOnDemand.map { "\($0)" } ?? "-")",
+                                                  "differential": "\(request.differential.map { "\($0)" } ?? "-")"])
         return try await show(request.name)
     }
 
@@ -170,11 +175,12 @@ final class ContentCatalog: Sendable {
         return found
     }
 
-    static func summary(_ record: ContentRecord, _ version: VersionRecord?) -> ContentSummary {
+    static func summary(_ record: ContentRecord, _ version: VersionRecord?, rule: DifferentialReplicationRule) -> ContentSummary {
         ContentSummary(name: record.name, type: ContentType(rawValue: record.type) ?? .package,
                        priority: Priority(rawValue: record.priority) ?? .medium, sourcePath: record.sourcePath,
                        currentVersion: record.currentVersion, currentVersionID: version?.versionID ?? "",
                        totalBytes: version?.totalBytes ?? 0, fileCount: version?.fileCount ?? 0,
-                       createdAt: Date(timeIntervalSince1970: record.createdAt), distributeOnDemand: record.distributeOnDemand)
+                       createdAt: Date(timeIntervalSince1970: record.createdAt), distributeOnDemand: record.distributeOnDemand,
+                       differential: rule.applies(to: ContentType(rawValue: record.type) ?? .package, setting: record.differential))
     }
 }

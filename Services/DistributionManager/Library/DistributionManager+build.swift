@@ -30,6 +30,7 @@ extension DistributionManager {
                                     publishesSnapshots: settings.managementPoint != nil)
         let policies = TransferPolicyPublisher(clock: clock, node: common.node)
         let distributions = Distributions(database: database, clock: clock, node: common.node, logger: host.logger, topology: topology,
+                                          differential: DifferentialReplicationRule(siteDefault: settings.differentialByDefault ?? false),
                                           libraryURL: { host.httpURL ?? fallbackURL })
         let catalog = ContentCatalog(database: database, clock: clock, library: library,
                                      chunking: try (settings.chunking ?? .standard).validated(), signer: signer, logger: host.logger,

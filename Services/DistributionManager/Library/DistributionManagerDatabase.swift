@@ -166,6 +166,12 @@ enum DistributionManagerDatabase {
                 table.add(column: "pullSources", .blob)
             }
         }
+        migrator.registerMigration("distribution-manager-v10-differential") { db in
+            // NULL: never set; the content's type and the site's default decide (SPEC C3).
+            try db.alter(table: "content") { table in
+                table.add(column: "differential", .boolean)
+            }
+        }
         return migrator
     }
 }
@@ -201,6 +207,8 @@ struct ContentRecord: Codable, FetchableRecord, PersistableRecord {
     var currentVersion: Int
     var createdAt: Double
     var distributeOnDemand: Bool
+    /// Binary differential replication as the administrator set it; nil: never set.
+    var differential: Bool?
 }
 
 struct VersionRecord: Codable, FetchableRecord, PersistableRecord {

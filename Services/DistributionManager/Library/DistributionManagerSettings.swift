@@ -19,10 +19,14 @@ public struct DistributionManagerSettings: Codable, Sendable, Equatable {
     /// How long a transfer token (one DP, one version) stays valid; default 1 hour. The PTM
     /// asks for a new one at each attempt and before the one it holds expires.
     public var transferTokenLifetimeSeconds: Double?
+    /// Binary differential replication for content types other than applications (always)
+    /// and packages (per content, off unless set): default off (SPEC C3).
+    public var differentialByDefault: Bool?
 
     public init(packageTransferManager: PeerSettings, managementPoint: PeerSettings? = nil,
                 distributionPoints: [DistributionPointSettings], siteSigningKeyFile: String, sourceRoots: [String],
-                chunking: ChunkingParameters? = nil, transferTokenLifetimeSeconds: Double? = nil) {
+                chunking: ChunkingParameters? = nil, transferTokenLifetimeSeconds: Double? = nil, differentialByDefault: Bool? = nil) {
+        self.differentialByDefault = differentialByDefault
         self.packageTransferManager = packageTransferManager
         self.managementPoint = managementPoint
         self.distributionPoints = distributionPoints

@@ -21,9 +21,12 @@ final class Distributions: Sendable {
     let topology: SiteTopology
     /// The site library's base URL, which jobs carry (known once the HTTP server runs).
     let libraryURL: @Sendable () -> String
+    let differential: DifferentialReplicationRule
 
     init(database: ServiceDatabase, clock: any ServiceClock, node: String, logger: Logger, topology: SiteTopology,
+         differential: DifferentialReplicationRule = DifferentialReplicationRule(siteDefault: false),
          libraryURL: @escaping @Sendable () -> String) {
+        self.differential = differential
         self.database = database
         self.clock = clock
         self.node = node
@@ -96,10 +99,19 @@ final class Distributions: Sendable {
         let plan = DistributionPlanner.plan(targets.map { DistributionPlanner.Target(distributionPoint: $0.distributionPoint, origin: $0.origin) },
                                             versionID: version.versionID, current: current, redistribute: redistribute)
         let libraryURL = libraryURL()
+        let usesDeltas = differential.applies(to: ContentType(rawValue: record.type) ?? .package, setting: record.differential)
         for target in plan.send {
             let point = try DistributionPointRecord.require(target.distributionPoint, db)
             let pullSources = point.isPull ? try Self.sourceAddresses(of: point, db) : nil
             let jobID = UUID()
+            // The version the DP has installed, to send deltas against (a redistribution
+            // copies every chunk whole; a pull DP takes deltas from its source, not the site).
+            var base: String?
+            if usesDeltas, !redistribute, !point.isPull, let held = current[point.name], held.state == .installed,
+               held.versionID != version.versionID,
+               try InstalledVersionRecord.fetchOne(db, key: ["distributionPoint": point.name, "versionID": held.versionID]) != nil {
+                base = held.versionID
+            }
             try TargetRecord(contentName: record.name, distributionPoint: point.name, version: version.number,
                              versionID: version.versionID, state: .waiting, jobID: jobID.uuidString,
                              bytesDone: 0, bytesTotal: version.totalBytes, attempts: 0, reason: nil,
@@ -110,7 +122,7 @@ final class Distributions: Sendable {
                 distributionPoint: DistributionPointAddress(name: point.name, busEndpoint: point.busEndpoint,
                                                             httpURL: point.httpURL, publicKey: point.publicKey ?? ""),
                 libraryURL: libraryURL, redistribute: redistribute,
-                totalBytes: version.totalBytes, chunkCount: version.chunkCount, pullSources: pullSources)
+                totalBytes: version.totalBytes, chunkCount: version.chunkCount, pullSources: pullSources, differentialBase: base)
             try Outbox.enqueue(db, job, to: Self.transferManagerPeer, sender: node, now: clock.now)
         }
         return DistributeAccepted(name: record.name, versionID: version.versionID, version: version.number,

@@ -45,6 +45,9 @@ extension PackageTransferManager {
                              token: { job in
                                  try await tokens.token(distributionPoint: job.distributionPoint.name, versionID: job.versionID)
                              },
+                             baseToken: { job, version in
+                                 try await tokens.token(distributionPoint: job.distributionPoint.name, versionID: version)
+                             },
                              throttle: throttle, control: control, reportProgress: progress)
         }
         let scheduler = TransferJobScheduler(maximumContents: settings.maximumConcurrentContents ?? 3,

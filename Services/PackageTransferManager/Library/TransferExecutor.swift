@@ -1,6 +1,7 @@
 import Bus
 import ContentStore
 import ContentTransfer
+import Delta
 import Foundation
 import HTTPTransfer
 import Logging
@@ -15,6 +16,11 @@ import Messages
 /// the DP's throttle (its rate limit, shared with the DP's other transfers), and before each
 /// block the job's control is asked whether to stop (window closed, preempted, cancelled).
 /// Then the manifest, and the DP verifies the whole version.
+///
+/// With a differential base (the version the DP has installed, SPEC C3) each block's
+/// chunks go as zstd deltas against base chunks the planner picks where that pays, the
+/// rest whole; a delta the DP cannot rebuild is sent again whole, and the manifest goes as
+/// a delta against the base manifest, whole if the DP refuses it.
 struct TransferExecutor: Sendable {
     struct Outcome: Sendable {
         var bytesPushed: Int64
@@ -37,6 +43,9 @@ struct TransferExecutor: Sendable {
     let distributionPoint: @Sendable (DistributionPointAddress) throws -> BusClient
     /// The job's current transfer token (one DP, one version; renewed as it nears expiry).
     let token: @Sendable (TransferJob) async throws -> String
+    /// A token for another version at the job's DP: the differential base, read from the
+    /// library for its manifest and reference chunks.
+    let baseToken: @Sendable (TransferJob, String) async throws -> String
     let throttle: DistributionPointThrottle
     let control: JobControl
     let reportProgress: @Sendable (Progress) async -> Void
@@ -66,6 +75,7 @@ struct TransferExecutor: Sendable {
             }
             missing = chunks.filter { lacking.contains($0.hash) }
         }
+        let differential = await differentialEncoder(job, target: manifest, log: log)
         let missingBytes = missing.reduce(Int64(0)) { $0 + Int64($1.size) }
         let alreadyThere = manifest.totalSize - missingBytes
         log.info("DP lacks \(missing.count) of \(chunks.count) chunks", metadata: ["bytes": "\(missingBytes)", "redistribute": "\(job.redistribute)"])
@@ -73,27 +83,35 @@ struct TransferExecutor: Sendable {
         let blocks = Self.blocks(of: missing, bytes: await throttle.blockBytes, maximumChunks: ChunkBatch.maximumRequestHashes)
         let started = ContinuousClock.now
         var sent: Int64 = 0
-        var next: Task<[VerifiedBytes], any Error>? = blocks.first.map { first in Task { try await fetch(first, job: job) } }
+        // What the DP now holds of the blocks sent (deltas rebuild to whole chunks there).
+        var moved: Int64 = 0
+        var deltaChunks = 0
+        var next: Task<PreparedBlock, any Error>? = blocks.first.map { first in
+            Task { try await prepare(first, job: job, encoder: differential?.encoder) }
+        }
         defer { next?.cancel() }
         for index in blocks.indices {
             try control.checkpoint()
             guard let current = next else { break }
             let block = try await current.value
-            next = index + 1 < blocks.count ? Task { [blocks] in try await fetch(blocks[index + 1], job: job) } : nil
+            next = index + 1 < blocks.count ? Task { [blocks] in try await prepare(blocks[index + 1], job: job, encoder: differential?.encoder) } : nil
             try control.checkpoint()
-            let bytes = block.reduce(0) { $0 + $1.data.count }
-            try await throttle.send(bytes: bytes, ready: { try control.checkpoint() }) { try await push(block, job: job) }
+            // Fallbacks (deltas the DP could not rebuild, sent whole) count after the block.
+            let extra = try await throttle.send(bytes: block.wireBytes, ready: { try control.checkpoint() }) { try await send(block, job: job) }
+            let bytes = block.wireBytes + extra
+            deltaChunks += block.deltas.count
             sent += Int64(bytes)
-            await reportProgress(Progress(bytesDone: min(manifest.totalSize, alreadyThere + sent), bytesTotal: manifest.totalSize,
+            moved += Int64(block.chunks.reduce(0) { $0 + $1.data.count })
+            await reportProgress(Progress(bytesDone: min(manifest.totalSize, alreadyThere + moved), bytesTotal: manifest.totalSize,
                                           bytesSent: sent, seconds: started.duration(to: .now).timeInterval))
         }
         let seconds = max(0.001, started.duration(to: .now).timeInterval)
         log.info("pushed \(missing.count) chunks in \(blocks.count) blocks", metadata: [
-            "bytes": "\(sent)", "seconds": "\(String(format: "%.2f", seconds))",
+            "bytes": "\(sent)", "as-deltas": "\(deltaChunks)", "seconds": "\(String(format: "%.2f", seconds))",
             "mb-per-s": "\(String(format: "%.1f", Double(sent) / seconds / 1_000_000))"])
 
         try control.checkpoint()
-        try await pushManifest(verified, job: job)
+        try await pushManifest(verified, job: job, base: differential)
         let verification = try await dp.request(VerifyVersion(contentName: job.contentName, versionID: job.versionID),
                                                 timeout: verificationTimeout(bytes: manifest.totalSize))
         guard verification.complete else {
@@ -122,21 +140,8 @@ struct TransferExecutor: Sendable {
     }
 
     /// One block from the site library, every chunk checked against its hash.
-    private func fetch(_ block: [ChunkReference], job: TransferJob) async throws -> [VerifiedBytes] {
-        let response: HTTPResponse
-        do {
-            response = try await http.post(job.libraryURL + DataPlanePath.libraryChunkBatch.path(),
-                                           body: ChunkBatch.request(hashes: block.map(\.hash)), options: try await authorization(job))
-        } catch {
-            throw TransferFailure("the site library did not answer: \(error)")
-        }
-        guard response.isSuccess else {
-            throw TransferFailure("the site library refused a block: HTTP \(response.status) \(ResponseText.text(response.body))")
-        }
-        var reader = ChunkBatch.Reader(maximumChunkSize: Int(UInt32.max))
-        reader.append(response.body)
-        var received: [String: Data] = [:]
-        while let (hash, data) = try reader.next() { received[hash] = data }
+    func fetch(_ block: [ChunkReference], job: TransferJob) async throws -> [VerifiedBytes] {
+        let received = try await readLibrary(block.map(\.hash), job: job, token: try await token(job))
         return try block.map { chunk in
             guard let data = received[chunk.hash] else { throw TransferFailure("the site library lacks chunk \(chunk.hash)") }
             do {
@@ -147,7 +152,27 @@ struct TransferExecutor: Sendable {
         }
     }
 
-    private func push(_ block: [VerifiedBytes], job: TransferJob) async throws {
+    /// Chunks by hash from the site library with `token` (the chunks of its version only),
+    /// as received: the caller checks them. Chunks the library lacks are left out.
+    func readLibrary(_ hashes: [String], job: TransferJob, token: String) async throws -> [String: Data] {
+        let response: HTTPResponse
+        do {
+            response = try await http.post(job.libraryURL + DataPlanePath.libraryChunkBatch.path(), body: ChunkBatch.request(hashes: hashes),
+                                           options: HTTPRequestOptions(headers: ["Authorization": "Bearer \(token)"], timeoutSeconds: 120))
+        } catch {
+            throw TransferFailure("the site library did not answer: \(error)")
+        }
+        guard response.isSuccess else {
+            throw TransferFailure("the site library refused a block: HTTP \(response.status) \(ResponseText.text(response.body))")
+        }
+        var reader = ChunkBatch.Reader(maximumChunkSize: Int(UInt32.max))
+        reader.append(response.body)
+        var received: [String: Data] = [:]
+        while let (hash, data) = try reader.next() { received[hash] = data }
+        return received
+    }
+
+    func push(_ block: [VerifiedBytes], job: TransferJob) async throws {
         var body = Data()
         body.reserveCapacity(block.reduce(0) { $0 + $1.data.count + ChunkBatch.headerSize })
         for chunk in block { ChunkBatch.append(hash: chunk.hash, data: chunk.data, to: &body) }
@@ -158,10 +183,22 @@ struct TransferExecutor: Sendable {
         }
     }
 
-    /// Pushes the manifest (after its chunks: the DP refuses one naming chunks it lacks).
-    private func pushManifest(_ manifest: VerifiedManifest, job: TransferJob) async throws {
-        let response = try await http.put(job.distributionPoint.httpURL + DataPlanePath.storedManifest.path(version: manifest.versionID),
-                                          body: manifest.data, options: try await authorization(job))
+    /// Pushes the manifest (after its chunks: the DP refuses one naming chunks it lacks), as a
+    /// delta against the base manifest when there is one; whole when the DP cannot rebuild it.
+    private func pushManifest(_ manifest: VerifiedManifest, job: TransferJob, base: Differential?) async throws {
+        let url = job.distributionPoint.httpURL + DataPlanePath.storedManifest.path(version: manifest.versionID)
+        if let base, let delta = try? ChunkDelta.encode(manifest.data, reference: base.manifest.data, level: 9), delta.count < manifest.data.count {
+            var options = try await authorization(job)
+            options.headers[ManifestDelta.baseHeader] = base.manifest.versionID
+            options.headers[ManifestDelta.sizeHeader] = "\(manifest.data.count)"
+            let response = try await http.put(url, body: delta, options: options)
+            if response.isSuccess { return }
+            guard response.status == 409 else {
+                throw TransferFailure("DP \(job.distributionPoint.name) refused the manifest: HTTP \(response.status) \(ResponseText.text(response.body))")
+            }
+            logger.job(job).warning("the DP could not rebuild the manifest delta; sending it whole", metadata: ["reason": "\(ResponseText.text(response.body))"])
+        }
+        let response = try await http.put(url, body: manifest.data, options: try await authorization(job))
         guard response.isSuccess else {
             throw TransferFailure("DP \(job.distributionPoint.name) refused the manifest: HTTP \(response.status) \(ResponseText.text(response.body))")
         }
@@ -176,7 +213,7 @@ struct TransferExecutor: Sendable {
         return .milliseconds(Int(min(1800, base + Double(bytes) / 20_000_000) * 1000))
     }
 
-    private func authorization(_ job: TransferJob) async throws -> HTTPRequestOptions {
+    func authorization(_ job: TransferJob) async throws -> HTTPRequestOptions {
         HTTPRequestOptions(headers: ["Authorization": "Bearer \(try await token(job))"], timeoutSeconds: 120)
     }
 }

@@ -1,7 +1,9 @@
 import ContentStore
 import ContentTransfer
+import Delta
 import Foundation
 import HTTPTransfer
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import ServiceKit
@@ -60,6 +62,22 @@ struct DistributionPointRoutes: Sendable {
             }
             return HTTPResponses.text("{\"stored\":\(stored),\"present\":\(present)}\n", status: .ok, contentType: "application/json")
         }
+        router.post(RouterPath(DataPlanePath.storedDeltaBatch.pattern)) { request, _ -> Response in
+            if let refusal = authorize(request) { return refusal }
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: 64 * 1024 * 1024)
+            } catch {
+                return HTTPResponses.error(.contentTooLarge, "a delta batch may be at most 64 MiB")
+            }
+            do {
+                let reply = try content.acceptDeltas(DeltaBatch.frames(in: Data(buffer: body), maximumChunkSize: maximumChunkSize))
+                return HTTPResponses.json(reply)
+            } catch {
+                content.metrics.counter("ferry_dp_push_refused_total", labels: [("reason", "bad-delta-batch")]).increment()
+                return HTTPResponses.error(.unprocessableContent, "\(error)")
+            }
+        }
         router.put(RouterPath(DataPlanePath.storedManifest.pattern)) { request, context -> Response in
             let version = context.parameters.get(DataPlanePath.Parameter.version) ?? ""
             if let refusal = authorize(request, versionID: version) { return refusal }
@@ -70,8 +88,26 @@ struct DistributionPointRoutes: Sendable {
             } catch {
                 return HTTPResponses.error(.contentTooLarge, "manifest too large")
             }
+            var manifest = Data(buffer: body)
+            if let base = request.headers[HTTPField.Name(ManifestDelta.baseHeader)!] {
+                // A delta against a manifest this DP holds (SPEC C3); one that does not
+                // rebuild to the version is refused as a conflict: the sender sends it whole.
+                let size = request.headers[HTTPField.Name(ManifestDelta.sizeHeader)!].flatMap { Int($0) } ?? -1
+                guard ContentHash.isValid(base), (0...(256 * 1024 * 1024)).contains(size) else {
+                    return HTTPResponses.error(.badRequest, "a manifest delta needs a base version id and the manifest's size")
+                }
+                guard let reference = try? store.manifestData(base) else {
+                    return HTTPResponses.error(.conflict, "this DP does not hold the base manifest \(base); send the manifest whole")
+                }
+                switch ChunkDelta.rebuild(manifest, reference: reference, size: size, hash: version) {
+                case .success(let rebuilt): manifest = rebuilt
+                case .failure(let failure):
+                    content.logger.warning("a manifest delta did not rebuild; asking for it whole", metadata: ["version-id": "\(version)", "reason": "\(failure)"])
+                    return HTTPResponses.error(.conflict, "the manifest delta did not rebuild: \(failure); send the manifest whole")
+                }
+            }
             do {
-                try content.acceptManifest(Data(buffer: body), versionID: version)
+                try content.acceptManifest(manifest, versionID: version)
                 return HTTPResponses.text("{\"stored\":true}\n", status: .created, contentType: "application/json")
             } catch {
                 content.logger.warning("refused a pushed manifest", metadata: ["version-id": "\(version)", "reason": "\(error)"])

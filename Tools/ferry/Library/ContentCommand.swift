@@ -62,7 +62,8 @@ struct ContentCommand: AsyncParsableCommand {
             if global.json { return try Formatting.printJSON(reply) }
             let content = reply.content
             print("\(content.name): \(content.type.rawValue), priority \(content.priority.rawValue), source \(content.sourcePath)"
-                  + (content.distributeOnDemand == true ? ", distributed on demand to preferred DPs" : ""))
+                  + (content.distributeOnDemand == true ? ", distributed on demand to preferred DPs" : "")
+                  + (content.differential == true ? ", updates sent as deltas" : ""))
             print(Formatting.table(["VERSION", "VERSION ID", "SIZE", "FILES", "CHUNKS", "CREATED"], reply.versions.map {
                 ["\($0.number)\($0.number == content.currentVersion ? " (current)" : "")", $0.versionID,
                  Formatting.bytes($0.totalBytes), "\($0.fileCount)", "\($0.chunkCount)",
@@ -85,17 +86,21 @@ struct ContentCommand: AsyncParsableCommand {
         var distributeOnDemand: Bool?
         @Option(help: "Distribution priority: high, medium or low; queued and running transfers are re-ranked at once.")
         var priority: Priority?
+        @Option(help: ArgumentHelp("Binary differential replication: updates reach DPs as deltas against the version they hold (applications always; packages off unless set; other types as the site's default).",
+                                   valueName: "on|off"))
+        var differential: OnOff?
 
         func validate() throws {
-            if distributeOnDemand == nil, priority == nil {
-                throw ValidationError("nothing to change: give --priority high|medium|low or --distribute-on-demand true|false")
+            if distributeOnDemand == nil, priority == nil, differential == nil {
+                throw ValidationError("nothing to change: give --priority high|medium|low, --distribute-on-demand true|false or --differential on|off")
             }
         }
 
         func run() async throws {
-            let reply = try await global.connection().request(SetContent(name: name, distributeOnDemand: distributeOnDemand, priority: priority))
+            let reply = try await global.connection().request(SetContent(name: name, distributeOnDemand: distributeOnDemand, priority: priority,
+                                                                         differential: differential.map { $0 == .on }))
             if global.json { return try Formatting.printJSON(reply) }
-            print("\(reply.content.name): priority \(reply.content.priority.rawValue), distribute on demand \(reply.content.distributeOnDemand == true ? "on" : "off")")
+            print("\(reply.content.name): priority \(reply.content.priority.rawValue), distribute on demand \(reply.content.distributeOnDemand == true ? "on" : "off"), differential \(reply.content.differential == true ? "on" : "off")")
         }
     }
 

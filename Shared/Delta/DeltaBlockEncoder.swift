@@ -1,0 +1,62 @@
+public import ContentStore
+public import Foundation
+
+/// Turns a block of chunks a DP lacks into delta frames where a delta pays and whole
+/// chunks where it does not (SPEC C3).
+///
+/// A pure step: the planner names each chunk's references, `references` gives their bytes
+/// (nil: not at hand, so the chunk goes whole), and a delta is kept only when it is at most
+/// ``worthwhile`` of the chunk's size with its frame header.
+public struct DeltaBlockEncoder: Sendable {
+    public struct Encoded: Sendable {
+        public var deltas: [DeltaBatch.Frame] = []
+        public var whole: [VerifiedBytes] = []
+        /// Bytes the block sends: delta frames and whole chunks' payloads (as the whole-chunk
+        /// path has always counted, for the DP's measured priority and the rate limit).
+        public var wireBytes: Int = 0
+    }
+
+    public let planner: DeltaReferencePlanner
+    public let level: Int32
+    /// A delta frame is sent only when it is at most this share of the whole chunk.
+    public let worthwhile: Double
+
+    public init(planner: DeltaReferencePlanner, level: Int32 = 3, worthwhile: Double = 0.9) {
+        self.planner = planner
+        self.level = level
+        self.worthwhile = worthwhile
+    }
+
+    /// The base chunks a block's deltas need, each once, in first-use order.
+    public func referenceHashes(for block: [VerifiedBytes]) -> [String] {
+        var seen = Set<String>()
+        return block.flatMap { planner.references(for: $0.hash).map(\.hash) }.filter { seen.insert($0).inserted }
+    }
+
+    public func encode(_ block: [VerifiedBytes], references: [String: Data]) -> Encoded {
+        var encoded = Encoded()
+        for chunk in block {
+            let names = planner.references(for: chunk.hash).map(\.hash)
+            var reference = Data()
+            var complete = !names.isEmpty
+            for name in names {
+                guard let bytes = references[name] else {
+                    complete = false
+                    break
+                }
+                reference.append(bytes)
+            }
+            if complete, let delta = try? ChunkDelta.encode(chunk.data, reference: reference, level: level) {
+                let frame = DeltaBatch.Frame(hash: chunk.hash, references: names, size: chunk.data.count, delta: delta)
+                if Double(frame.encodedSize) <= Double(chunk.data.count) * worthwhile {
+                    encoded.deltas.append(frame)
+                    encoded.wireBytes += frame.encodedSize
+                    continue
+                }
+            }
+            encoded.whole.append(chunk)
+            encoded.wireBytes += chunk.data.count
+        }
+        return encoded
+    }
+}
