@@ -33,26 +33,27 @@ public struct DeltaBlockEncoder: Sendable {
         return block.flatMap { planner.references(for: $0.hash).map(\.hash) }.filter { seen.insert($0).inserted }
     }
 
+    /// The delta frame of `chunk` against `names` (bytes in `references`), or nil when a
+    /// reference is not at hand or the delta would not pay.
+    public func frame(_ chunk: VerifiedBytes, against names: [String], references: [String: Data]) -> DeltaBatch.Frame? {
+        guard !names.isEmpty, names.count <= DeltaBatch.maximumReferences else { return nil }
+        var reference = Data()
+        for name in names {
+            guard let bytes = references[name] else { return nil }
+            reference.append(bytes)
+        }
+        guard let delta = try? ChunkDelta.encode(chunk.data, reference: reference, level: level) else { return nil }
+        let frame = DeltaBatch.Frame(hash: chunk.hash, references: names, size: chunk.data.count, delta: delta)
+        return Double(frame.encodedSize) <= Double(chunk.data.count) * worthwhile ? frame : nil
+    }
+
     public func encode(_ block: [VerifiedBytes], references: [String: Data]) -> Encoded {
         var encoded = Encoded()
         for chunk in block {
-            let names = planner.references(for: chunk.hash).map(\.hash)
-            var reference = Data()
-            var complete = !names.isEmpty
-            for name in names {
-                guard let bytes = references[name] else {
-                    complete = false
-                    break
-                }
-                reference.append(bytes)
-            }
-            if complete, let delta = try? ChunkDelta.encode(chunk.data, reference: reference, level: level) {
-                let frame = DeltaBatch.Frame(hash: chunk.hash, references: names, size: chunk.data.count, delta: delta)
-                if Double(frame.encodedSize) <= Double(chunk.data.count) * worthwhile {
-                    encoded.deltas.append(frame)
-                    encoded.wireBytes += frame.encodedSize
-                    continue
-                }
+            if let frame = frame(chunk, against: planner.references(for: chunk.hash).map(\.hash), references: references) {
+                encoded.deltas.append(frame)
+                encoded.wireBytes += frame.encodedSize
+                continue
             }
             encoded.whole.append(chunk)
             encoded.wireBytes += chunk.data.count

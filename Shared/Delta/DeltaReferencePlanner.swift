@@ -63,13 +63,22 @@ public struct DeltaReferencePlanner: Sendable {
         targetLocations = locations
     }
 
+    /// The old file the new chunk `hash` is matched with (same path, else same name) and its
+    /// chunks in order: where to look for content that moved within the file.
+    public func baseFile(for hash: String) -> (path: String, chunks: [ChunkReference])? {
+        guard let location = targetLocations[hash], let path = basePath(for: location.path), let base = baseFiles[path], !base.isEmpty else { return nil }
+        return (path, base.map(\.chunk))
+    }
+
+    private func basePath(for path: String) -> String? {
+        baseFiles[path] != nil ? path : baseByName[String(path.split(separator: "/").last ?? "")]
+    }
+
     /// The old chunks to encode the new chunk `hash` against, in the order both sides
     /// concatenate them; empty when the old version has nothing near it.
     public func references(for hash: String) -> [ChunkReference] {
         guard let location = targetLocations[hash], let target = targetFiles[location.path] else { return [] }
-        let basePath = baseFiles[location.path] != nil ? location.path
-            : baseByName[String(location.path.split(separator: "/").last ?? "")]
-        guard let basePath, let base = baseFiles[basePath], let shared = baseOffsets[basePath], !base.isEmpty else { return [] }
+        guard let basePath = basePath(for: location.path), let base = baseFiles[basePath], let shared = baseOffsets[basePath], !base.isEmpty else { return [] }
         let placed = target[location.index]
         // The nearest shared chunk before and after: where the old file lines up with the
         // new, the nearer one first (right after an insertion the chunk before lines up;

@@ -71,3 +71,18 @@ struct DeltaBatchTests {
         #expect(throws: DeltaBatch.MalformedFrame.self) { try DeltaBatch.frames(in: bad, maximumChunkSize: 1 << 20) }
     }
 }
+
+@Suite("ChunkResemblance")
+struct ChunkResemblanceTests {
+    @Test("C3: a chunk made of parts of two held chunks finds those two, not unrelated ones")
+    func findsTheSources() {
+        let held = (0..<40).map { randomBytes(65_536, seed: 1000 + UInt64($0)) }
+        var index = ChunkResemblance()
+        for (position, chunk) in held.enumerated() { index.add("chunk\(position)", sketch: ChunkResemblance.sketch(chunk)) }
+        // Like a block boundary after a shuffle: the tail of one held chunk, the head of another.
+        let mixed = held[7][30_000...] + held[23][..<34_000]
+        let found = index.similar(to: ChunkResemblance.sketch(Data(mixed)))
+        #expect(Set(found) == ["chunk7", "chunk23"], "\(found)")
+        #expect(index.similar(to: ChunkResemblance.sketch(randomBytes(65_536, seed: 9))).isEmpty)
+    }
+}

@@ -125,6 +125,15 @@ struct DifferentialReplicationTests {
         }
     }
 
+    @Test("C3: blocks shuffled within a file are found where they moved, by resemblance")
+    func shuffledBlocksAreFoundByResemblance() async throws {
+        try await TransferPolicySite.run(points: 1) { site in
+            let moved = try await Self.update(.shuffle, differential: true, on: site)
+            #expect(moved.lackingBytes > 500_000, "\(moved)")
+            #expect(moved.total * 5 < moved.lackingBytes, "\(moved)")
+        }
+    }
+
     @Test("C3: new random bytes go whole, with no more than the whole chunks; a move sends nothing")
     func newBytesAndMoves() async throws {
         try await TransferPolicySite.run(points: 1) { site in

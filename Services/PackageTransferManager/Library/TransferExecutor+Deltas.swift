@@ -12,6 +12,8 @@ extension TransferExecutor {
     struct Differential: Sendable {
         let manifest: VerifiedManifest
         let encoder: DeltaBlockEncoder
+        /// For chunks whose own place in the old file holds nothing like them.
+        let resemblance: BaseResemblance
     }
 
     /// One block as it goes to the DP: every chunk (for a fallback), the deltas and the
@@ -31,31 +33,52 @@ extension TransferExecutor {
         do {
             let manifest = try await ManifestFetcher().fetch(base, from: library)
             log.info("sending what the DP lacks as deltas against the version it holds", metadata: ["base": "\(base.prefix(12))"])
-            return Differential(manifest: manifest, encoder: DeltaBlockEncoder(planner: DeltaReferencePlanner(base: manifest.manifest, target: target)))
+            let resemblance = BaseResemblance { hashes in try await readLibrary(hashes, job: job, token: try await baseToken(job, base)) }
+            return Differential(manifest: manifest, encoder: DeltaBlockEncoder(planner: DeltaReferencePlanner(base: manifest.manifest, target: target)),
+                                resemblance: resemblance)
         } catch {
             log.warning("cannot read the differential base; sending whole chunks", metadata: ["base": "\(base.prefix(12))", "error": "\(error)"])
             return nil
         }
     }
 
-    /// Reads a block from the library and, with an encoder, its reference chunks, then
-    /// encodes it.
-    func prepare(_ block: [ChunkReference], job: TransferJob, encoder: DeltaBlockEncoder?) async throws -> PreparedBlock {
+    /// Reads a block from the library and, with a differential base, its reference chunks,
+    /// then encodes it: against the old chunks at each chunk's place first, then, for those
+    /// that gave nothing good, against the old chunks most like them in the same file.
+    func prepare(_ block: [ChunkReference], job: TransferJob, differential: Differential?) async throws -> PreparedBlock {
         let chunks = try await fetch(block, job: job)
-        guard let encoder, let base = job.differentialBase else {
+        guard let differential, let base = job.differentialBase else {
             return PreparedBlock(chunks: chunks, deltas: [], whole: chunks, wireBytes: chunks.reduce(0) { $0 + $1.data.count })
         }
-        let names = encoder.referenceHashes(for: chunks)
+        let encoder = differential.encoder
         var references: [String: Data] = [:]
-        for start in stride(from: 0, to: names.count, by: ChunkBatch.maximumRequestHashes) {
-            let part = Array(names[start..<min(names.count, start + ChunkBatch.maximumRequestHashes)])
-            // A reference the library cannot give only costs its chunks their delta.
-            for (hash, data) in (try? await readLibrary(part, job: job, token: try await baseToken(job, base))) ?? [:] {
-                references[hash] = data
+        func load(_ names: [String]) async {
+            let wanted = names.filter { references[$0] == nil }
+            for start in stride(from: 0, to: wanted.count, by: ChunkBatch.maximumRequestHashes) {
+                let part = Array(wanted[start..<min(wanted.count, start + ChunkBatch.maximumRequestHashes)])
+                // A reference the library cannot give only costs its chunks their delta.
+                for (hash, data) in (try? await readLibrary(part, job: job, token: try await baseToken(job, base))) ?? [:] {
+                    references[hash] = data
+                }
             }
         }
+        await load(encoder.referenceHashes(for: chunks))
         let encoded = encoder.encode(chunks, references: references)
-        return PreparedBlock(chunks: chunks, deltas: encoded.deltas, whole: encoded.whole, wireBytes: encoded.wireBytes)
+        var deltas = Dictionary(encoded.deltas.map { ($0.hash, $0) }, uniquingKeysWith: { first, _ in first })
+        for chunk in chunks where (deltas[chunk.hash].map { $0.encodedSize * 4 > chunk.data.count } ?? true) {
+            guard let file = encoder.planner.baseFile(for: chunk.hash),
+                  let names = try? await differential.resemblance.references(for: chunk.data, file: file.path, chunks: file.chunks,
+                                                                             budget: encoder.planner.maximumReferenceBytes),
+                  !names.isEmpty else { continue }
+            await load(names)
+            guard let frame = encoder.frame(chunk, against: names, references: references),
+                  frame.encodedSize < (deltas[chunk.hash]?.encodedSize ?? chunk.data.count) else { continue }
+            deltas[chunk.hash] = frame
+        }
+        let frames = chunks.compactMap { deltas[$0.hash] }
+        let whole = chunks.filter { deltas[$0.hash] == nil }
+        return PreparedBlock(chunks: chunks, deltas: frames, whole: whole,
+                             wireBytes: frames.reduce(0) { $0 + $1.encodedSize } + whole.reduce(0) { $0 + $1.data.count })
     }
 
     /// Sends a prepared block: the deltas, then the whole chunks with those the DP could not

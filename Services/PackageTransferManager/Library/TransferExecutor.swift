@@ -87,14 +87,14 @@ struct TransferExecutor: Sendable {
         var moved: Int64 = 0
         var deltaChunks = 0
         var next: Task<PreparedBlock, any Error>? = blocks.first.map { first in
-            Task { try await prepare(first, job: job, encoder: differential?.encoder) }
+            Task { try await prepare(first, job: job, differential: differential) }
         }
         defer { next?.cancel() }
         for index in blocks.indices {
             try control.checkpoint()
             guard let current = next else { break }
             let block = try await current.value
-            next = index + 1 < blocks.count ? Task { [blocks] in try await prepare(blocks[index + 1], job: job, encoder: differential?.encoder) } : nil
+            next = index + 1 < blocks.count ? Task { [blocks] in try await prepare(blocks[index + 1], job: job, differential: differential) } : nil
             try control.checkpoint()
             // Fallbacks (deltas the DP could not rebuild, sent whole) count after the block.
             let extra = try await throttle.send(bytes: block.wireBytes, ready: { try control.checkpoint() }) { try await send(block, job: job) }
