@@ -31,6 +31,13 @@ public final class VersionCache<Value: Sendable>: Sendable {
         }
     }
 
+    /// Forgets what was remembered for `version` (its chunks changed on disk).
+    public func forget(_ version: String) {
+        state.withLock { state in
+            if state.values.removeValue(forKey: version) != nil { state.order.removeAll { $0 == version } }
+        }
+    }
+
     /// Remembers `value` for `version`, replacing what was remembered.
     public func remember(_ value: Value, for version: String) {
         state.withLock { insert(value, for: version, into: &$0) }

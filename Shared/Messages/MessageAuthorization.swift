@@ -41,6 +41,10 @@ extension ContentLocationQuery { public static var allowedSenders: Set<PeerRole>
 // Between the site's services.
 extension SiteSnapshot { public static var allowedSenders: Set<PeerRole> { [.site] } }
 extension TransferJob { public static var allowedSenders: Set<PeerRole> { [.site] } }
+extension ValidationJob { public static var allowedSenders: Set<PeerRole> { [.site] } }
+extension ValidationReport { public static var allowedSenders: Set<PeerRole> { [.transferManager] } }
+extension ValidateDistributionPoint { public static var allowedSenders: Set<PeerRole> { [.admin] } }
+extension RepairDistributionPoint { public static var allowedSenders: Set<PeerRole> { [.admin] } }
 extension TransferPolicyUpdate { public static var allowedSenders: Set<PeerRole> { [.site] } }
 extension TransferProgress { public static var allowedSenders: Set<PeerRole> { [.transferManager] } }
 extension TransferReport { public static var allowedSenders: Set<PeerRole> { [.transferManager] } }

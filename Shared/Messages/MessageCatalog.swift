@@ -41,6 +41,7 @@ public struct MessageCatalog: Sendable {
         DistributionPointDetail.self, TransferPolicyUpdate.self,
         PullNotification.self, PullStatusQuery.self, PullStatusReply.self, PullStatusReport.self, PullStatusNotice.self,
         VersionHeldQuery.self, VersionHeldReply.self, PullTokenRequest.self, PullTokenReply.self,
+        ValidateDistributionPoint.self, RepairDistributionPoint.self, DistributionPointWorkAccepted.self, ValidationJob.self, ValidationReport.self,
     ])
 }
 

@@ -58,3 +58,7 @@ extension AgentRegistration: Request { public typealias Reply = Ack }
 extension PolicyQuery: Request { public typealias Reply = PolicyReply }
 extension AgentStatusReport: Request { public typealias Reply = Ack }
 extension ListAgents: Request { public typealias Reply = AgentList }
+extension ValidateDistributionPoint: Request { public typealias Reply = DistributionPointWorkAccepted }
+extension RepairDistributionPoint: Request { public typealias Reply = DistributionPointWorkAccepted }
+extension ValidationJob: Request { public typealias Reply = Ack }
+extension ValidationReport: Request { public typealias Reply = Ack }

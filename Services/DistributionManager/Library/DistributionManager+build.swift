@@ -76,13 +76,17 @@ extension DistributionManager {
                             lifetime: settings.transferTokenLifetimeSeconds ?? TransferTokenIssuer.defaultLifetime)
             .register(on: &dispatcher)
         ManagementPointRelay(managementPoint: connections.managementPoint).register(on: &dispatcher)
+        let validations = Validations(database: database, clock: clock, node: common.node, logger: host.logger, topology: topology,
+                                      distributions: distributions, pump: pump,
+                                      interval: settings.validationIntervalSeconds ?? Validations.weekly)
+        ValidationRequests(validations: validations, database: database, logger: host.logger).register(on: &dispatcher)
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
         let router = host.makeRouter()
         LibraryRoutes(library: library, verifier: verifier, metrics: host.metrics).register(on: router)
         let application = host.makeHTTPApplication(router: router, busServer: busServer)
         return DistributionManager(host: host, database: database, busServer: busServer, pump: pump, application: application,
-                                   connections: connections)
+                                   validations: validations, connections: connections)
     }
 
     /// The settings with every DP's public key read (inline or from its file).

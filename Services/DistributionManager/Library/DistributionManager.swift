@@ -20,6 +20,7 @@ public struct DistributionManager: Service {
     public let busServer: BusServer
     let pump: OutboxPump
     let application: any Service
+    let validations: Validations
     let connections: Connections
 
     /// The bus connections the service made, closed when it stops.
@@ -37,6 +38,6 @@ public struct DistributionManager: Service {
 
     public func run() async throws {
         defer { connections.closeAll() }
-        try await host.runParts([busServer, pump, application])
+        try await host.runParts([busServer, pump, validations, application])
     }
 }

@@ -172,6 +172,12 @@ enum DistributionManagerDatabase {
                 table.add(column: "differential", .boolean)
             }
         }
+        migrator.registerMigration("distribution-manager-v11-validation") { db in
+            try db.create(table: "validationSchedule") { table in
+                table.primaryKey("distributionPoint", .text)
+                table.column("lastValidatedAt", .double).notNull()
+            }
+        }
         return migrator
     }
 }

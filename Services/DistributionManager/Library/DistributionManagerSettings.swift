@@ -22,6 +22,9 @@ public struct DistributionManagerSettings: Codable, Sendable, Equatable {
     /// Binary differential replication for content types other than applications (always)
     /// and packages (per content, off unless set): default off (SPEC C3).
     public var differentialByDefault: Bool?
+    /// Seconds between scheduled validations of each DP's content (SPEC C10); default a
+    /// week, 0 for none.
+    public var validationIntervalSeconds: Double?
 
     public init(packageTransferManager: PeerSettings, managementPoint: PeerSettings? = nil,
                 distributionPoints: [DistributionPointSettings], siteSigningKeyFile: String, sourceRoots: [String],

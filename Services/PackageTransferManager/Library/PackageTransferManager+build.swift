@@ -65,12 +65,19 @@ extension PackageTransferManager {
             },
             reportProgress: progress)
 
+        let validations = ValidationRunner(
+            database: database, clock: clock, node: common.node, logger: logger, pump: pump, requestTimeout: timeout,
+            distributionPoint: { name, endpoint, publicKey in
+                try connections.client(name: name, endpoint: endpoint, publicKey: publicKey.isEmpty ? nil : publicKey)
+            })
+
         var dispatcher = host.makeDispatcher()
-        TransferJobRequests(worker: worker, pulls: pulls, database: database, logger: logger).register(on: &dispatcher)
+        TransferJobRequests(worker: worker, pulls: pulls, validations: validations, database: database, logger: logger).register(on: &dispatcher)
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
         let application = host.makeHTTPApplication(router: host.makeRouter(), busServer: busServer)
         return PackageTransferManager(host: host, database: database, busServer: busServer, pump: pump, worker: worker, pulls: pulls,
+                                      validations: validations,
                                       application: application, distributionManager: distributionManager,
                                       distributionPoints: connections)
     }

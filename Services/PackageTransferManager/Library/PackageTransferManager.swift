@@ -19,6 +19,7 @@ public struct PackageTransferManager: Service {
     let pump: OutboxPump
     let worker: TransferWorker
     let pulls: PullJobSupervisor
+    let validations: ValidationRunner
     let application: any Service
     let distributionManager: BusClient
     let distributionPoints: PeerConnections
@@ -28,6 +29,6 @@ public struct PackageTransferManager: Service {
             distributionManager.close()
             distributionPoints.closeAll()
         }
-        try await host.runParts([busServer, pump, worker, pulls, application])
+        try await host.runParts([busServer, pump, worker, pulls, validations, application])
     }
 }

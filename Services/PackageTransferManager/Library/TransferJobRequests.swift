@@ -8,11 +8,19 @@ import Store
 struct TransferJobRequests: Sendable {
     let worker: TransferWorker
     let pulls: PullJobSupervisor
+    let validations: ValidationRunner
     let database: ServiceDatabase
     let logger: Logger
 
     func register(on dispatcher: inout BusDispatcher) {
-        let worker = worker, pulls = pulls, logger = logger
+        let worker = worker, pulls = pulls, validations = validations, logger = logger
+        dispatcher.onCommand(ValidationJob.self, database: database) { job, _, db in
+            try ValidationRunner.accept(job, db, now: worker.clock.now)
+            return .applied
+        } afterCommit: { job in
+            logger.info("validation job received", metadata: ["content": "\(job.contentName)", "dp": "\(job.distributionPoint.name)"])
+            validations.wake()
+        }
         dispatcher.onCommand(TransferJob.self, database: database) { job, _, db in
             // Either kind of job replaces an older one of the other kind (the DP was made a pull DP, or a standard one again).
             if job.pullSources != nil {

@@ -56,6 +56,14 @@ enum TransferJobStore {
             }
             try db.create(index: "pullJob_due", on: "pullJob", columns: ["phase", "nextCheckAt"])
         }
+        migrator.registerMigration("package-transfer-manager-v4-validation-jobs") { db in
+            try db.create(table: "validationJob") { table in
+                table.primaryKey("jobID", .text)
+                table.column("job", .blob).notNull()
+                table.column("distributionPoint", .text).notNull()
+                table.column("createdAt", .double).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -120,6 +120,10 @@ struct DistributionPointContent: Sendable {
     }
 
     /// Re-hashes every chunk of a version; a complete version is recorded as installed.
+    ///
+    /// An incomplete one is no longer served or recorded as installed, and its corrupt
+    /// chunks are removed: the site's repair (or the retry after a push) then finds them
+    /// missing and sends exactly those again (SPEC C10).
     func verify(_ request: VerifyVersion) async throws -> VerifyVersionReply {
         guard ContentHash.isValid(request.versionID) else {
             throw WireError(code: .invalidArgument, message: "'\(request.versionID.prefix(80))' is not a version id")
@@ -137,6 +141,11 @@ struct DistributionPointContent: Sendable {
             }
             logger.info("version verified", metadata: ["content": "\(request.contentName)", "version-id": "\(request.versionID)", "outcome": "installed"])
         } else {
+            for hash in report.corrupt { try? FileManager.default.removeItem(at: store.chunkURL(hash)) }
+            caches.forget(request.versionID)
+            try await database.write { db in
+                _ = try InstalledVersion.deleteOne(db, key: request.versionID)
+            }
             logger.warning("version incomplete", metadata: ["content": "\(request.contentName)", "version-id": "\(request.versionID)",
                                                             "missing": "\(report.missing.count)", "corrupt": "\(report.corrupt.count)"])
         }
@@ -154,6 +163,8 @@ final class DistributionPointCaches: Sendable {
     func served(_ version: String) -> ServedVersion? { servedVersions.value(version) }
 
     func remember(_ served: ServedVersion, of version: String) { servedVersions.remember(served, for: version) }
+
+    func forget(_ version: String) { servedVersions.forget(version) }
 
     func firstSighting(of client: String, version: String) -> Bool {
         seenClients.withLock { $0.insert(version + "|" + client).inserted }

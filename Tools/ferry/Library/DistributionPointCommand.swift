@@ -6,7 +6,7 @@ import Messages
 struct DistributionPointCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dp", abstract: "Distribution points: add, change, show, remove (every change applies at once).",
-        subcommands: [List.self, Show.self, Add.self, Set.self, Remove.self])
+        subcommands: [List.self, Show.self, Add.self, Set.self, Remove.self, Validate.self, Repair.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the site's distribution points.")
@@ -38,6 +38,39 @@ struct DistributionPointCommand: AsyncParsableCommand {
             let reply = try await global.connection().request(ShowDistributionPoint(name: name))
             try DistributionPointCommand.printDetail(reply, json: global.json)
         }
+    }
+
+    struct Validate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-hash a DP's content now (SPEC C10); 'ferry status CONTENT' shows what was found.",
+            discussion: "The site also validates every DP on a schedule (validationIntervalSeconds, default weekly). A version with missing or corrupt chunks is no longer offered to clients until 'ferry dp repair'.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The distribution point.") var name: String
+        @Option(help: "Only this content.") var content: String?
+
+        func run() async throws {
+            let reply = try await global.connection().request(ValidateDistributionPoint(name: name, content: content))
+            try DistributionPointCommand.printWork(reply, verb: "validation queued", json: global.json)
+        }
+    }
+
+    struct Repair: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send a DP again only the chunks its validation found missing or corrupt.",
+            discussion: "'ferry redistribute' (distribute --redistribute) still copies every chunk again.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The distribution point.") var name: String
+
+        func run() async throws {
+            let reply = try await global.connection().request(RepairDistributionPoint(name: name))
+            try DistributionPointCommand.printWork(reply, verb: "repair queued", json: global.json)
+        }
+    }
+
+    static func printWork(_ reply: DistributionPointWorkAccepted, verb: String, json: Bool) throws {
+        if json { return try Formatting.printJSON(reply) }
+        print("\(reply.distributionPoint): \(verb) for \(reply.queued.isEmpty ? "nothing" : reply.queued.joined(separator: ", "))")
+        for line in reply.skipped { print("  left alone: \(line)") }
     }
 
     struct Add: AsyncParsableCommand {

@@ -1,0 +1,194 @@
+import Bus
+import Clocks
+import Foundation
+import GRDB
+import Logging
+import Messages
+import ServiceKit
+import ServiceLifecycle
+import Store
+
+/// Content validation on DPs (SPEC C10): on request and on each DP's schedule, the PTM has
+/// the DP re-hash every installed version; a version with missing or corrupt chunks is no
+/// longer offered to clients, `ferry status` says what was found, and a repair sends the DP
+/// only those chunks again (the DP removed the corrupt ones when it found them).
+final class Validations: Service, Sendable {
+    let database: ServiceDatabase
+    let clock: any ServiceClock
+    let node: String
+    let logger: Logger
+    let topology: SiteTopology
+    let distributions: Distributions
+    let pump: OutboxPump
+    /// Seconds between scheduled validations of a DP (the seed: weekly); nil or 0: none.
+    let interval: TimeInterval?
+    private let signal = WakeSignal()
+
+    /// The seed's schedule: weekly.
+    static let weekly: TimeInterval = 7 * 24 * 3600
+
+    init(database: ServiceDatabase, clock: any ServiceClock, node: String, logger: Logger, topology: SiteTopology,
+         distributions: Distributions, pump: OutboxPump, interval: TimeInterval?) {
+        self.database = database
+        self.clock = clock
+        self.node = node
+        self.logger = logger
+        self.topology = topology
+        self.distributions = distributions
+        self.pump = pump
+        self.interval = interval
+    }
+
+    // MARK: Requests
+
+    func validate(_ request: ValidateDistributionPoint) async throws -> DistributionPointWorkAccepted {
+        let accepted = try await database.write { [self] db in try self.queueValidation(of: request.name, content: request.content, db) }
+        pump.wake()
+        logger.info("validation queued", metadata: ["dp": "\(request.name)", "contents": "\(accepted.queued.joined(separator: ","))"])
+        return accepted
+    }
+
+    func repair(_ request: RepairDistributionPoint) async throws -> DistributionPointWorkAccepted {
+        let accepted = try await database.write { [distributions] db -> DistributionPointWorkAccepted in
+            let point = try DistributionPointRecord.require(request.name, db)
+            var queued: [String] = []
+            var skipped: [String] = []
+            for target in try TargetRecord.filter(Column("distributionPoint") == point.name).order(Column("contentName")).fetchAll(db) {
+                guard target.state == .failed, target.reason?.hasPrefix(Self.failedPrefix) == true else {
+                    skipped.append("\(target.contentName): \(target.state.rawValue), nothing found to repair")
+                    continue
+                }
+                guard let content = try ContentRecord.fetchOne(db, key: target.contentName),
+                      let version = try VersionRecord.filter(Column("versionID") == target.versionID).fetchOne(db) else {
+                    skipped.append("\(target.contentName): its version is no longer at the site")
+                    continue
+                }
+                _ = try distributions.queue(db, content: content, version: version, targets: [(point.name, target.origin ?? "named")],
+                                            redistribute: false)
+                queued.append(target.contentName)
+            }
+            return DistributionPointWorkAccepted(distributionPoint: point.name, queued: queued, skipped: skipped)
+        }
+        pump.wake()
+        logger.info("repair queued", metadata: ["dp": "\(request.name)", "contents": "\(accepted.queued.joined(separator: ","))"])
+        return accepted
+    }
+
+    /// Queues a validation job for each installed version of the DP (one content's, if named).
+    private func queueValidation(of name: String, content: String?, _ db: Database) throws -> DistributionPointWorkAccepted {
+        let point = try DistributionPointRecord.require(name, db)
+        var query = TargetRecord.filter(Column("distributionPoint") == point.name)
+        if let content {
+            guard try ContentRecord.exists(db, key: content) else { throw WireError(code: .notFound, message: "no content named '\(content)'") }
+            query = query.filter(Column("contentName") == content)
+        }
+        var queued: [String] = []
+        var skipped: [String] = []
+        let now = clock.now
+        for var target in try query.order(Column("contentName")).fetchAll(db) {
+            // A version the DP holds or held: installed, or found damaged by a validation before.
+            guard target.state == .installed || target.reason?.hasPrefix(Self.failedPrefix) == true else {
+                skipped.append("\(target.contentName): \(target.state.rawValue), not installed there")
+                continue
+            }
+            let version = try VersionRecord.filter(Column("versionID") == target.versionID).fetchOne(db)
+            let job = ValidationJob(jobID: UUID(), contentName: target.contentName, versionID: target.versionID,
+                                    distributionPoint: DistributionPointAddress(name: point.name, busEndpoint: point.busEndpoint,
+                                                                                httpURL: point.httpURL, publicKey: point.publicKey ?? ""),
+                                    totalBytes: version?.totalBytes ?? target.bytesTotal)
+            try Outbox.enqueue(db, job, to: Distributions.transferManagerPeer, sender: node, now: now)
+            if target.state == .installed {
+                target.reason = "validating since \(Self.time(now))"
+                target.updatedAt = now.timeIntervalSince1970
+                try target.update(db)
+            }
+            queued.append(target.contentName)
+        }
+        if content != nil, queued.isEmpty, skipped.isEmpty {
+            throw WireError(code: .notFound, message: "'\(content ?? "")' was never distributed to \(point.name)")
+        }
+        try db.execute(sql: "INSERT OR REPLACE INTO validationSchedule (distributionPoint, lastValidatedAt) VALUES (?, ?)",
+                       arguments: [point.name, now.timeIntervalSince1970])
+        return DistributionPointWorkAccepted(distributionPoint: point.name, queued: queued, skipped: skipped)
+    }
+
+    // MARK: Reports
+
+    static let failedPrefix = "validation "
+
+    /// Records what a DP's validation found; runs in the report's inbox transaction. False
+    /// when the target moved on (a newer version, a removed DP): nothing changes then.
+    func apply(_ report: ValidationReport, _ db: Database) throws -> Bool {
+        guard var target = try TargetRecord.fetchOne(db, key: ["contentName": report.contentName, "distributionPoint": report.distributionPoint]),
+              target.versionID == report.versionID,
+              target.state == .installed || target.reason?.hasPrefix(Self.failedPrefix) == true else { return false }
+        let when = Self.time(report.checkedAt)
+        if let error = report.error {
+            target.reason = "validation at \(when) could not run: \(error)"
+            if target.state == .failed { target.reason = Self.failedPrefix + "could not run at \(when): \(error)" }
+        } else if report.intact {
+            target.state = .installed
+            target.reason = "validated at \(when): every chunk intact"
+            try InstalledVersionRecord(distributionPoint: report.distributionPoint, versionID: report.versionID,
+                                       installedAt: report.checkedAt.timeIntervalSince1970).save(db)
+        } else {
+            target.state = .failed
+            target.reason = Self.failedPrefix + "at \(when) found \(report.missingChunks) chunks missing and \(report.corruptChunks) corrupt;"
+                + " 'ferry dp repair \(report.distributionPoint)' sends only those again"
+            _ = try InstalledVersionRecord.deleteOne(db, key: ["distributionPoint": report.distributionPoint, "versionID": report.versionID])
+        }
+        target.updatedAt = clock.now.timeIntervalSince1970
+        try target.update(db)
+        try topology.enqueueSnapshot(db)
+        return true
+    }
+
+    // MARK: Schedule
+
+    func run() async throws {
+        guard let interval, interval > 0 else {
+            // No schedule; returning early would end the whole service group.
+            try? await gracefulShutdown()
+            return
+        }
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await self.validateDue(interval: interval)
+                await self.signal.idle()
+            }
+        }
+    }
+
+    /// Queues a validation of every DP whose last one is `interval` old. A DP never validated
+    /// starts its schedule now (its first validation comes one interval later).
+    func validateDue(interval: TimeInterval) async {
+        let now = clock.now
+        do {
+            let queued = try await database.write { [self] db -> [String] in
+                var queued: [String] = []
+                for point in try DistributionPointRecord.fetchAll(db) {
+                    guard let last = try Double.fetchOne(db, sql: "SELECT lastValidatedAt FROM validationSchedule WHERE distributionPoint = ?",
+                                                         arguments: [point.name]) else {
+                        try db.execute(sql: "INSERT INTO validationSchedule (distributionPoint, lastValidatedAt) VALUES (?, ?)",
+                                       arguments: [point.name, now.timeIntervalSince1970])
+                        continue
+                    }
+                    guard now.timeIntervalSince1970 - last >= interval else { continue }
+                    _ = try self.queueValidation(of: point.name, content: nil, db)
+                    queued.append(point.name)
+                }
+                return queued
+            }
+            if !queued.isEmpty {
+                pump.wake()
+                logger.info("scheduled validation queued", metadata: ["dps": "\(queued.joined(separator: ","))"])
+            }
+        } catch {
+            logger.error("cannot queue scheduled validations", metadata: ["error": "\(error)"])
+        }
+    }
+
+    static func time(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: false))
+    }
+}
