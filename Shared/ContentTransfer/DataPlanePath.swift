@@ -68,11 +68,15 @@ public struct DataPlanePath: Sendable, Hashable, CustomStringConvertible {
     public static let versionChunk = DataPlanePath("/content/:version/chunks/:hash")
     /// A file of a version, by its path in the manifest (DPs only).
     public static let versionFile = DataPlanePath("/content/:version/files/**")
+    /// Chunks of a version as deltas against another version the asker holds (POST: the base
+    /// version id on the first line, then chunk hashes; the answer is `DeltaBatch` frames for
+    /// those a delta pays for, SPEC C3). DPs only.
+    public static let versionDeltaBatch = DataPlanePath("/content/:version/delta-batch")
     /// Which chunks of a version a peer cache holds: one "1" or "0" per unique chunk, in manifest order.
     public static let versionHeldChunks = DataPlanePath("/content/:version/have")
 
     /// Every data-plane path.
     public static let all: [DataPlanePath] = [
-        storedChunk, storedChunkBatch, storedDeltaBatch, storedManifest, versionManifest, versionChunk, versionFile, versionHeldChunks, libraryChunk, libraryChunkBatch, libraryManifest,
+        storedChunk, storedChunkBatch, storedDeltaBatch, storedManifest, versionManifest, versionChunk, versionFile, versionDeltaBatch, versionHeldChunks, libraryChunk, libraryChunkBatch, libraryManifest,
     ]
 }

@@ -104,8 +104,12 @@ public struct PullNotification: Message {
     /// Copy every chunk again from the source, even those the pull DP holds (SPEC C5).
     public var redistribute: Bool
     public var sources: [PullSourceAddress]
+    /// The version of the content this pull DP has installed, when the content uses binary
+    /// differential replication (SPEC C3): it asks its source for deltas against it.
+    public var differentialBase: String?
     public init(jobID: UUID, contentName: String, versionID: String, version: Int, totalBytes: Int64, redistribute: Bool,
-                sources: [PullSourceAddress]) {
+                sources: [PullSourceAddress], differentialBase: String? = nil) {
+        self.differentialBase = differentialBase
         self.jobID = jobID
         self.contentName = contentName
         self.versionID = versionID

@@ -43,6 +43,42 @@ struct PullDistributionTests {
         }
     }
 
+    @Test func C3_P2_aPullDPAsksItsSourceForDeltasAgainstTheVersionItHolds() async throws {
+        try await PullSite.run { site in
+            _ = try await site.admin.request(SetDistributionPoint(name: "dp2", pullSources: [PullSource(name: "dp1", rank: 1)]))
+            try await site.waitForSnapshotAtTheMP()
+            let source = try site.site.source("image", files: [("image.bin", 1_500_000)], seed: 21)
+            let first = try await site.admin.request(CreateContent(name: "image", type: .package, priority: .medium, sourcePath: source.path))
+            _ = try await site.admin.request(SetContent(name: "image", distributeOnDemand: nil, differential: true))
+            _ = try await site.admin.request(Distribute(name: "image", distributionPoints: ["dp1"], redistribute: false))
+            #expect(try await eventually { try await site.state("image", "dp1") == .installed })
+            _ = try await site.admin.request(Distribute(name: "image", distributionPoints: ["dp2"], redistribute: false))
+            #expect(try await eventually { try await site.state("image", "dp2") == .installed })
+            let wholeBefore = try site.counter("dp1", "ferry_dp_served_chunk_bytes_total")
+
+            // Ten scattered 500-byte edits, then the update reaches both DPs.
+            let file = source.appendingPathComponent("image.bin")
+            var bytes = try Data(contentsOf: file)
+            for edit in 0..<10 { bytes.replaceSubrange((edit * 140_000 + 7)..<(edit * 140_000 + 507), with: Data(repeating: UInt8(edit), count: 500)) }
+            try bytes.write(to: file)
+            let second = try await site.admin.request(UpdateContent(name: "image", sourcePath: nil)).version.versionID
+            #expect(second != first.version.versionID)
+            #expect(try await eventually { try site.installedAt("dp1", second) })
+            // The PTM looks at dp2's source again after its 20 minutes.
+            for _ in 0..<3 where try !site.installedAt("dp2", second) {
+                site.site.clock.advance(by: .seconds(21 * 60))
+                _ = try await eventually(.seconds(5)) { try site.installedAt("dp2", second) }
+            }
+            #expect(try await eventually { try await site.target("image", "dp2").map { $0.versionID == second && $0.state == .installed } == true })
+            #expect(try site.chunksAt("dp2", of: second) == site.chunkCount(second))
+            let deltas = try site.counter("dp1", "ferry_dp_served_delta_bytes_total")
+            #expect(deltas > 0, "dp1 served deltas")
+            #expect(deltas < 40_000, "\(deltas) bytes of deltas for 5 KB of edits")
+            #expect(try site.counter("dp1", "ferry_dp_served_chunk_bytes_total") == wholeBefore, "no chunk went whole to the pull DP")
+            #expect(try site.counter("dp2", "ferry_dp_pulled_delta_bytes_total") == deltas)
+        }
+    }
+
     @Test func T5_withNoStatusThePTMAsksThePullDPAfter60Minutes() async throws {
         // This MP passes nothing on: the site learns the end only from the PTM's question.
         try await PullSite.run(managementPointRelays: false) { site in

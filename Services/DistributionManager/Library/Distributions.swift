@@ -105,9 +105,9 @@ final class Distributions: Sendable {
             let pullSources = point.isPull ? try Self.sourceAddresses(of: point, db) : nil
             let jobID = UUID()
             // The version the DP has installed, to send deltas against (a redistribution
-            // copies every chunk whole; a pull DP takes deltas from its source, not the site).
+            // copies every chunk whole; a pull DP asks its source for them).
             var base: String?
-            if usesDeltas, !redistribute, !point.isPull, let held = current[point.name], held.state == .installed,
+            if usesDeltas, !redistribute, let held = current[point.name], held.state == .installed,
                held.versionID != version.versionID,
                try InstalledVersionRecord.fetchOne(db, key: ["distributionPoint": point.name, "versionID": held.versionID]) != nil {
                 base = held.versionID

@@ -157,7 +157,8 @@ final class PullJobSupervisor: Service, Sendable {
             return
         }
         let notification = PullNotification(jobID: job.jobID, contentName: job.contentName, versionID: job.versionID, version: job.version,
-                                            totalBytes: job.totalBytes, redistribute: job.redistribute, sources: sources)
+                                            totalBytes: job.totalBytes, redistribute: job.redistribute, sources: sources,
+                                            differentialBase: job.differentialBase)
         do {
             _ = try await distributionPoint(job.distributionPoint.name, job.distributionPoint.busEndpoint, job.distributionPoint.publicKey)
                 .request(notification, timeout: requestTimeout)

@@ -62,6 +62,36 @@ struct DistributionPointRoutes: Sendable {
             }
             return HTTPResponses.text("{\"stored\":\(stored),\"present\":\(present)}\n", status: .ok, contentType: "application/json")
         }
+        router.post(RouterPath(DataPlanePath.versionDeltaBatch.pattern)) { request, context -> Response in
+            let version = context.parameters.get(DataPlanePath.Parameter.version) ?? ""
+            guard ContentHash.isValid(version) else { return HTTPResponses.error(.badRequest, "invalid version id") }
+            if let refusal = authorizeDownload(request, context: context, version: version) { return refusal }
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: (ChunkBatch.maximumRequestHashes + 1) * 65)
+            } catch {
+                return HTTPResponses.error(.contentTooLarge, "ask for at most \(ChunkBatch.maximumRequestHashes) chunks at once")
+            }
+            guard let lines = ChunkBatch.hashes(inRequest: Data(buffer: body)), let base = lines.first else {
+                return HTTPResponses.error(.badRequest, "the body must be the base version id, then chunk hashes, one per line")
+            }
+            let hashes = Array(lines.dropFirst())
+            guard let target = content.served(version) else { return HTTPResponses.error(.notFound, "no version \(version)") }
+            guard let held = content.served(base) else { return HTTPResponses.error(.notFound, "this DP does not hold the base version \(base)") }
+            if let outside = hashes.first(where: { !target.chunks.contains($0) }) {
+                return HTTPResponses.error(.forbidden, "chunk \(outside) is not part of version \(version)")
+            }
+            let store = store
+            let frames = try await Blocking.run { () -> [DeltaBatch.Frame] in
+                var encoder = LocalDeltaEncoder(base: held.manifest, target: target.manifest) { try? store.read($0) }
+                let chunks = hashes.compactMap { hash in (try? store.read(hash)).flatMap { try? VerifiedBytes(data: $0, hash: hash) } }
+                return encoder.frames(for: chunks)
+            }
+            var reply = Data()
+            for frame in frames { DeltaBatch.append(frame, to: &reply) }
+            content.metrics.counter("ferry_dp_served_delta_bytes_total").increment(by: reply.count)
+            return HTTPResponses.data(reply)
+        }
         router.post(RouterPath(DataPlanePath.storedDeltaBatch.pattern)) { request, _ -> Response in
             if let refusal = authorize(request) { return refusal }
             let body: ByteBuffer
