@@ -155,6 +155,25 @@ struct DifferentialReplicationTests {
         }
     }
 
+    @Test("C3: a chunk of the installed version the DP lost since is found missing and sent whole; the version installs")
+    func aLostBaseChunkIsSentWhole() async throws {
+        try await TransferPolicySite.run(points: 1) { site in
+            var lost: ChunkReference?
+            let moved = try await Self.update(.scatteredOverwrites, differential: true, on: site) { version1 in
+                // A chunk version 2 keeps (readme.pdf does not change), gone from the DP.
+                let chunks = try site.chunks(version1)
+                let store = try ChunkStore(root: site.site.folder.appendingPathComponent("dp1/store", isDirectory: true))
+                let manifest = try store.manifest(version1)
+                let readme = try #require(manifest.entries.first { $0.path == "docs/readme.pdf" }?.chunks.first)
+                #expect(chunks.contains(readme))
+                try FileManager.default.removeItem(at: store.chunkURL(readme.hash))
+                lost = readme
+            }
+            let chunk = try #require(lost)
+            #expect(moved.wholeChunkBytes == Int64(chunk.size), "only the lost chunk went whole: \(moved)")
+        }
+    }
+
     @Test("C3: a delta the DP cannot rebuild (its reference chunk is corrupt) is sent again whole, and the version verifies")
     func corruptReferenceFallsBack() async throws {
         try await TransferPolicySite.run(points: 1) { site in

@@ -63,19 +63,18 @@ struct TransferExecutor: Sendable {
         let chunks = manifest.uniqueChunks
         let dp = try distributionPoint(job.distributionPoint)
 
+        let differential = await differentialEncoder(job, target: manifest, log: log)
+        // The DP verified its installed version's chunks: with a differential base only the
+        // others are asked about (for a 400 MB version the full question is itself 0.4 MB).
+        // Should one have gone since, the manifest push or the verification says so, and
+        // `recover` sends what is missing whole.
+        let assumedHeld = Set(differential?.manifest.manifest.uniqueChunks.map(\.hash) ?? [])
         let missing: [ChunkReference]
         if job.redistribute {
             missing = chunks
         } else {
-            var lacking = Set<String>()
-            for start in stride(from: 0, to: chunks.count, by: 4000) {
-                let batch = chunks[start..<min(chunks.count, start + 4000)].map(\.hash)
-                let reply = try await dp.request(MissingChunksQuery(hashes: batch), timeout: distributionPointTimeout)
-                lacking.formUnion(reply.missing)
-            }
-            missing = chunks.filter { lacking.contains($0.hash) }
+            missing = try await lacking(chunks.filter { !assumedHeld.contains($0.hash) }, at: dp)
         }
-        let differential = await differentialEncoder(job, target: manifest, log: log)
         let missingBytes = missing.reduce(Int64(0)) { $0 + Int64($1.size) }
         let alreadyThere = manifest.totalSize - missingBytes
         log.info("DP lacks \(missing.count) of \(chunks.count) chunks", metadata: ["bytes": "\(missingBytes)", "redistribute": "\(job.redistribute)"])
@@ -111,14 +110,53 @@ struct TransferExecutor: Sendable {
             "mb-per-s": "\(String(format: "%.1f", Double(sent) / seconds / 1_000_000))"])
 
         try control.checkpoint()
-        try await pushManifest(verified, job: job, base: differential)
-        let verification = try await dp.request(VerifyVersion(contentName: job.contentName, versionID: job.versionID),
+        do {
+            try await pushManifest(verified, job: job, base: differential)
+        } catch let failure as TransferFailure where !assumedHeld.isEmpty {
+            log.warning("the DP refused the manifest; asking about every chunk", metadata: ["reason": "\(failure)"])
+            sent += try await recover(try await lacking(chunks, at: dp), job: job)
+            try await pushManifest(verified, job: job, base: nil)
+        }
+        var verification = try await dp.request(VerifyVersion(contentName: job.contentName, versionID: job.versionID),
                                                 timeout: verificationTimeout(bytes: manifest.totalSize))
+        if !verification.complete, !assumedHeld.isEmpty {
+            // The DP removed what was corrupt: send what it lists whole, once, and look again.
+            let bad = Set(verification.missing + verification.corrupt)
+            log.warning("verification found chunks missing or corrupt; sending them whole", metadata: ["chunks": "\(bad.count)"])
+            sent += try await recover(chunks.filter { bad.contains($0.hash) }, job: job)
+            try await pushManifest(verified, job: job, base: nil)
+            verification = try await dp.request(VerifyVersion(contentName: job.contentName, versionID: job.versionID),
+                                                timeout: verificationTimeout(bytes: manifest.totalSize))
+        }
         guard verification.complete else {
             throw TransferFailure("verification on \(job.distributionPoint.name) failed: \(verification.missing.count) chunks missing, \(verification.corrupt.count) corrupt")
         }
         log.info("verified on DP", metadata: ["outcome": "installed"])
         return Outcome(bytesPushed: sent, chunksPushed: missing.count, chunksSkipped: chunks.count - missing.count)
+    }
+
+    /// The chunks of `chunks` the DP says it lacks.
+    private func lacking(_ chunks: [ChunkReference], at dp: BusClient) async throws -> [ChunkReference] {
+        var lacking = Set<String>()
+        for start in stride(from: 0, to: chunks.count, by: 4000) {
+            let batch = chunks[start..<min(chunks.count, start + 4000)].map(\.hash)
+            let reply = try await dp.request(MissingChunksQuery(hashes: batch), timeout: distributionPointTimeout)
+            lacking.formUnion(reply.missing)
+        }
+        return chunks.filter { lacking.contains($0.hash) }
+    }
+
+    /// Sends `chunks` whole, through the DP's throttle; the bytes sent.
+    private func recover(_ chunks: [ChunkReference], job: TransferJob) async throws -> Int64 {
+        var sent: Int64 = 0
+        for block in Self.blocks(of: chunks, bytes: await throttle.blockBytes, maximumChunks: ChunkBatch.maximumRequestHashes) {
+            try control.checkpoint()
+            let fetched = try await fetch(block, job: job)
+            let bytes = fetched.reduce(0) { $0 + $1.data.count }
+            try await throttle.send(bytes: bytes, ready: { try control.checkpoint() }) { try await push(fetched, job: job) }
+            sent += Int64(bytes)
+        }
+        return sent
     }
 
     /// Consecutive runs of whole chunks of at most `bytes` each (a larger chunk alone).
