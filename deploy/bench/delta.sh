@@ -100,24 +100,29 @@ port_bytes() {
 
 # ---- Ferry: a local cluster, one content per case and mode, version 1 on dp1, then the update.
 FERRY_BIN_DIR=$bin "$bin/ferry" cluster up --data "$data" --source-root "$work" >/dev/null
-http_port=$(ferry cluster status --json | python3 -c 'import json,sys; s=[x for x in json.load(sys.stdin) if x["node"]=="dp1"][0]; print(s["httpURL"].rsplit(":",1)[1])')
-bus_port=$(ferry cluster status --json | python3 -c 'import json,sys; s=[x for x in json.load(sys.stdin) if x["node"]=="dp1"][0]; print(s["busEndpoint"].rsplit(":",1)[1])')
-count_port "$http_port"; count_port "$bus_port"
+# Each mode has its own DP (off: dp1, on: dp2), so one mode's chunks are never already there for the other.
+port_of() { ferry cluster status --json | python3 -c "import json,sys; s=[x for x in json.load(sys.stdin) if x['node']=='$1'][0]; print(s['$2'].rsplit(':',1)[1])"; }
+declare -A http_port bus_port
+for point in dp1 dp2; do
+  http_port[$point]=$(port_of $point httpURL); bus_port[$point]=$(port_of $point busEndpoint)
+  count_port "${http_port[$point]}"; count_port "${bus_port[$point]}"
+done
 declare -A ferry_on ferry_off
 for mode in off on; do
+  point=dp1; [ $mode = on ] && point=dp2
   for case in A B C D E; do
     name="case-$case-$mode"
     src="$work/src-$case-$mode"
     cp -al "$work/v1" "$src"
     ferry content create --name "$name" --source "$src" >/dev/null
     [ $mode = on ] && ferry content set "$name" --differential on >/dev/null
-    ferry distribute "$name" --dp dp1 >/dev/null
+    ferry distribute "$name" --dp $point >/dev/null
     ferry status "$name" --wait --timeout 900 >/dev/null
     rm -rf "$src"; cp -al "$work/$case" "$src"
-    before=$(port_bytes "$http_port" "$bus_port")
+    before=$(port_bytes "${http_port[$point]}" "${bus_port[$point]}")
     ferry content update "$name" >/dev/null
     ferry status "$name" --wait --timeout 900 >/dev/null
-    after=$(port_bytes "$http_port" "$bus_port")
+    after=$(port_bytes "${http_port[$point]}" "${bus_port[$point]}")
     if [ $mode = on ]; then ferry_on[$case]=$(( after - before )); else ferry_off[$case]=$(( after - before )); fi
   done
 done
