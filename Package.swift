@@ -69,7 +69,7 @@ let package = Package(
                 path: "Shared/HTTPTransfer", swiftSettings: swiftSettings),
         // How every hop fetches content: sources, the verifying chunk fetcher, ranked sources, the data plane's paths.
         // Binary differential replication (SPEC C3): zstd deltas of chunks against chunks a DP holds.
-        .target(name: "Delta", dependencies: ["CZstd", "ContentStore"], path: "Shared/Delta", swiftSettings: swiftSettings),
+        .target(name: "Delta", dependencies: ["CZstd", "ContentStore", "ContentTransfer", "HTTPTransfer"], path: "Shared/Delta", swiftSettings: swiftSettings),
         .target(name: "ContentTransfer",
                 dependencies: ["Clocks", "ContentStore", "HTTPTransfer", .product(name: "Logging", package: "swift-log")],
                 path: "Shared/ContentTransfer", swiftSettings: swiftSettings),
@@ -110,7 +110,7 @@ let package = Package(
                           path: "Services/PullDP/Main", swiftSettings: swiftSettings),
 
         .target(name: "MulticastAgent",
-                dependencies: ["Multicast", "ServiceKit", "ContentStore", "ContentTransfer", "HTTPTransfer"],
+                dependencies: ["Multicast", "ServiceKit", "ContentStore", "ContentTransfer", "Delta", "HTTPTransfer"],
                 path: "Services/MulticastAgent/Library", swiftSettings: swiftSettings),
         .executableTarget(name: "MulticastAgentMain", dependencies: ["MulticastAgent"],
                           path: "Services/MulticastAgent/Main", swiftSettings: swiftSettings),

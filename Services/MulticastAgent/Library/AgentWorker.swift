@@ -165,7 +165,8 @@ final class AgentWorker: Service, Sendable {
             return
         }
         do {
-            let result = try await downloader.download(versionID: deployment.versionID, from: usable, token: token) { done, total, source in
+            let result = try await downloader.download(versionID: deployment.versionID, base: await heldVersion(of: deployment),
+                                                       from: usable, token: token) { done, total, source in
                 await self.progress(deployment, state: .downloading, done: done, total: total, source: source)
             }
             recordDuration("distribution-point", "obtained")
@@ -181,6 +182,19 @@ final class AgentWorker: Service, Sendable {
     }
 
     /// The version's files in the cache folder, rebuilt from the store once.
+    /// The newest other version of the deployment's content this agent holds, to ask for
+    /// deltas against (SPEC C3); nil when there is none.
+    private func heldVersion(of deployment: DeploymentPolicy) async -> String? {
+        let held = AgentDeploymentPhase.allCases.filter(\.holdsContent).map(\.rawValue)
+        let candidates = (try? await database.read { db in
+            try String.fetchAll(db, sql: """
+                SELECT versionID FROM deploymentState WHERE content = ? AND versionID != ? AND state IN (\(held.map { _ in "?" }.joined(separator: ",")))
+                ORDER BY updatedAt DESC
+                """, arguments: StatementArguments([deployment.content, deployment.versionID] + held))
+        }) ?? []
+        return candidates.first { store.hasManifest($0) }
+    }
+
     private func materialize(_ deployment: DeploymentPolicy, manifest: Manifest) throws -> URL {
         let folder = cacheFolder.appendingPathComponent(deployment.content).appendingPathComponent(deployment.versionID)
         if !FileManager.default.fileExists(atPath: folder.path) {

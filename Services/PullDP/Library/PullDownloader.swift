@@ -245,42 +245,18 @@ final class PullDownloader: Service, Sendable {
     }
 
     /// Asks the source for the missing chunks as deltas against the base version this DP
-    /// holds (SPEC C3), rebuilds and verifies each, and stores it; what the source leaves out
-    /// or what does not rebuild is fetched whole afterwards, as without deltas.
+    /// holds (SPEC C3); what it leaves out or what does not rebuild is fetched whole
+    /// afterwards, as without deltas.
     private func pullDeltas(_ notification: PullNotification, base: String, chunks: [ChunkReference], from source: PullSourceAddress,
                             log: Logger) async {
         guard let tokens, !chunks.isEmpty else { return }
-        var received = 0, rebuilt = 0, failed = 0
-        for start in stride(from: 0, to: chunks.count, by: 512) {
-            let part = chunks[start..<min(chunks.count, start + 512)].map(\.hash)
-            do {
-                let token = try await tokens.token(versionID: notification.versionID)
-                let response = try await http.post(source.httpURL + DataPlanePath.versionDeltaBatch.path(version: notification.versionID),
-                                                   body: ChunkBatch.request(hashes: [base] + part),
-                                                   options: HTTPRequestOptions(headers: ["Authorization": "Bearer \(token)"], timeoutSeconds: 300))
-                guard response.isSuccess else {
-                    log.info("the source gives no deltas; fetching whole chunks", metadata: ["source": "\(source.name)", "status": "\(response.status)"])
-                    return
-                }
-                received += response.body.count
-                let store = store
-                for frame in try DeltaBatch.frames(in: response.body, maximumChunkSize: 16 << 20) where part.contains(frame.hash) {
-                    switch frame.rebuild(reading: { try? store.read($0) }) {
-                    case .success(let data):
-                        try store.write(data, expectedHash: frame.hash)
-                        rebuilt += 1
-                    case .failure:
-                        failed += 1
-                    }
-                }
-            } catch {
-                log.warning("deltas from the source failed; fetching whole chunks", metadata: ["source": "\(source.name)", "error": "\(error)"])
-                break
-            }
+        let outcome = await DeltaFetcher(store: store, http: http).fetch(chunks, of: notification.versionID, base: base, from: source.httpURL) {
+            HTTPRequestOptions(headers: ["Authorization": "Bearer \(try await tokens.token(versionID: notification.versionID))"], timeoutSeconds: 300)
         }
-        content.metrics.counter("ferry_dp_pulled_delta_bytes_total").increment(by: received)
-        log.info("chunks rebuilt from deltas", metadata: ["source": "\(source.name)", "base": "\(base.prefix(12))", "rebuilt": "\(rebuilt)",
-                                                           "of": "\(chunks.count)", "failed": "\(failed)", "bytes": "\(received)"])
+        content.metrics.counter("ferry_dp_pulled_delta_bytes_total").increment(by: outcome.bytes)
+        log.info("chunks rebuilt from deltas", metadata: ["source": "\(source.name)", "base": "\(base.prefix(12))", "rebuilt": "\(outcome.rebuilt)",
+                                                           "of": "\(chunks.count)", "failed": "\(outcome.failed)", "bytes": "\(outcome.bytes)",
+                                                           "stopped": "\(outcome.stoppedBecause ?? "-")"])
     }
 
     // MARK: State and reports
