@@ -1,3 +1,4 @@
+public import ContentStore
 public import Foundation
 
 /// Finds, among chunks a DP holds, those that share most content with a new chunk, wherever
@@ -39,6 +40,25 @@ public struct ChunkResemblance: Sendable {
         return shared.filter { $0.value >= minimumShared }
             .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             .prefix(limit).map { hashes[$0.key] }
+    }
+
+    /// The held chunks of one file (`chunks`, in file order, all added to this index) most like
+    /// `data`, each with the ones before and after it (a moved block seldom starts at an old
+    /// chunk's start), at most `budget` bytes and ``DeltaBatch/maximumReferences`` chunks.
+    public func references(similarTo data: Data, in chunks: [ChunkReference], budget: Int) -> [String] {
+        let order = Dictionary(chunks.enumerated().map { ($0.element.hash, $0.offset) }, uniquingKeysWith: { first, _ in first })
+        var chosen: [String] = []
+        var bytes = 0
+        for hash in similar(to: Self.sketch(data)) {
+            let position = order[hash] ?? 0
+            for index in [position, position + 1, position - 1] where chunks.indices.contains(index) {
+                let chunk = chunks[index]
+                guard !chosen.contains(chunk.hash), bytes + chunk.size <= budget, chosen.count < DeltaBatch.maximumReferences else { continue }
+                chosen.append(chunk.hash)
+                bytes += chunk.size
+            }
+        }
+        return chosen
     }
 
     /// A chunk's sketch.

@@ -27,6 +27,12 @@ public struct DeltaBlockEncoder: Sendable {
         self.worthwhile = worthwhile
     }
 
+    /// Whether a chunk's delta by place (nil: none that pays) is poor enough to look for
+    /// similar chunks elsewhere in the file: more than a quarter of the chunk.
+    public func worthLookingFurther(_ frame: DeltaBatch.Frame?, for chunk: VerifiedBytes) -> Bool {
+        frame.map { $0.encodedSize * 4 > chunk.data.count } ?? true
+    }
+
     /// The base chunks a block's deltas need, each once, in first-use order.
     public func referenceHashes(for block: [VerifiedBytes]) -> [String] {
         var seen = Set<String>()

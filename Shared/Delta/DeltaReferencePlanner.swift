@@ -104,7 +104,11 @@ public struct DeltaReferencePlanner: Sendable {
         for estimate in estimates {
             let clamped = min(max(0, estimate), max(0, base.last!.offset))
             // The old chunk holding the estimate, and one on either side.
-            let holder = base.lastIndex { $0.offset <= clamped } ?? 0
+            var holder = 0, upper = base.count - 1
+            while holder < upper {
+                let middle = (holder + upper + 1) / 2
+                if base[middle].offset <= clamped { holder = middle } else { upper = middle - 1 }
+            }
             for index in [holder, holder + 1, holder - 1] where base.indices.contains(index) {
                 let chunk = base[index].chunk
                 guard chunk.hash != hash, bytes + chunk.size <= maximumReferenceBytes, seen.insert(chunk.hash).inserted else { continue }

@@ -26,7 +26,7 @@ public struct LocalDeltaEncoder {
         var frames: [DeltaBatch.Frame] = []
         for chunk in chunks {
             var best = encoder.frame(chunk, against: encoder.planner.references(for: chunk.hash).map(\.hash), references: references)
-            if best.map({ $0.encodedSize * 4 > chunk.data.count }) ?? true, let file = encoder.planner.baseFile(for: chunk.hash) {
+            if encoder.worthLookingFurther(best, for: chunk), let file = encoder.planner.baseFile(for: chunk.hash) {
                 let names = similar(to: chunk.data, in: file.path, chunks: file.chunks)
                 load(names)
                 if let frame = encoder.frame(chunk, against: names, references: references),
@@ -50,19 +50,6 @@ public struct LocalDeltaEncoder {
             }
             files[path] = index
         }
-        let order = Dictionary(chunks.enumerated().map { ($0.element.hash, $0.offset) }, uniquingKeysWith: { first, _ in first })
-        var chosen: [String] = []
-        var bytes = 0
-        for hash in files[path]!.similar(to: ChunkResemblance.sketch(data)) {
-            let position = order[hash] ?? 0
-            for index in [position, position + 1, position - 1] where chunks.indices.contains(index) {
-                let chunk = chunks[index]
-                guard !chosen.contains(chunk.hash), bytes + chunk.size <= encoder.planner.maximumReferenceBytes,
-                      chosen.count < DeltaBatch.maximumReferences else { continue }
-                chosen.append(chunk.hash)
-                bytes += chunk.size
-            }
-        }
-        return chosen
+        return files[path]!.references(similarTo: data, in: chunks, budget: encoder.planner.maximumReferenceBytes)
     }
 }

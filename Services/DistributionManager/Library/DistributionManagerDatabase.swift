@@ -177,6 +177,13 @@ enum DistributionManagerDatabase {
                 table.primaryKey("distributionPoint", .text)
                 table.column("lastValidatedAt", .double).notNull()
             }
+            // What a validation found wrong with a target's version, kept until a repair is queued.
+            try db.create(table: "validationFinding") { table in
+                table.column("contentName", .text).notNull()
+                table.column("distributionPoint", .text).notNull()
+                table.column("versionID", .text).notNull()
+                table.primaryKey(["contentName", "distributionPoint"])
+            }
         }
         return migrator
     }

@@ -141,6 +141,8 @@ struct DistributionPointAdministration: Sendable {
             let groups = try String.fetchAll(db, sql: "SELECT groupName FROM distributionPointGroupMember WHERE distributionPoint = ? ORDER BY groupName",
                                              arguments: [point.name])
             try db.execute(sql: "DELETE FROM distributionPointGroupMember WHERE distributionPoint = ?", arguments: [point.name])
+            try db.execute(sql: "DELETE FROM validationFinding WHERE distributionPoint = ?", arguments: [point.name])
+            try db.execute(sql: "DELETE FROM validationSchedule WHERE distributionPoint = ?", arguments: [point.name])
             let boundaryGroups = try String.fetchAll(db, sql: "SELECT groupName FROM boundaryMember WHERE distributionPoint = ? ORDER BY groupName",
                                                      arguments: [point.name])
             try db.execute(sql: "DELETE FROM boundaryMember WHERE distributionPoint = ?", arguments: [point.name])

@@ -54,7 +54,7 @@ final class Validations: Service, Sendable {
             var queued: [String] = []
             var skipped: [String] = []
             for target in try TargetRecord.filter(Column("distributionPoint") == point.name).order(Column("contentName")).fetchAll(db) {
-                guard target.state == .failed, target.reason?.hasPrefix(Self.failedPrefix) == true else {
+                guard target.state == .failed, try Self.isDamaged(target, db) else {
                     skipped.append("\(target.contentName): \(target.state.rawValue), nothing found to repair")
                     continue
                 }
@@ -65,6 +65,8 @@ final class Validations: Service, Sendable {
                 }
                 _ = try distributions.queue(db, content: content, version: version, targets: [(point.name, target.origin ?? "named")],
                                             redistribute: false)
+                // The transfer job, with its retries, now brings the version back.
+                try Self.forgetFinding(target, db)
                 queued.append(target.contentName)
             }
             return DistributionPointWorkAccepted(distributionPoint: point.name, queued: queued, skipped: skipped)
@@ -87,7 +89,7 @@ final class Validations: Service, Sendable {
         let now = clock.now
         for var target in try query.order(Column("contentName")).fetchAll(db) {
             // A version the DP holds or held: installed, or found damaged by a validation before.
-            guard target.state == .installed || target.reason?.hasPrefix(Self.failedPrefix) == true else {
+            guard try target.state == .installed || Self.isDamaged(target, db) else {
                 skipped.append("\(target.contentName): \(target.state.rawValue), not installed there")
                 continue
             }
@@ -114,26 +116,37 @@ final class Validations: Service, Sendable {
 
     // MARK: Reports
 
-    static let failedPrefix = "validation "
+    /// Whether the target's version was found damaged by a validation (and not yet repaired).
+    static func isDamaged(_ target: TargetRecord, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT 1 FROM validationFinding WHERE contentName = ? AND distributionPoint = ? AND versionID = ?",
+                          arguments: [target.contentName, target.distributionPoint, target.versionID]) ?? false
+    }
+
+    private static func forgetFinding(_ target: TargetRecord, _ db: Database) throws {
+        try db.execute(sql: "DELETE FROM validationFinding WHERE contentName = ? AND distributionPoint = ?",
+                       arguments: [target.contentName, target.distributionPoint])
+    }
 
     /// Records what a DP's validation found; runs in the report's inbox transaction. False
     /// when the target moved on (a newer version, a removed DP): nothing changes then.
     func apply(_ report: ValidationReport, _ db: Database) throws -> Bool {
         guard var target = try TargetRecord.fetchOne(db, key: ["contentName": report.contentName, "distributionPoint": report.distributionPoint]),
               target.versionID == report.versionID,
-              target.state == .installed || target.reason?.hasPrefix(Self.failedPrefix) == true else { return false }
+              try target.state == .installed || Self.isDamaged(target, db) else { return false }
         let when = Self.time(report.checkedAt)
         if let error = report.error {
             target.reason = "validation at \(when) could not run: \(error)"
-            if target.state == .failed { target.reason = Self.failedPrefix + "could not run at \(when): \(error)" }
         } else if report.intact {
             target.state = .installed
             target.reason = "validated at \(when): every chunk intact"
+            try Self.forgetFinding(target, db)
             try InstalledVersionRecord(distributionPoint: report.distributionPoint, versionID: report.versionID,
                                        installedAt: report.checkedAt.timeIntervalSince1970).save(db)
         } else {
             target.state = .failed
-            target.reason = Self.failedPrefix + "at \(when) found \(report.missingChunks) chunks missing and \(report.corruptChunks) corrupt;"
+            try db.execute(sql: "INSERT OR REPLACE INTO validationFinding (contentName, distributionPoint, versionID) VALUES (?, ?, ?)",
+                           arguments: [target.contentName, target.distributionPoint, target.versionID])
+            target.reason = "validation at \(when) found \(report.missingChunks) chunks missing and \(report.corruptChunks) corrupt;"
                 + " 'ferry dp repair \(report.distributionPoint)' sends only those again"
             _ = try InstalledVersionRecord.deleteOne(db, key: ["distributionPoint": report.distributionPoint, "versionID": report.versionID])
         }
@@ -160,20 +173,29 @@ final class Validations: Service, Sendable {
     }
 
     /// Queues a validation of every DP whose last one is `interval` old. A DP never validated
-    /// starts its schedule now (its first validation comes one interval later).
+    /// starts its schedule now (its first validation comes one interval later). Looks with a
+    /// read first: this runs twice a second, and a write is needed only when something is due.
     func validateDue(interval: TimeInterval) async {
-        let now = clock.now
+        let now = clock.now.timeIntervalSince1970
         do {
+            let due = try await database.read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT point.name AS name, schedule.lastValidatedAt AS last FROM distributionPoint AS point
+                    LEFT JOIN validationSchedule AS schedule ON schedule.distributionPoint = point.name
+                    """).compactMap { row -> (name: String, last: Double?)? in
+                    let last: Double? = row["last"]
+                    return last.map({ now - $0 >= interval }) ?? true ? (row["name"], last) : nil
+                }
+            }
+            guard !due.isEmpty else { return }
             let queued = try await database.write { [self] db -> [String] in
                 var queued: [String] = []
-                for point in try DistributionPointRecord.fetchAll(db) {
-                    guard let last = try Double.fetchOne(db, sql: "SELECT lastValidatedAt FROM validationSchedule WHERE distributionPoint = ?",
-                                                         arguments: [point.name]) else {
-                        try db.execute(sql: "INSERT INTO validationSchedule (distributionPoint, lastValidatedAt) VALUES (?, ?)",
-                                       arguments: [point.name, now.timeIntervalSince1970])
+                for point in due {
+                    guard point.last != nil else {
+                        try db.execute(sql: "INSERT OR IGNORE INTO validationSchedule (distributionPoint, lastValidatedAt) VALUES (?, ?)",
+                                       arguments: [point.name, now])
                         continue
                     }
-                    guard now.timeIntervalSince1970 - last >= interval else { continue }
                     _ = try self.queueValidation(of: point.name, content: nil, db)
                     queued.append(point.name)
                 }

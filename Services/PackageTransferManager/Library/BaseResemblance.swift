@@ -15,26 +15,9 @@ actor BaseResemblance {
         self.read = read
     }
 
-    /// The old chunks of `path` most like `chunk`, each with the ones before and after it in
-    /// the file (a moved block seldom starts at an old chunk's start), at most `budget` bytes.
+    /// The old chunks of `path` most like `chunk`, with their neighbours, at most `budget` bytes.
     func references(for chunk: Data, file path: String, chunks: [ChunkReference], budget: Int) async throws -> [String] {
-        let index = try await index(path, chunks)
-        var chosen: [String] = []
-        var bytes = 0
-        let sizes = Dictionary(chunks.map { ($0.hash, $0.size) }, uniquingKeysWith: { first, _ in first })
-        let order = Dictionary(chunks.enumerated().map { ($0.element.hash, $0.offset) }, uniquingKeysWith: { first, _ in first })
-        for similar in index.similar(to: ChunkResemblance.sketch(chunk)) {
-            let position = order[similar]
-            let next = position.flatMap { $0 + 1 < chunks.count ? chunks[$0 + 1].hash : nil }
-            let previous = position.flatMap { $0 > 0 ? chunks[$0 - 1].hash : nil }
-            for name in [similar, next, previous].compactMap({ $0 }) where !chosen.contains(name) {
-                let size = sizes[name] ?? 0
-                guard bytes + size <= budget, chosen.count < DeltaBatch.maximumReferences else { continue }
-                chosen.append(name)
-                bytes += size
-            }
-        }
-        return chosen
+        try await index(path, chunks).references(similarTo: chunk, in: chunks, budget: budget)
     }
 
     private func index(_ path: String, _ chunks: [ChunkReference]) async throws -> ChunkResemblance {

@@ -65,7 +65,7 @@ extension TransferExecutor {
         await load(encoder.referenceHashes(for: chunks))
         let encoded = encoder.encode(chunks, references: references)
         var deltas = Dictionary(encoded.deltas.map { ($0.hash, $0) }, uniquingKeysWith: { first, _ in first })
-        for chunk in chunks where (deltas[chunk.hash].map { $0.encodedSize * 4 > chunk.data.count } ?? true) {
+        for chunk in chunks where encoder.worthLookingFurther(deltas[chunk.hash], for: chunk) {
             guard let file = encoder.planner.baseFile(for: chunk.hash),
                   let names = try? await differential.resemblance.references(for: chunk.data, file: file.path, chunks: file.chunks,
                                                                              budget: encoder.planner.maximumReferenceBytes),

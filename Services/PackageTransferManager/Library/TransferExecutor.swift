@@ -247,7 +247,12 @@ struct TransferExecutor: Sendable {
     /// answers; a wait sized to the version lets the attempt fail and be retried (it pushes
     /// nothing again) instead of hanging for the full 30 minutes (found by the chaos run).
     func verificationTimeout(bytes: Int64) -> Duration {
-        let base = Double(distributionPointTimeout.components.seconds) + 30
+        Self.verificationTimeout(bytes: bytes, requestTimeout: distributionPointTimeout)
+    }
+
+    /// The same wait for any request that has a DP hash a version (validations too).
+    static func verificationTimeout(bytes: Int64, requestTimeout: Duration) -> Duration {
+        let base = Double(requestTimeout.components.seconds) + 30
         return .milliseconds(Int(min(1800, base + Double(bytes) / 20_000_000) * 1000))
     }
 

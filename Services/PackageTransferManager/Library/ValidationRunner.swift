@@ -83,7 +83,7 @@ final class ValidationRunner: Service, Sendable {
                                       checkedAt: clock.now, error: nil)
         do {
             let client = try distributionPoint(job.distributionPoint.name, job.distributionPoint.busEndpoint, job.distributionPoint.publicKey)
-            let reply = try await client.request(VerifyVersion(contentName: job.contentName, versionID: job.versionID), timeout: timeout(job))
+            let reply = try await client.request(VerifyVersion(contentName: job.contentName, versionID: job.versionID), timeout: TransferExecutor.verificationTimeout(bytes: job.totalBytes, requestTimeout: requestTimeout))
             report.intact = reply.complete
             report.missingChunks = reply.missing.count
             report.corruptChunks = reply.corrupt.count
@@ -103,12 +103,5 @@ final class ValidationRunner: Service, Sendable {
         } catch {
             log.error("cannot record a validation", metadata: ["error": "\(error)"])
         }
-    }
-
-    /// As long as the DP may take to hash the version: the bus timeout plus 30 s, plus a
-    /// second per 20 MB, at most 30 minutes (as after a push).
-    private func timeout(_ job: ValidationJob) -> Duration {
-        let base = Double(requestTimeout.components.seconds) + 30
-        return .milliseconds(Int(min(1800, base + Double(job.totalBytes) / 20_000_000) * 1000))
     }
 }

@@ -15,21 +15,14 @@ extension DistributionPointContent {
         for frame in frames {
             // What crossed the network, as the whole-chunk path counts its bytes.
             metrics.counter("ferry_dp_received_delta_bytes_total").increment(by: frame.encodedSize)
-            if store.contains(frame.hash) {
-                if store.isIntact(frame.hash) {
-                    stored += 1
-                    continue
-                }
-                logger.warning("replacing a corrupt stored chunk", metadata: ["chunk": "\(frame.hash)"])
-                try? FileManager.default.removeItem(at: store.chunkURL(frame.hash))
+            if holdsIntact(frame.hash) {
+                stored += 1
+                continue
             }
             switch frame.rebuild(reading: { try? store.read($0) }) {
             case .success(let data):
                 do {
-                    if try store.write(data, expectedHash: frame.hash) {
-                        metrics.counter("ferry_dp_stored_chunk_bytes_total").increment(by: data.count)
-                        metrics.counter("ferry_dp_stored_chunks_total").increment()
-                    }
+                    _ = try storeChecked(data, hash: frame.hash)
                     stored += 1
                 } catch {
                     failed.append(frame.hash)

@@ -94,11 +94,21 @@ struct DistributionPointContent: Sendable {
     func acceptChunk(_ data: Data, hash: String) throws -> Bool {
         // Every authorised push counts here, stored or not: it is what crossed the network.
         metrics.counter("ferry_dp_received_chunk_bytes_total").increment(by: data.count)
-        if store.contains(hash) {
-            if store.isIntact(hash) { return false }
-            logger.warning("replacing a corrupt stored chunk", metadata: ["chunk": "\(hash)"])
-            try? FileManager.default.removeItem(at: store.chunkURL(hash))
-        }
+        if holdsIntact(hash) { return false }
+        return try storeChecked(data, hash: hash)
+    }
+
+    /// Whether the store holds the chunk intact; a corrupt copy is removed (and false).
+    func holdsIntact(_ hash: String) -> Bool {
+        guard store.contains(hash) else { return false }
+        if store.isIntact(hash) { return true }
+        logger.warning("replacing a corrupt stored chunk", metadata: ["chunk": "\(hash)"])
+        try? FileManager.default.removeItem(at: store.chunkURL(hash))
+        return false
+    }
+
+    /// Writes a chunk after checking its hash, counting what was stored.
+    func storeChecked(_ data: Data, hash: String) throws -> Bool {
         let stored = try store.write(data, expectedHash: hash)
         if stored {
             metrics.counter("ferry_dp_stored_chunk_bytes_total").increment(by: data.count)
