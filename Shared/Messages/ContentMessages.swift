@@ -104,13 +104,16 @@ public struct VersionSummary: Codable, Sendable, Equatable {
     public var fileCount: Int
     public var chunkCount: Int
     public var createdAt: Date
-    public init(number: Int, versionID: String, totalBytes: Int64, fileCount: Int, chunkCount: Int, createdAt: Date) {
+    /// 0 for a full version, 1...5 for the increments on top of it (SPEC C3); nil from an older site.
+    public var chainPosition: Int?
+    public init(number: Int, versionID: String, totalBytes: Int64, fileCount: Int, chunkCount: Int, createdAt: Date, chainPosition: Int? = nil) {
         self.number = number
         self.versionID = versionID
         self.totalBytes = totalBytes
         self.fileCount = fileCount
         self.chunkCount = chunkCount
         self.createdAt = createdAt
+        self.chainPosition = chainPosition
     }
 }
 

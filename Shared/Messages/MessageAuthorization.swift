@@ -43,6 +43,8 @@ extension SiteSnapshot { public static var allowedSenders: Set<PeerRole> { [.sit
 extension TransferJob { public static var allowedSenders: Set<PeerRole> { [.site] } }
 extension ValidationJob { public static var allowedSenders: Set<PeerRole> { [.site] } }
 extension ValidationReport { public static var allowedSenders: Set<PeerRole> { [.transferManager] } }
+extension VersionRetirementJob { public static var allowedSenders: Set<PeerRole> { [.site] } }
+extension RetireVersions { public static var allowedSenders: Set<PeerRole> { [.transferManager] } }
 extension ValidateDistributionPoint { public static var allowedSenders: Set<PeerRole> { [.admin] } }
 extension RepairDistributionPoint { public static var allowedSenders: Set<PeerRole> { [.admin] } }
 extension TransferPolicyUpdate { public static var allowedSenders: Set<PeerRole> { [.site] } }

@@ -42,6 +42,7 @@ public struct MessageCatalog: Sendable {
         PullNotification.self, PullStatusQuery.self, PullStatusReply.self, PullStatusReport.self, PullStatusNotice.self,
         VersionHeldQuery.self, VersionHeldReply.self, PullTokenRequest.self, PullTokenReply.self,
         ValidateDistributionPoint.self, RepairDistributionPoint.self, DistributionPointWorkAccepted.self, ValidationJob.self, ValidationReport.self,
+        VersionRetirementJob.self, RetireVersions.self, RetireVersionsReply.self,
     ])
 }
 

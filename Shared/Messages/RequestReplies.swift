@@ -62,3 +62,5 @@ extension ValidateDistributionPoint: Request { public typealias Reply = Distribu
 extension RepairDistributionPoint: Request { public typealias Reply = DistributionPointWorkAccepted }
 extension ValidationJob: Request { public typealias Reply = Ack }
 extension ValidationReport: Request { public typealias Reply = Ack }
+extension VersionRetirementJob: Request { public typealias Reply = Ack }
+extension RetireVersions: Request { public typealias Reply = RetireVersionsReply }

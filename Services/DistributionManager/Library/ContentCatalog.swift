@@ -23,10 +23,13 @@ final class ContentCatalog: Sendable {
     let policies: TransferPolicyPublisher
     let sources: SourceFolderPolicy
     let importer: ContentImporter
+    /// Held shared by an import until its version is recorded (see ``LibraryCollector``).
+    let libraryLock: LibraryLock
 
     init(database: ServiceDatabase, clock: any ServiceClock, library: ChunkStore, chunking: ChunkingParameters,
          signer: SiteTokenSigner, logger: Logger, topology: SiteTopology, distributions: Distributions,
-         policies: TransferPolicyPublisher, sourceRoots: [String]) {
+         policies: TransferPolicyPublisher, sourceRoots: [String], libraryLock: LibraryLock = LibraryLock()) {
+        self.libraryLock = libraryLock
         self.distributions = distributions
         self.policies = policies
         self.database = database
@@ -41,6 +44,10 @@ final class ContentCatalog: Sendable {
     // MARK: Contents
 
     func create(_ request: CreateContent) async throws -> ContentVersionReply {
+        try await libraryLock.shared { try await self.createHoldingLibrary(request) }
+    }
+
+    private func createHoldingLibrary(_ request: CreateContent) async throws -> ContentVersionReply {
         let name = try ContentName.valid(request.name)
         let exists = try await database.read { db in try ContentRecord.exists(db, key: name) }
         guard !exists else { throw WireError(code: .conflict, message: "content '\(name)' already exists; use 'ferry content update \(name)'") }
@@ -52,7 +59,7 @@ final class ContentCatalog: Sendable {
                                    sourcePath: source.path, currentVersion: 1, createdAt: now, distributeOnDemand: false)
         let version = VersionRecord(contentName: name, number: 1, versionID: imported.versionID,
                                     totalBytes: imported.totalBytes, fileCount: imported.manifest.fileCount,
-                                    chunkCount: imported.manifest.uniqueChunks.count, createdAt: now)
+                                    chunkCount: imported.manifest.uniqueChunks.count, createdAt: now, chainPosition: 0)
         do {
             try await database.write { [topology] db in
                 try record.insert(db)
@@ -69,6 +76,10 @@ final class ContentCatalog: Sendable {
     }
 
     func update(_ request: UpdateContent) async throws -> ContentVersionReply {
+        try await libraryLock.shared { try await self.updateHoldingLibrary(request) }
+    }
+
+    private func updateHoldingLibrary(_ request: UpdateContent) async throws -> ContentVersionReply {
         let (record, current) = try await content(named: request.name)
         let source = try sources.folder(for: request.sourcePath ?? record.sourcePath)
         logger.info("importing content update", metadata: ["content": "\(record.name)", "source": "\(source.path)"])
@@ -85,9 +96,11 @@ final class ContentCatalog: Sendable {
             guard var latest = try ContentRecord.fetchOne(db, key: record.name) else {
                 throw WireError(code: .notFound, message: "content '\(record.name)' was deleted during the import")
             }
+            let previous = try VersionRecord.fetchOne(db, key: ["contentName": latest.name, "number": latest.currentVersion])
             let version = VersionRecord(contentName: latest.name, number: latest.currentVersion + 1, versionID: imported.versionID,
                                         totalBytes: imported.totalBytes, fileCount: imported.manifest.fileCount,
-                                        chunkCount: imported.manifest.uniqueChunks.count, createdAt: now)
+                                        chunkCount: imported.manifest.uniqueChunks.count, createdAt: now,
+                                        chainPosition: distributions.chains.position(after: previous?.chainPosition))
             try version.insert(db)
             latest.currentVersion = version.number
             latest.sourcePath = source.path
@@ -97,6 +110,8 @@ final class ContentCatalog: Sendable {
             // is a member of a DP group that does, is sent the new version (SPEC C3).
             let accepted = try distributions.queue(db, content: latest, version: version,
                                                    targets: try distributions.holders(of: latest.name, db), redistribute: false)
+            // A content sent nowhere keeps no older set once a full version replaces it.
+            try distributions.retireReplacedVersions(of: latest.name, db)
             return (latest, version, accepted)
         }
         for name in result.2.queued {

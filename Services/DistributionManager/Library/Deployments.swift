@@ -17,6 +17,8 @@ struct Deployments: Sendable {
     let database: ServiceDatabase
     let clock: any ServiceClock
     let topology: SiteTopology
+    /// Retires versions a deployment no longer holds back (SPEC C3).
+    let distributions: Distributions
 
     func deploy(_ request: Deploy) async throws -> DeploymentReply {
         if request.deadline != nil, request.command == nil {
@@ -28,7 +30,7 @@ struct Deployments: Sendable {
         if request.cacheOnly, request.command != nil {
             throw WireError(code: .invalidArgument, message: "--cache-only runs nothing: leave out --run")
         }
-        let policy = try await database.write { [topology] db -> DeploymentPolicy in
+        let policy = try await database.write { [topology, distributions] db -> DeploymentPolicy in
             guard let content = try ContentRecord.fetchOne(db, key: request.content),
                   let version = try VersionRecord.fetchOne(db, key: ["contentName": content.name, "number": content.currentVersion]) else {
                 throw WireError(code: .notFound, message: "no content named '\(request.content)'")
@@ -46,6 +48,8 @@ struct Deployments: Sendable {
                                  clock.now.timeIntervalSince1970, policy.deadline?.timeIntervalSince1970, policy.allowFallback,
                                  policy.slowNetwork.rawValue, policy.multicast, policy.multicastDelaySeconds])
             try topology.enqueueSnapshot(db)
+            // The deployment this one replaced may have been what kept older versions.
+            try distributions.retireReplacedVersions(of: content.name, db)
             return policy
         }
         return DeploymentReply(deployment: policy, agents: [])

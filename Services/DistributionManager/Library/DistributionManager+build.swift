@@ -32,10 +32,11 @@ extension DistributionManager {
         let distributions = Distributions(database: database, clock: clock, node: common.node, logger: host.logger, topology: topology,
                                           differential: DifferentialReplicationRule(siteDefault: settings.differentialByDefault ?? false),
                                           libraryURL: { host.httpURL ?? fallbackURL })
+        let libraryLock = LibraryLock()
         let catalog = ContentCatalog(database: database, clock: clock, library: library,
                                      chunking: try (settings.chunking ?? .standard).validated(), signer: signer, logger: host.logger,
                                      topology: topology, distributions: distributions, policies: policies,
-                                     sourceRoots: settings.sourceRoots)
+                                     sourceRoots: settings.sourceRoots, libraryLock: libraryLock)
         let directory = DistributionPointDirectory(database: database)
         for name in try await directory.register(settings.distributionPoints) {
             host.logger.notice("the configuration lists a DP removed with 'ferry dp remove'; it stays removed until 'ferry dp add'",
@@ -67,7 +68,7 @@ extension DistributionManager {
         DistributionPointRequests(directory: directory, administration: administration,
                                   usage: DistributionPointUsageCollector(directory: directory, connections: connections.distributionPoints),
                                   pump: pump).register(on: &dispatcher)
-        DeploymentRequests(deployments: Deployments(database: database, clock: clock, topology: topology), database: database, pump: pump)
+        DeploymentRequests(deployments: Deployments(database: database, clock: clock, topology: topology, distributions: distributions), database: database, pump: pump)
             .register(on: &dispatcher)
         DistributionPointGroupRequests(
             groups: DistributionPointGroups(database: database, clock: clock, distributions: distributions, logger: host.logger), pump: pump)
@@ -85,8 +86,9 @@ extension DistributionManager {
         let router = host.makeRouter()
         LibraryRoutes(library: library, verifier: verifier, metrics: host.metrics).register(on: router)
         let application = host.makeHTTPApplication(router: router, busServer: busServer)
+        let collector = LibraryCollector(database: database, library: library, lock: libraryLock, logger: host.logger, metrics: host.metrics)
         return DistributionManager(host: host, database: database, busServer: busServer, pump: pump, application: application,
-                                   validations: validations, connections: connections)
+                                   validations: validations, collector: collector, connections: connections)
     }
 
     /// The settings with every DP's public key read (inline or from its file).

@@ -21,6 +21,7 @@ public struct DistributionManager: Service {
     let pump: OutboxPump
     let application: any Service
     let validations: Validations
+    let collector: LibraryCollector
     let connections: Connections
 
     /// The bus connections the service made, closed when it stops.
@@ -38,6 +39,6 @@ public struct DistributionManager: Service {
 
     public func run() async throws {
         defer { connections.closeAll() }
-        try await host.runParts([busServer, pump, validations, application])
+        try await host.runParts([busServer, pump, validations, collector, application])
     }
 }

@@ -185,6 +185,22 @@ enum DistributionManagerDatabase {
                 table.primaryKey(["contentName", "distributionPoint"])
             }
         }
+        migrator.registerMigration("distribution-manager-v12-version-chains") { db in
+            // 0: a full version; 1...5: increments on top of it (SPEC C3). Versions made before
+            // the rule existed get the positions it would have given them.
+            try db.alter(table: "contentVersion") { table in
+                table.add(column: "chainPosition", .integer).notNull().defaults(to: 0)
+            }
+            try db.execute(sql: "UPDATE contentVersion SET chainPosition = (number - 1) % 6")
+            // Versions retired whose manifest and chunks the library still has to drop.
+            try db.create(table: "retiredVersion") { table in
+                table.column("contentName", .text).notNull()
+                table.column("number", .integer).notNull()
+                table.column("versionID", .text).notNull()
+                table.column("retiredAt", .double).notNull()
+                table.primaryKey(["contentName", "number"])
+            }
+        }
         return migrator
     }
 }
@@ -233,10 +249,12 @@ struct VersionRecord: Codable, FetchableRecord, PersistableRecord {
     var fileCount: Int
     var chunkCount: Int
     var createdAt: Double
+    /// 0: a full version; 1...5: the increments on top of the full version before it.
+    var chainPosition: Int
 
     var summary: VersionSummary {
         VersionSummary(number: number, versionID: versionID, totalBytes: totalBytes, fileCount: fileCount,
-                       chunkCount: chunkCount, createdAt: Date(timeIntervalSince1970: createdAt))
+                       chunkCount: chunkCount, createdAt: Date(timeIntervalSince1970: createdAt), chainPosition: chainPosition)
     }
 }
 

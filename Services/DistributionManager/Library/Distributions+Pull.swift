@@ -37,6 +37,7 @@ extension Distributions {
         target.updatedAt = now
         try target.update(db)
         if status.state.isFinal { try topology.enqueueSnapshot(db) }
+        if status.state == .installed { try retireReplacedVersions(of: target.contentName, db) }
         try Outbox.enqueue(db, PullStatusNotice(jobID: status.jobID, state: status.state, updatedAt: status.updatedAt),
                            to: Self.transferManagerPeer, sender: node, now: clock.now)
         return true

@@ -22,11 +22,14 @@ final class Distributions: Sendable {
     /// The site library's base URL, which jobs carry (known once the HTTP server runs).
     let libraryURL: @Sendable () -> String
     let differential: DifferentialReplicationRule
+    let chains: VersionChainRule
 
     init(database: ServiceDatabase, clock: any ServiceClock, node: String, logger: Logger, topology: SiteTopology,
          differential: DifferentialReplicationRule = DifferentialReplicationRule(siteDefault: false),
+         chains: VersionChainRule = VersionChainRule(),
          libraryURL: @escaping @Sendable () -> String) {
         self.differential = differential
+        self.chains = chains
         self.database = database
         self.clock = clock
         self.node = node
@@ -221,6 +224,7 @@ final class Distributions: Sendable {
         target.updatedAt = now
         try target.update(db)
         try topology.enqueueSnapshot(db)
+        if report.outcome == .installed { try retireReplacedVersions(of: target.contentName, db) }
         return true
     }
 }

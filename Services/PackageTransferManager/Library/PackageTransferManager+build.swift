@@ -71,13 +71,20 @@ extension PackageTransferManager {
                 try connections.client(name: name, endpoint: endpoint, publicKey: publicKey.isEmpty ? nil : publicKey)
             })
 
+        let retirements = RetirementRunner(
+            database: database, clock: clock, logger: logger, retryDelay: (settings.retry ?? .seedDefaults).delaySeconds, requestTimeout: timeout,
+            distributionPoint: { name, endpoint, publicKey in
+                try connections.client(name: name, endpoint: endpoint, publicKey: publicKey.isEmpty ? nil : publicKey)
+            })
+
         var dispatcher = host.makeDispatcher()
-        TransferJobRequests(worker: worker, pulls: pulls, validations: validations, database: database, logger: logger).register(on: &dispatcher)
+        TransferJobRequests(worker: worker, pulls: pulls, validations: validations, retirements: retirements, database: database, logger: logger)
+            .register(on: &dispatcher)
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
         let application = host.makeHTTPApplication(router: host.makeRouter(), busServer: busServer)
         return PackageTransferManager(host: host, database: database, busServer: busServer, pump: pump, worker: worker, pulls: pulls,
-                                      validations: validations,
+                                      validations: validations, retirements: retirements,
                                       application: application, distributionManager: distributionManager,
                                       distributionPoints: connections)
     }

@@ -20,6 +20,7 @@ public struct PackageTransferManager: Service {
     let worker: TransferWorker
     let pulls: PullJobSupervisor
     let validations: ValidationRunner
+    let retirements: RetirementRunner
     let application: any Service
     let distributionManager: BusClient
     let distributionPoints: PeerConnections
@@ -29,6 +30,6 @@ public struct PackageTransferManager: Service {
             distributionManager.close()
             distributionPoints.closeAll()
         }
-        try await host.runParts([busServer, pump, worker, pulls, validations, application])
+        try await host.runParts([busServer, pump, worker, pulls, validations, retirements, application])
     }
 }

@@ -9,11 +9,20 @@ struct TransferJobRequests: Sendable {
     let worker: TransferWorker
     let pulls: PullJobSupervisor
     let validations: ValidationRunner
+    let retirements: RetirementRunner
     let database: ServiceDatabase
     let logger: Logger
 
     func register(on dispatcher: inout BusDispatcher) {
-        let worker = worker, pulls = pulls, validations = validations, logger = logger
+        let worker = worker, pulls = pulls, validations = validations, retirements = retirements, logger = logger
+        dispatcher.onCommand(VersionRetirementJob.self, database: database) { job, _, db in
+            try RetirementRunner.accept(job, db, now: worker.clock.now)
+            return .applied
+        } afterCommit: { job in
+            logger.info("retirement job received", metadata: ["content": "\(job.contentName)", "dp": "\(job.distributionPoint.name)",
+                                                              "versions": "\(job.versionIDs.count)"])
+            retirements.wake()
+        }
         dispatcher.onCommand(ValidationJob.self, database: database) { job, _, db in
             try ValidationRunner.accept(job, db, now: worker.clock.now)
             return .applied

@@ -64,6 +64,16 @@ enum TransferJobStore {
                 table.column("createdAt", .double).notNull()
             }
         }
+        migrator.registerMigration("package-transfer-manager-v5-retirement-jobs") { db in
+            try db.create(table: "retirementJob") { table in
+                table.primaryKey("jobID", .text)
+                table.column("job", .blob).notNull()
+                table.column("distributionPoint", .text).notNull()
+                table.column("attempts", .integer).notNull()
+                table.column("nextAttemptAt", .double).notNull()
+                table.column("createdAt", .double).notNull()
+            }
+        }
         return migrator
     }
 }

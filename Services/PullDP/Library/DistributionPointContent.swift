@@ -86,6 +86,9 @@ struct DistributionPointContent: Sendable {
         if let bad = query.hashes.first(where: { !ContentHash.isValid($0) }) {
             throw WireError(code: .invalidArgument, message: "'\(bad.prefix(80))' is not a chunk hash")
         }
+        // Noted before answering: a retirement's collection then keeps what the asker will
+        // not send because it is held here now.
+        caches.inFlight.note(query.hashes, at: clock.now)
         return MissingChunksReply(missing: store.missing(query.hashes))
     }
 
@@ -109,6 +112,7 @@ struct DistributionPointContent: Sendable {
 
     /// Writes a chunk after checking its hash, counting what was stored.
     func storeChecked(_ data: Data, hash: String) throws -> Bool {
+        caches.inFlight.note([hash], at: clock.now)
         let stored = try store.write(data, expectedHash: hash)
         if stored {
             metrics.counter("ferry_dp_stored_chunk_bytes_total").increment(by: data.count)
@@ -126,6 +130,7 @@ struct DistributionPointContent: Sendable {
         guard actual == versionID else { throw ContentStoreError.hashMismatch(expected: versionID, actual: actual) }
         let served = try ServedVersion(manifest: try Manifest.decode(data), checkedAgainst: store)
         try store.storeManifest(data, versionID: versionID)
+        caches.inFlight.settle(served.chunks)
         caches.remember(served, of: versionID)
     }
 
@@ -169,6 +174,8 @@ final class DistributionPointCaches: Sendable {
     static let servedLimit = 64
     private let servedVersions = VersionCache<ServedVersion>(capacity: DistributionPointCaches.servedLimit)
     private let seenClients = Mutex(Set<String>())
+    /// Chunks of transfers in flight, which a collection keeps though no manifest names them yet.
+    let inFlight = InFlightChunks()
 
     func served(_ version: String) -> ServedVersion? { servedVersions.value(version) }
 

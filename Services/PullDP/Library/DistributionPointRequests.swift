@@ -1,7 +1,7 @@
 import Bus
 import Messages
 
-/// The bus face of a DP: what it is missing, verifying a pushed version, its usage.
+/// The bus face of a DP: what it is missing, verifying a pushed version, its usage, retiring versions.
 struct DistributionPointRequests: Sendable {
     let content: DistributionPointContent
 
@@ -11,5 +11,6 @@ struct DistributionPointRequests: Sendable {
         dispatcher.on(VerifyVersion.self) { request, _ in try await content.verify(request) }
         dispatcher.on(DistributionPointUsageQuery.self) { _, _ in try await content.usage() }
         dispatcher.on(VersionHeldQuery.self) { query, _ in try await content.held(query) }
+        dispatcher.on(RetireVersions.self) { request, _ in try await content.retire(request) }
     }
 }

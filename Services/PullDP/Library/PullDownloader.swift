@@ -178,6 +178,7 @@ final class PullDownloader: Service, Sendable {
     private func download(_ notification: PullNotification, manifest verified: VerifiedManifest, from sources: [any ContentSource],
                           first: PullSourceAddress, log: Logger) async -> Bool {
         let chunks = verified.manifest.uniqueChunks
+        content.caches.inFlight.note(chunks.map(\.hash), at: clock.now)
         if let base = notification.differentialBase, base != notification.versionID, !notification.redistribute, store.hasManifest(base) {
             await pullDeltas(notification, base: base, chunks: chunks.filter { !store.contains($0.hash) }, from: first, log: log)
         }
@@ -221,6 +222,7 @@ final class PullDownloader: Service, Sendable {
         guard report.unfetched.isEmpty else { return false }
         do {
             try store.storeManifest(verified)
+            content.caches.inFlight.settle(chunks.map(\.hash))
             let verification = try await content.verify(VerifyVersion(contentName: notification.contentName, versionID: notification.versionID))
             guard verification.complete else {
                 log.warning("verification failed", metadata: ["missing": "\(verification.missing.count)", "corrupt": "\(verification.corrupt.count)"])

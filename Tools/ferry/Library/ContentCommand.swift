@@ -64,8 +64,9 @@ struct ContentCommand: AsyncParsableCommand {
             print("\(content.name): \(content.type.rawValue), priority \(content.priority.rawValue), source \(content.sourcePath)"
                   + (content.distributeOnDemand == true ? ", distributed on demand to preferred DPs" : "")
                   + (content.differential == true ? ", updates sent as deltas" : ""))
-            print(Formatting.table(["VERSION", "VERSION ID", "SIZE", "FILES", "CHUNKS", "CREATED"], reply.versions.map {
-                ["\($0.number)\($0.number == content.currentVersion ? " (current)" : "")", $0.versionID,
+            print(Formatting.table(["VERSION", "CHAIN", "VERSION ID", "SIZE", "FILES", "CHUNKS", "CREATED"], reply.versions.map {
+                ["\($0.number)\($0.number == content.currentVersion ? " (current)" : "")",
+                 $0.chainPosition.map { $0 == 0 ? "full" : "+\($0)" } ?? "-", $0.versionID,
                  Formatting.bytes($0.totalBytes), "\($0.fileCount)", "\($0.chunkCount)",
                  $0.createdAt.formatted(date: .abbreviated, time: .standard)]
             }))
