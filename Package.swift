@@ -119,7 +119,7 @@ let package = Package(
         // The services' libraries for their settings types: `cluster up` writes each service's
         // config by encoding them (no service imports another; the CLI is not a service).
         .target(name: "FerryCLI",
-                dependencies: ["ServiceKit", "ContentStore", "HTTPTransfer",
+                dependencies: ["ServiceKit", "ContentStore", "ContentTransfer", "HTTPTransfer",
                                "DistributionManager", "PackageTransferManager", "ManagementPoint", "PullDP", "MulticastAgent",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 path: "Tools/ferry/Library", swiftSettings: swiftSettings),

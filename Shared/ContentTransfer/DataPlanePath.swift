@@ -60,6 +60,11 @@ public struct DataPlanePath: Sendable, Hashable, CustomStringConvertible {
     /// frames, SPEC C3).
     public static let storedDeltaBatch = DataPlanePath("/delta-batch")
 
+    /// A prestaged content file uploaded to a DP (POST the file, SPEC C9; a transfer token for the DP and the file's version).
+    public static let storedPrestaged = DataPlanePath("/prestaged")
+    /// A prestaged content file uploaded into the site library of a rebuilt site (POST the file; a restore token).
+    public static let libraryRestore = DataPlanePath("/library/restore")
+
     // MARK: One version, for clients (DPs and agents' peer caches, with a download token)
 
     /// A version's manifest.
@@ -78,5 +83,6 @@ public struct DataPlanePath: Sendable, Hashable, CustomStringConvertible {
     /// Every data-plane path.
     public static let all: [DataPlanePath] = [
         storedChunk, storedChunkBatch, storedDeltaBatch, storedManifest, versionManifest, versionChunk, versionFile, versionDeltaBatch, versionHeldChunks, libraryChunk, libraryChunkBatch, libraryManifest,
+        storedPrestaged, libraryRestore,
     ]
 }

@@ -76,9 +76,12 @@ public struct ContentSummary: Codable, Sendable, Equatable {
     /// applications, by the content's setting for packages (off unless set) and by the
     /// site's default for other types.
     public var differential: Bool?
+    /// What DPs enabled for prestaged content are sent (SPEC C9); nil from an older site.
+    public var prestage: PrestageMode?
     public init(name: String, type: ContentType, priority: Priority, sourcePath: String, currentVersion: Int,
                 currentVersionID: String, totalBytes: Int64, fileCount: Int, createdAt: Date, distributeOnDemand: Bool? = nil,
-                differential: Bool? = nil) {
+                differential: Bool? = nil, prestage: PrestageMode? = nil) {
+        self.prestage = prestage
         self.distributeOnDemand = distributeOnDemand
         self.differential = differential
         self.name = name
@@ -161,7 +164,7 @@ public struct ContentDetail: Message {
 /// Changes a content object's properties; fields left nil stay as they are.
 public struct SetContent: Message {
     public static let wireName = "content.set"
-    public static let summary = "Change a content's properties (distribute on demand, priority, binary differential replication); replies content.detail."
+    public static let summary = "Change a content's properties (distribute on demand, priority, binary differential replication, prestage mode); replies content.detail."
     public static let example = SetContent(name: "office", distributeOnDemand: true, priority: .high, differential: true)
     public var name: String
     public var distributeOnDemand: Bool?
@@ -170,7 +173,10 @@ public struct SetContent: Message {
     /// Binary differential replication for this content (SPEC C3); applications always
     /// have it, so `false` for one is refused.
     public var differential: Bool?
-    public init(name: String, distributeOnDemand: Bool?, priority: Priority? = nil, differential: Bool? = nil) {
+    /// What DPs enabled for prestaged content are sent over the network (SPEC C9).
+    public var prestage: PrestageMode?
+    public init(name: String, distributeOnDemand: Bool?, priority: Priority? = nil, differential: Bool? = nil, prestage: PrestageMode? = nil) {
+        self.prestage = prestage
         self.differential = differential
         self.priority = priority
         self.name = name

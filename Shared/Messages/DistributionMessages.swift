@@ -39,10 +39,13 @@ public struct DistributionPointSummary: Codable, Sendable, Equatable {
     /// A pull DP's ranked sources (SPEC P2); nil or empty for a standard DP. Its schedule and
     /// rate limit are kept but not used while it pulls (P4).
     public var pullSources: [PullSource]?
+    /// Enabled for prestaged content (SPEC C9): each content's prestage mode decides what it is sent.
+    public var prestaged: Bool?
     public init(name: String, busEndpoint: String, httpURL: String, installedVersions: Int, pendingVersions: Int,
                 usage: DistributionPointUsageReply? = nil, allowFallback: Bool? = nil, groups: [String]? = nil,
                 priority: Int? = nil, priorityIsManual: Bool? = nil, onSiteServer: Bool? = nil, schedule: [String]? = nil,
-                rateLimit: String? = nil, pullSources: [PullSource]? = nil) {
+                rateLimit: String? = nil, pullSources: [PullSource]? = nil, prestaged: Bool? = nil) {
+        self.prestaged = prestaged
         self.pullSources = pullSources
         self.priority = priority
         self.priorityIsManual = priorityIsManual

@@ -61,7 +61,7 @@ public struct DistributionPointRemoved: Message {
 /// Changes a distribution point's properties; fields left nil stay as they are.
 public struct SetDistributionPoint: Message {
     public static let wireName = "dp.set"
-    public static let summary = "Change a DP's fallback, schedule, rate limit, priority, site-server flag or pull sources; replies dp.detail."
+    public static let summary = "Change a DP's fallback, schedule, rate limit, priority, site-server flag, pull sources or prestaged flag; replies dp.detail."
     public static let example = SetDistributionPoint(name: "dp2", allowFallback: true, schedule: .alwaysOpen,
                                                      rateLimit: .pulse(blockKilobytes: 64, delaySeconds: 1), priority: 50,
                                                      automaticPriority: nil, onSiteServer: false)
@@ -79,8 +79,13 @@ public struct SetDistributionPoint: Message {
     /// Makes the DP a pull DP with these ranked sources (SPEC P2); an empty list makes it a
     /// standard DP again, and its saved schedule and rate limit apply again (P5).
     public var pullSources: [PullSource]?
+    /// Enables or disables prestaged content on the DP (SPEC C9); a pull DP so flagged waits
+    /// for prestaged content and pulls nothing (P4).
+    public var prestaged: Bool?
     public init(name: String, allowFallback: Bool? = nil, schedule: TransferSchedule? = nil, rateLimit: RateLimit? = nil,
-                priority: Int? = nil, automaticPriority: Bool? = nil, onSiteServer: Bool? = nil, pullSources: [PullSource]? = nil) {
+                priority: Int? = nil, automaticPriority: Bool? = nil, onSiteServer: Bool? = nil, pullSources: [PullSource]? = nil,
+                prestaged: Bool? = nil) {
+        self.prestaged = prestaged
         self.pullSources = pullSources
         self.name = name
         self.allowFallback = allowFallback

@@ -45,6 +45,10 @@ extension ValidationJob { public static var allowedSenders: Set<PeerRole> { [.si
 extension ValidationReport { public static var allowedSenders: Set<PeerRole> { [.transferManager] } }
 extension VersionRetirementJob { public static var allowedSenders: Set<PeerRole> { [.site] } }
 extension RetireVersions { public static var allowedSenders: Set<PeerRole> { [.transferManager] } }
+extension ExportContent { public static var allowedSenders: Set<PeerRole> { [.admin] } }
+extension PrestagedImportTicketRequest { public static var allowedSenders: Set<PeerRole> { [.admin] } }
+extension RecordPrestagedImport { public static var allowedSenders: Set<PeerRole> { [.admin] } }
+extension LibraryRestoreTicketRequest { public static var allowedSenders: Set<PeerRole> { [.admin] } }
 extension ValidateDistributionPoint { public static var allowedSenders: Set<PeerRole> { [.admin] } }
 extension RepairDistributionPoint { public static var allowedSenders: Set<PeerRole> { [.admin] } }
 extension TransferPolicyUpdate { public static var allowedSenders: Set<PeerRole> { [.site] } }

@@ -43,6 +43,8 @@ public struct MessageCatalog: Sendable {
         VersionHeldQuery.self, VersionHeldReply.self, PullTokenRequest.self, PullTokenReply.self,
         ValidateDistributionPoint.self, RepairDistributionPoint.self, DistributionPointWorkAccepted.self, ValidationJob.self, ValidationReport.self,
         VersionRetirementJob.self, RetireVersions.self, RetireVersionsReply.self,
+        ExportContent.self, ContentExportTicket.self, PrestagedImportTicketRequest.self, UploadTicket.self, RecordPrestagedImport.self,
+        PrestagedImportRecorded.self, LibraryRestoreTicketRequest.self,
     ])
 }
 

@@ -64,3 +64,7 @@ extension ValidationJob: Request { public typealias Reply = Ack }
 extension ValidationReport: Request { public typealias Reply = Ack }
 extension VersionRetirementJob: Request { public typealias Reply = Ack }
 extension RetireVersions: Request { public typealias Reply = RetireVersionsReply }
+extension ExportContent: Request { public typealias Reply = ContentExportTicket }
+extension PrestagedImportTicketRequest: Request { public typealias Reply = UploadTicket }
+extension RecordPrestagedImport: Request { public typealias Reply = PrestagedImportRecorded }
+extension LibraryRestoreTicketRequest: Request { public typealias Reply = UploadTicket }

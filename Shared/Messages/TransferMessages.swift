@@ -43,10 +43,14 @@ public struct TransferJob: Message {
     /// differential replication (SPEC C3): the PTM sends what the DP lacks as deltas
     /// against it. Nil: whole chunks.
     public var differentialBase: String?
+    /// The DP is flagged for prestaged content and this version is not sent over the network
+    /// (SPEC C9, P4): the PTM waits until the DP holds it, imported from a prestaged file.
+    public var awaitPrestaged: Bool?
     public init(jobID: UUID, contentName: String, versionID: String, version: Int, priority: Priority,
                 distributionPoint: DistributionPointAddress, libraryURL: String,
                 redistribute: Bool, totalBytes: Int64, chunkCount: Int, pullSources: [PullSourceAddress]? = nil,
-                differentialBase: String? = nil) {
+                differentialBase: String? = nil, awaitPrestaged: Bool? = nil) {
+        self.awaitPrestaged = awaitPrestaged
         self.pullSources = pullSources
         self.differentialBase = differentialBase
         self.jobID = jobID

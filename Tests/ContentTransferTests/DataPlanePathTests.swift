@@ -23,7 +23,7 @@ struct DataPlanePathTests {
     func patternsAndTemplates() {
         #expect(DataPlanePath.versionChunk.pattern == "/content/:\(DataPlanePath.Parameter.version)/chunks/:\(DataPlanePath.Parameter.hash)")
         #expect(DataPlanePath.versionFile.template == "/content/{version}/files/{path}")
-        #expect(Set(DataPlanePath.all).count == 12)
+        #expect(Set(DataPlanePath.all).count == 14)
         // Issue 16 item 8: the batch routes, one request per block of chunks.
         #expect(DataPlanePath.storedChunkBatch.path() == "/chunk-batch")
         #expect(DataPlanePath.libraryChunkBatch.path() == "/library/chunk-batch")

@@ -72,7 +72,7 @@ extension ClusterTests {
         for (arguments, reason) in [(["dp1", "--pull", "--source", "dp3"], "chain that loops: dp1 → dp3 → dp2 → dp1"),
                                     (["dp4", "--pull", "--source", "dp9"], "no distribution point named 'dp9'"),
                                     (["dp4", "--pull"], "--pull needs at least one --source"),
-                                    (["dp4", "--prestaged"], "Unknown option '--prestaged'")] {
+                                    (["dp4", "--prestaged", "maybe"], "The value 'maybe' is invalid for '--prestaged <on|off>'")] {
             let refused = try cluster.ferry(["dp", "set"] + arguments)
             #expect(refused.status != 0 && refused.error.contains(reason), "\(arguments): \(refused.error)")
         }

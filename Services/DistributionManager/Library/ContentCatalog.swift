@@ -147,7 +147,7 @@ final class ContentCatalog: Sendable {
     /// Changes the flags given; a new priority re-ranks the PTM's queued and running jobs
     /// of the content at once (SPEC C6).
     func set(_ request: SetContent) async throws -> ContentDetail {
-        guard request.distributeOnDemand != nil || request.priority != nil || request.differential != nil else {
+        guard request.distributeOnDemand != nil || request.priority != nil || request.differential != nil || request.prestage != nil else {
             throw WireError(code: .invalidArgument, message: "nothing to change for '\(request.name)'")
         }
         try await database.write { [topology, policies, distributions] db in
@@ -155,6 +155,7 @@ final class ContentCatalog: Sendable {
                 throw WireError(code: .notFound, message: "no content named '\(request.name)'")
             }
             if let onDemand = request.distributeOnDemand { record.distributeOnDemand = onDemand }
+            if let prestage = request.prestage { record.prestage = prestage }
             if let differential = request.differential {
                 try distributions.differential.check(differential, for: ContentType(rawValue: record.type) ?? .package, name: record.name)
                 record.differential = differential
@@ -168,7 +169,8 @@ final class ContentCatalog: Sendable {
         }
         logger.info("content changed", metadata: ["content": "\(request.name)", "priority": "\(request.priority?.rawValue ?? "-")",
                                                   "on-demand": "\(request.distributeOnDemand.map { "\($0)" } ?? "-")",
-                                                  "differential": "\(request.differential.map { "\($0)" } ?? "-")"])
+                                                  "differential": "\(request.differential.map { "\($0)" } ?? "-")",
+                                                  "prestage": "\(request.prestage?.rawValue ?? "-")"])
         return try await show(request.name)
     }
 
@@ -196,6 +198,7 @@ final class ContentCatalog: Sendable {
                        currentVersion: record.currentVersion, currentVersionID: version?.versionID ?? "",
                        totalBytes: version?.totalBytes ?? 0, fileCount: version?.fileCount ?? 0,
                        createdAt: Date(timeIntervalSince1970: record.createdAt), distributeOnDemand: record.distributeOnDemand,
-                       differential: rule.applies(to: ContentType(rawValue: record.type) ?? .package, setting: record.differential))
+                       differential: rule.applies(to: ContentType(rawValue: record.type) ?? .package, setting: record.differential),
+                       prestage: record.prestageMode)
     }
 }

@@ -81,10 +81,17 @@ extension DistributionManager {
                                       distributions: distributions, pump: pump,
                                       interval: settings.validationIntervalSeconds ?? Validations.weekly)
         ValidationRequests(validations: validations, database: database, logger: host.logger).register(on: &dispatcher)
+        PrestagedRequests(prestaged: PrestagedContent(database: database, clock: clock, node: common.node, signer: signer,
+                                                      distributions: distributions, topology: topology,
+                                                      connections: connections.distributionPoints, logger: host.logger,
+                                                      libraryURL: { host.httpURL ?? fallbackURL }))
+            .register(on: &dispatcher)
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
         let router = host.makeRouter()
         LibraryRoutes(library: library, verifier: verifier, metrics: host.metrics).register(on: router)
+        LibraryRestoreRoute(library: library, lock: libraryLock, verifier: verifier, database: database, clock: clock, topology: topology,
+                            node: common.node, logger: host.logger).register(on: router)
         let application = host.makeHTTPApplication(router: router, busServer: busServer)
         let collector = LibraryCollector(database: database, library: library, lock: libraryLock, logger: host.logger, metrics: host.metrics)
         return DistributionManager(host: host, database: database, busServer: busServer, pump: pump, application: application,

@@ -201,6 +201,15 @@ enum DistributionManagerDatabase {
                 table.primaryKey(["contentName", "number"])
             }
         }
+        migrator.registerMigration("distribution-manager-v13-prestaged") { db in
+            // SPEC C9: DPs enabled for prestaged content, and each content's prestage mode (NULL: automatic).
+            try db.alter(table: "distributionPoint") { table in
+                table.add(column: "prestaged", .boolean).notNull().defaults(to: false)
+            }
+            try db.alter(table: "content") { table in
+                table.add(column: "prestage", .text)
+            }
+        }
         return migrator
     }
 }
@@ -238,6 +247,10 @@ struct ContentRecord: Codable, FetchableRecord, PersistableRecord {
     var distributeOnDemand: Bool
     /// Binary differential replication as the administrator set it; nil: never set.
     var differential: Bool?
+    /// What DPs enabled for prestaged content are sent (SPEC C9); nil: automatic.
+    var prestage: PrestageMode?
+
+    var prestageMode: PrestageMode { prestage ?? .automatic }
 }
 
 struct VersionRecord: Codable, FetchableRecord, PersistableRecord {
@@ -275,6 +288,8 @@ struct DistributionPointRecord: Codable, FetchableRecord, PersistableRecord {
     var policyRevision: Int64
     /// A pull DP's ranked sources as JSON ([PullSource]); nil for a standard DP.
     var pullSources: Data?
+    /// Enabled for prestaged content (SPEC C9).
+    var prestaged: Bool
 
     enum Columns {
         static let name = Column(CodingKeys.name)
@@ -292,6 +307,7 @@ struct DistributionPointRecord: Codable, FetchableRecord, PersistableRecord {
         priority = DistributionPointPolicy.defaultPriority
         priorityManual = false
         policyRevision = 0
+        prestaged = false
     }
 
     func transferSchedule() throws -> TransferSchedule {

@@ -58,7 +58,7 @@ struct DistributionPointAdministration: Sendable {
     func set(_ request: SetDistributionPoint) async throws -> DistributionPointDetail {
         let policyFields = request.schedule != nil || request.rateLimit != nil || request.priority != nil
             || request.automaticPriority != nil || request.onSiteServer != nil
-        guard policyFields || request.allowFallback != nil || request.pullSources != nil else {
+        guard policyFields || request.allowFallback != nil || request.pullSources != nil || request.prestaged != nil else {
             throw WireError(code: .invalidArgument, message: "nothing to change for '\(request.name)'")
         }
         if request.priority != nil, request.automaticPriority == true {
@@ -85,6 +85,11 @@ struct DistributionPointAdministration: Sendable {
                 throw WireError(code: .invalidArgument,
                                 message: "\(point.name) is a pull DP; a DP on the site server cannot pull (SPEC P2): give --no-pull first")
             }
+            if request.prestaged ?? point.prestaged, onSiteServer {
+                throw WireError(code: .invalidArgument,
+                                message: "\(point.name) is on the site server, which reads the site library itself: it cannot be enabled for prestaged content (SPEC C9)")
+            }
+            if let prestaged = request.prestaged { point.prestaged = prestaged }
             point.onSiteServer = onSiteServer
             if let schedule = request.schedule { point.schedule = try EnvelopeCodec.json(schedule) }
             if let rateLimit = request.rateLimit { point.rateLimit = try EnvelopeCodec.json(rateLimit) }
@@ -109,7 +114,8 @@ struct DistributionPointAdministration: Sendable {
             "dp": "\(changed.name)", "on-site-server": "\(changed.onSiteServer)", "schedule": "\(policy.schedule.rules.joined(separator: "; "))",
             "rate": "\(policy.rateLimit.text)", "priority": "\(changed.priority)\(changed.priorityManual ? " (manual)" : "")",
             "fallback": "\(changed.allowFallback)", "revision": "\(changed.policyRevision)",
-            "pull-sources": "\((try? changed.rankedSources())?.map { "\($0.name):\($0.rank)" }.joined(separator: ",") ?? "-")"])
+            "pull-sources": "\((try? changed.rankedSources())?.map { "\($0.name):\($0.rank)" }.joined(separator: ",") ?? "-")",
+            "prestaged": "\(changed.prestaged)"])
         return try await show(changed.name)
     }
 

@@ -58,6 +58,6 @@ struct DistributionPointDirectory: Sendable {
                                         allowFallback: point.allowFallback, groups: groups,
                                         priority: point.priority, priorityIsManual: point.priorityManual, onSiteServer: point.onSiteServer,
                                         schedule: policy.schedule.rules, rateLimit: policy.rateLimit.text,
-                                        pullSources: try point.rankedSources())
+                                        pullSources: try point.rankedSources(), prestaged: point.prestaged)
     }
 }

@@ -105,7 +105,13 @@ final class Distributions: Sendable {
         let usesDeltas = differential.applies(to: ContentType(rawValue: record.type) ?? .package, setting: record.differential)
         for target in plan.send {
             let point = try DistributionPointRecord.require(target.distributionPoint, db)
-            let pullSources = point.isPull ? try Self.sourceAddresses(of: point, db) : nil
+            let holdsAVersion = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM installedVersion WHERE distributionPoint = ?
+                AND versionID IN (SELECT versionID FROM contentVersion WHERE contentName = ?)
+                """, arguments: [point.name, record.name]) ?? 0 > 0
+            let awaitsPrestaged = PrestageRule.awaitsPrestaged(pointPrestaged: point.prestaged, pointIsPull: point.isPull,
+                                                               mode: record.prestageMode, holdsAVersion: holdsAVersion)
+            let pullSources = point.isPull && !awaitsPrestaged ? try Self.sourceAddresses(of: point, db) : nil
             let jobID = UUID()
             // The version the DP has installed, to send deltas against (a redistribution
             // copies every chunk whole; a pull DP asks its source for them).
@@ -125,7 +131,8 @@ final class Distributions: Sendable {
                 distributionPoint: DistributionPointAddress(name: point.name, busEndpoint: point.busEndpoint,
                                                             httpURL: point.httpURL, publicKey: point.publicKey ?? ""),
                 libraryURL: libraryURL, redistribute: redistribute,
-                totalBytes: version.totalBytes, chunkCount: version.chunkCount, pullSources: pullSources, differentialBase: base)
+                totalBytes: version.totalBytes, chunkCount: version.chunkCount, pullSources: pullSources,
+                differentialBase: awaitsPrestaged ? nil : base, awaitPrestaged: awaitsPrestaged ? true : nil)
             try Outbox.enqueue(db, job, to: Self.transferManagerPeer, sender: node, now: clock.now)
         }
         return DistributeAccepted(name: record.name, versionID: version.versionID, version: version.number,

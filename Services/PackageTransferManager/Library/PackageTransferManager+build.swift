@@ -77,14 +77,23 @@ extension PackageTransferManager {
                 try connections.client(name: name, endpoint: endpoint, publicKey: publicKey.isEmpty ? nil : publicKey)
             })
 
+        let prestaged = PrestagedWaiter(
+            database: database, clock: clock, node: common.node, logger: logger, pump: pump,
+            checkInterval: settings.prestagedCheckSeconds ?? PrestagedWaiter.defaultCheckInterval, requestTimeout: timeout,
+            distributionPoint: { name, endpoint, publicKey in
+                try connections.client(name: name, endpoint: endpoint, publicKey: publicKey.isEmpty ? nil : publicKey)
+            },
+            reportProgress: progress)
+
         var dispatcher = host.makeDispatcher()
-        TransferJobRequests(worker: worker, pulls: pulls, validations: validations, retirements: retirements, database: database, logger: logger)
+        TransferJobRequests(worker: worker, pulls: pulls, validations: validations, retirements: retirements, prestaged: prestaged,
+                            database: database, logger: logger)
             .register(on: &dispatcher)
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
         let application = host.makeHTTPApplication(router: host.makeRouter(), busServer: busServer)
         return PackageTransferManager(host: host, database: database, busServer: busServer, pump: pump, worker: worker, pulls: pulls,
-                                      validations: validations, retirements: retirements,
+                                      validations: validations, retirements: retirements, prestaged: prestaged,
                                       application: application, distributionManager: distributionManager,
                                       distributionPoints: connections)
     }

@@ -21,6 +21,7 @@ public struct PackageTransferManager: Service {
     let pulls: PullJobSupervisor
     let validations: ValidationRunner
     let retirements: RetirementRunner
+    let prestaged: PrestagedWaiter
     let application: any Service
     let distributionManager: BusClient
     let distributionPoints: PeerConnections
@@ -30,6 +31,6 @@ public struct PackageTransferManager: Service {
             distributionManager.close()
             distributionPoints.closeAll()
         }
-        try await host.runParts([busServer, pump, worker, pulls, validations, retirements, application])
+        try await host.runParts([busServer, pump, worker, pulls, validations, retirements, prestaged, application])
     }
 }

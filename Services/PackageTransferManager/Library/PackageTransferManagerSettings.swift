@@ -17,10 +17,14 @@ public struct PackageTransferManagerSettings: Codable, Sendable, Equatable {
     public var timeZone: String?
     /// The cycle for pull DPs (SPEC T5).
     public var pull: PullCycleSettings?
+    /// How often the PTM asks a DP waiting for prestaged content whether it holds the
+    /// version yet (SPEC C9; default 1200 s, the pull cycle's source check).
+    public var prestagedCheckSeconds: Double?
 
     public init(distributionManager: PeerSettings, maximumConcurrentContents: Int? = nil, maximumDistributionPointsPerContent: Int? = nil,
                 retry: RetrySettings? = nil, distributionPointTimeoutSeconds: Double? = nil, timeZone: String? = nil,
-                pull: PullCycleSettings? = nil) {
+                pull: PullCycleSettings? = nil, prestagedCheckSeconds: Double? = nil) {
+        self.prestagedCheckSeconds = prestagedCheckSeconds
         self.pull = pull
         self.distributionManager = distributionManager
         self.maximumConcurrentContents = maximumConcurrentContents
@@ -84,6 +88,7 @@ extension PackageTransferManagerSettings: ValidatableSettings {
                 if let value { try check.number(value, in: 0.1...(7 * 86_400), name, unit: " seconds") }
             }
         }
+        if let prestagedCheckSeconds { try check.number(prestagedCheckSeconds, in: 0.1...(7 * 86_400), "prestagedCheckSeconds", unit: " seconds") }
         if let timeZone, TimeZone(identifier: timeZone) == nil {
             throw check.failure("timeZone", "'\(timeZone)' is not a time zone name such as Europe/Lisbon or UTC")
         }

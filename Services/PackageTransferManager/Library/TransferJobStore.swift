@@ -74,6 +74,17 @@ enum TransferJobStore {
                 table.column("createdAt", .double).notNull()
             }
         }
+        migrator.registerMigration("package-transfer-manager-v6-prestaged-waits") { db in
+            try db.create(table: "prestagedWait") { table in
+                table.primaryKey("jobID", .text)
+                table.column("job", .blob).notNull()
+                table.column("contentName", .text).notNull()
+                table.column("distributionPoint", .text).notNull()
+                table.column("checks", .integer).notNull()
+                table.column("nextCheckAt", .double).notNull()
+                table.column("createdAt", .double).notNull()
+            }
+        }
         return migrator
     }
 }

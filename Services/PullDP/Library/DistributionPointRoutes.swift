@@ -41,6 +41,9 @@ struct DistributionPointRoutes: Sendable {
                 return HTTPResponses.error(.unprocessableContent, error.description)
             }
         }
+        router.post(RouterPath(DataPlanePath.storedPrestaged.pattern)) { request, _ -> Response in
+            try await importPrestaged(request)
+        }
         router.post(RouterPath(DataPlanePath.storedChunkBatch.pattern)) { request, _ -> Response in
             if let refusal = authorize(request) { return refusal }
             // Frames are stored as they arrive: a batch is never held whole.
@@ -225,6 +228,32 @@ struct DistributionPointRoutes: Sendable {
         case .failure(let refusal):
             content.metrics.counter("ferry_dp_download_refused_total", labels: [("reason", refusal.reason)]).increment()
             return refusal.response
+        }
+    }
+
+    /// Reads an uploaded prestaged file as it arrives (SPEC C9): the token must name this DP
+    /// and, once the header is read, the file's version; chunks are stored as they verify and
+    /// the version is installed only once the whole file checked out. A refused file keeps nothing.
+    private func importPrestaged(_ request: Request) async throws -> Response {
+        if let refusal = authorize(request) { return refusal }
+        let session = PrestagedImport(store: store, maximumChunkSize: maximumChunkSize)
+        do {
+            for try await buffer in request.body {
+                if try session.consume(buffer.readableBytesView) == .awaitingApproval, let header = session.header {
+                    if let refusal = authorize(request, versionID: header.versionID) { return refusal }
+                    session.approve()
+                    try session.consume(EmptyCollection<UInt8>())
+                }
+            }
+            let manifest = try session.finish()
+            guard let header = session.header else { throw PrestagedFileError("the file is truncated") }
+            let summary = try await content.installPrestaged(manifest, header: header, session: session)
+            return HTTPResponses.json(summary)
+        } catch {
+            content.rollBack(session)
+            content.metrics.counter("ferry_dp_prestaged_refused_total").increment()
+            content.logger.warning("refused a prestaged file", metadata: ["reason": "\(error)", "bytes-read": "\(session.bytesRead)"])
+            return HTTPResponses.error(.unprocessableContent, "prestaged file refused: \(error)")
         }
     }
 

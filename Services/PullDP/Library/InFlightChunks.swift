@@ -42,6 +42,11 @@ final class InFlightChunks: Sendable {
         }
     }
 
+    /// Whether a transfer named the chunk within the protection window.
+    func isNamed(_ hash: String, now: Date) -> Bool {
+        named.withLock { named in named[hash].map { now.timeIntervalSince($0) < Self.protection } ?? false }
+    }
+
     /// Forgets entries older than the protection window.
     func prune(now: Date) {
         named.withLock { named in named = named.filter { now.timeIntervalSince($0.value) < Self.protection } }

@@ -8,7 +8,7 @@ extension Priority: ExpressibleByArgument {}
 struct ContentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "content", abstract: "Create, update and inspect content.",
-        subcommands: [Create.self, Update.self, List.self, Show.self, Set.self])
+        subcommands: [Create.self, Update.self, List.self, Show.self, Set.self, Export.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Import a folder as new content; prints its id and version.")
@@ -90,18 +90,21 @@ struct ContentCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Binary differential replication: updates reach DPs as deltas against the version they hold (applications always; packages off unless set; other types as the site's default).",
                                    valueName: "on|off"))
         var differential: OnOff?
+        @Option(help: ArgumentHelp("What DPs enabled for prestaged content are sent: automatic (over the network as to any DP), changes-only (the first version is prestaged by hand, updates are sent) or manual (never over the network).",
+                                   valueName: "automatic|changes-only|manual"))
+        var prestage: PrestageMode?
 
         func validate() throws {
-            if distributeOnDemand == nil, priority == nil, differential == nil {
-                throw ValidationError("nothing to change: give --priority high|medium|low, --distribute-on-demand true|false or --differential on|off")
+            if distributeOnDemand == nil, priority == nil, differential == nil, prestage == nil {
+                throw ValidationError("nothing to change: give --priority high|medium|low, --distribute-on-demand true|false, --differential on|off or --prestage automatic|changes-only|manual")
             }
         }
 
         func run() async throws {
             let reply = try await global.connection().request(SetContent(name: name, distributeOnDemand: distributeOnDemand, priority: priority,
-                                                                         differential: differential.map { $0 == .on }))
+                                                                         differential: differential.map { $0 == .on }, prestage: prestage))
             if global.json { return try Formatting.printJSON(reply) }
-            print("\(reply.content.name): priority \(reply.content.priority.rawValue), distribute on demand \(reply.content.distributeOnDemand == true ? "on" : "off"), differential \(reply.content.differential == true ? "on" : "off")")
+            print("\(reply.content.name): priority \(reply.content.priority.rawValue), distribute on demand \(reply.content.distributeOnDemand == true ? "on" : "off"), differential \(reply.content.differential == true ? "on" : "off"), prestage \(reply.content.prestage?.rawValue ?? "automatic")")
         }
     }
 

@@ -6,7 +6,7 @@ import Messages
 struct DistributionPointCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dp", abstract: "Distribution points: add, change, show, remove (every change applies at once).",
-        subcommands: [List.self, Show.self, Add.self, Set.self, Remove.self, Validate.self, Repair.self])
+        subcommands: [List.self, Show.self, Add.self, Set.self, Remove.self, Validate.self, Repair.self, Import.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the site's distribution points.")
@@ -131,6 +131,9 @@ struct DistributionPointCommand: AsyncParsableCommand {
         @Flag(inversion: .prefixedNo, help: "Make it a pull DP (with --source), or a standard DP again (--no-pull).") var pull: Bool?
         @Option(help: "A pull DP's source as NAME:RANK (repeatable; rank 1-1000, lower first; NAME alone is rank 1).")
         var source: [String] = []
+        @Option(help: ArgumentHelp("Enable for prestaged content: each content's --prestage mode decides what it is sent; a pull DP so enabled pulls nothing.",
+                                   valueName: "on|off"))
+        var prestaged: OnOff?
 
         func validate() throws {
             // "Nothing to change" is said in run(): here it would hide an unknown option's error.
@@ -148,7 +151,8 @@ struct DistributionPointCommand: AsyncParsableCommand {
 
         func request() throws -> SetDistributionPoint {
             do {
-                var request = SetDistributionPoint(name: name, allowFallback: allowFallback, onSiteServer: onSiteServer)
+                var request = SetDistributionPoint(name: name, allowFallback: allowFallback, onSiteServer: onSiteServer,
+                                                   prestaged: prestaged.map { $0 == .on })
                 switch (pull, source.isEmpty) {
                 case (false?, false): throw ValidationError("--no-pull takes no --source")
                 case (false?, true): request.pullSources = []
@@ -173,8 +177,8 @@ struct DistributionPointCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            if allowFallback == nil, schedule.isEmpty, rate == nil, priority == nil, onSiteServer == nil, pull == nil, source.isEmpty {
-                throw ValidationError("nothing to change: give --schedule, --rate, --priority, --on-site-server, --allow-fallback, --pull or --no-pull")
+            if allowFallback == nil, schedule.isEmpty, rate == nil, priority == nil, onSiteServer == nil, pull == nil, source.isEmpty, prestaged == nil {
+                throw ValidationError("nothing to change: give --schedule, --rate, --priority, --on-site-server, --allow-fallback, --pull, --no-pull or --prestaged on|off")
             }
             let reply = try await global.connection().request(try request())
             try DistributionPointCommand.printDetail(reply, json: global.json)
@@ -215,6 +219,9 @@ struct DistributionPointCommand: AsyncParsableCommand {
         } else {
             Swift.print("  schedule:   \((point.schedule ?? ["open"]).joined(separator: "; "))")
             Swift.print("  rate limit: \(point.rateLimit ?? "unlimited")")
+        }
+        if point.prestaged == true {
+            Swift.print("  prestaged:  enabled; each content's prestage mode decides what is sent\(point.pullSources?.isEmpty == false ? " (a pull DP so enabled pulls nothing)" : "")")
         }
         Swift.print("  fallback:   \(point.allowFallback == true ? "allowed" : "not allowed"); DP groups: \((point.groups ?? []).isEmpty ? "-" : (point.groups ?? []).joined(separator: ", "))")
         Swift.print("  usage:      \(point.usage.map { "\($0.uniqueClients) unique clients" } ?? "? (the DP did not answer)")")

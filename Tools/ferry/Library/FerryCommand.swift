@@ -9,7 +9,7 @@ public struct FerryCommand: AsyncParsableCommand {
             ClusterCommand.self, ContentCommand.self, DistributionPointCommand.self,
             DistributionPointGroupCommand.self, DistributeCommand.self, RedistributeCommand.self, StatusCommand.self,
             BoundaryGroupCommand.self, LocateCommand.self, DeployCommand.self, DeploymentCommand.self, AgentCommand.self, CollectionCommand.self,
-            SchemaCommand.self, ReplayCommand.self, KeysCommand.self,
+            SchemaCommand.self, ReplayCommand.self, KeysCommand.self, LibraryCommand.self,
         ])
 
     public init() {}
