@@ -63,7 +63,7 @@ struct MessageCatalogTests {
             "redistribute: Bool",
             "totalBytes: Int64",
             "chunkCount: Int",
-            "pullSources: Optional<Array<PullSourceAddress>>", "differentialBase: Optional<String>",
+            "pullSources: Optional<Array<PullSourceAddress>>", "differentialBase: Optional<String>", "awaitPrestaged: Optional<Bool>",
         ])
         #expect(entry.version == TransferJob.version)
         #expect(entry.summary == TransferJob.summary)
