@@ -41,10 +41,17 @@ public struct DistributionPointSummary: Codable, Sendable, Equatable {
     public var pullSources: [PullSource]?
     /// Enabled for prestaged content (SPEC C9): each content's prestage mode decides what it is sent.
     public var prestaged: Bool?
+    /// Seconds between scheduled validations (SPEC C10): the DP's own or the site's; 0: none.
+    public var validationIntervalSeconds: Double?
+    /// True when the interval is the DP's own, not the site's.
+    public var validationIntervalIsOwn: Bool?
     public init(name: String, busEndpoint: String, httpURL: String, installedVersions: Int, pendingVersions: Int,
                 usage: DistributionPointUsageReply? = nil, allowFallback: Bool? = nil, groups: [String]? = nil,
                 priority: Int? = nil, priorityIsManual: Bool? = nil, onSiteServer: Bool? = nil, schedule: [String]? = nil,
-                rateLimit: String? = nil, pullSources: [PullSource]? = nil, prestaged: Bool? = nil) {
+                rateLimit: String? = nil, pullSources: [PullSource]? = nil, prestaged: Bool? = nil,
+                validationIntervalSeconds: Double? = nil, validationIntervalIsOwn: Bool? = nil) {
+        self.validationIntervalSeconds = validationIntervalSeconds
+        self.validationIntervalIsOwn = validationIntervalIsOwn
         self.prestaged = prestaged
         self.pullSources = pullSources
         self.priority = priority

@@ -82,9 +82,13 @@ public struct SetDistributionPoint: Message {
     /// Enables or disables prestaged content on the DP (SPEC C9); a pull DP so flagged waits
     /// for prestaged content and pulls nothing (P4).
     public var prestaged: Bool?
+    /// Seconds between scheduled validations of this DP (SPEC C10); 0: never; a negative
+    /// value: back to the site's interval (weekly unless configured).
+    public var validationIntervalSeconds: Double?
     public init(name: String, allowFallback: Bool? = nil, schedule: TransferSchedule? = nil, rateLimit: RateLimit? = nil,
                 priority: Int? = nil, automaticPriority: Bool? = nil, onSiteServer: Bool? = nil, pullSources: [PullSource]? = nil,
-                prestaged: Bool? = nil) {
+                prestaged: Bool? = nil, validationIntervalSeconds: Double? = nil) {
+        self.validationIntervalSeconds = validationIntervalSeconds
         self.prestaged = prestaged
         self.pullSources = pullSources
         self.name = name

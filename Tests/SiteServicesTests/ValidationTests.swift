@@ -1,3 +1,4 @@
+import Bus
 import ContentStore
 import Foundation
 import HTTPTransfer
@@ -58,6 +59,37 @@ struct ValidationTests {
                 let now = try await site.reason("office", "dp1")
                 return now != firstReason && now?.contains("every chunk intact") == true
             })
+        }
+    }
+
+    @Test("C10: each DP can have its own validation schedule: daily for one, never for another, the site's weekly otherwise")
+    func perDistributionPointSchedule() async throws {
+        try await TransferPolicySite.run(points: 2) { site in
+            _ = try await site.content("office", priority: .high, seed: 12)
+            _ = try await site.admin.request(Distribute(name: "office", distributionPoints: ["dp1", "dp2"], redistribute: false))
+            #expect(try await eventually {
+                let first = try await site.state("office", "dp1"), second = try await site.state("office", "dp2")
+                return first == .installed && second == .installed
+            })
+            let daily = try await site.admin.request(SetDistributionPoint(name: "dp1", validationIntervalSeconds: 86_400))
+            #expect(daily.point.validationIntervalSeconds == 86_400 && daily.point.validationIntervalIsOwn == true)
+            _ = try await site.admin.request(SetDistributionPoint(name: "dp2", validationIntervalSeconds: 0))
+            let bad = await #expect(throws: BusError.self) { _ = try await site.admin.request(SetDistributionPoint(name: "dp2", validationIntervalSeconds: 5)) }
+            #expect("\(bad.map { "\($0)" } ?? "")".contains("1 minute to 366 days"))
+            let before = (try await site.reason("office", "dp1"), try await site.reason("office", "dp2"))
+
+            site.site.clock.advance(by: .seconds(86_400 + 60))
+            #expect(try await eventually { try await site.reason("office", "dp1")?.contains("every chunk intact") == true }, "dp1 validated after a day")
+            #expect(try await site.reason("office", "dp2") == before.1, "dp2 is never validated on a schedule")
+            site.site.clock.advance(by: .seconds(7 * 86_400))
+            try await Task.sleep(for: .seconds(1))
+            #expect(try await site.reason("office", "dp2") == before.1)
+            // Back to the site's schedule: weekly.
+            let siteSchedule = try await site.admin.request(SetDistributionPoint(name: "dp2", validationIntervalSeconds: -1))
+            #expect(siteSchedule.point.validationIntervalIsOwn == false)
+            #expect(try await eventually { try await site.reason("office", "dp2")?.contains("every chunk intact") == true },
+                    "a week has passed since dp2's schedule started")
+            _ = before.0
         }
     }
 

@@ -210,6 +210,12 @@ enum DistributionManagerDatabase {
                 table.add(column: "prestage", .text)
             }
         }
+        migrator.registerMigration("distribution-manager-v14-validation-per-dp") { db in
+            // SPEC C10: a DP's own validation interval in seconds; NULL: the site's (weekly); 0: never.
+            try db.alter(table: "distributionPoint") { table in
+                table.add(column: "validationIntervalSeconds", .double)
+            }
+        }
         return migrator
     }
 }
@@ -290,6 +296,8 @@ struct DistributionPointRecord: Codable, FetchableRecord, PersistableRecord {
     var pullSources: Data?
     /// Enabled for prestaged content (SPEC C9).
     var prestaged: Bool
+    /// Seconds between scheduled validations of this DP (SPEC C10); nil: the site's; 0: never.
+    var validationIntervalSeconds: Double?
 
     enum Columns {
         static let name = Column(CodingKeys.name)

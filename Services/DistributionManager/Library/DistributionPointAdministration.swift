@@ -58,7 +58,8 @@ struct DistributionPointAdministration: Sendable {
     func set(_ request: SetDistributionPoint) async throws -> DistributionPointDetail {
         let policyFields = request.schedule != nil || request.rateLimit != nil || request.priority != nil
             || request.automaticPriority != nil || request.onSiteServer != nil
-        guard policyFields || request.allowFallback != nil || request.pullSources != nil || request.prestaged != nil else {
+        guard policyFields || request.allowFallback != nil || request.pullSources != nil || request.prestaged != nil
+                || request.validationIntervalSeconds != nil else {
             throw WireError(code: .invalidArgument, message: "nothing to change for '\(request.name)'")
         }
         if request.priority != nil, request.automaticPriority == true {
@@ -90,6 +91,12 @@ struct DistributionPointAdministration: Sendable {
                                 message: "\(point.name) is on the site server, which reads the site library itself: it cannot be enabled for prestaged content (SPEC C9)")
             }
             if let prestaged = request.prestaged { point.prestaged = prestaged }
+            if let seconds = request.validationIntervalSeconds {
+                guard seconds.isFinite, seconds <= 366 * 86_400, seconds < 0 || seconds == 0 || seconds >= 60 else {
+                    throw WireError(code: .invalidArgument, message: "a validation interval is 0 (never) or 1 minute to 366 days")
+                }
+                point.validationIntervalSeconds = seconds < 0 ? nil : seconds
+            }
             point.onSiteServer = onSiteServer
             if let schedule = request.schedule { point.schedule = try EnvelopeCodec.json(schedule) }
             if let rateLimit = request.rateLimit { point.rateLimit = try EnvelopeCodec.json(rateLimit) }

@@ -58,6 +58,8 @@ struct DistributionPointDirectory: Sendable {
                                         allowFallback: point.allowFallback, groups: groups,
                                         priority: point.priority, priorityIsManual: point.priorityManual, onSiteServer: point.onSiteServer,
                                         schedule: policy.schedule.rules, rateLimit: policy.rateLimit.text,
-                                        pullSources: try point.rankedSources(), prestaged: point.prestaged)
+                                        pullSources: try point.rankedSources(), prestaged: point.prestaged,
+                                        validationIntervalSeconds: point.validationIntervalSeconds,
+                                        validationIntervalIsOwn: point.validationIntervalSeconds != nil)
     }
 }

@@ -159,31 +159,33 @@ final class Validations: Service, Sendable {
     // MARK: Schedule
 
     func run() async throws {
-        guard let interval, interval > 0 else {
-            // No schedule; returning early would end the whole service group.
-            try? await gracefulShutdown()
-            return
-        }
+        // Runs even without a site schedule: a DP may have its own (`ferry dp set --validate-every`).
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                await self.validateDue(interval: interval)
+                await self.validateDue()
                 await self.signal.idle()
             }
         }
     }
 
-    /// Queues a validation of every DP whose last one is `interval` old. A DP never validated
-    /// starts its schedule now (its first validation comes one interval later). Looks with a
-    /// read first: this runs twice a second, and a write is needed only when something is due.
-    func validateDue(interval: TimeInterval) async {
+    /// Queues a validation of every DP whose last one is its interval old (its own, else the
+    /// site's; 0 or none: never). A DP never validated starts its schedule now (its first
+    /// validation comes one interval later). Looks with a read first: this runs twice a
+    /// second, and a write is needed only when something is due.
+    func validateDue() async {
         let now = clock.now.timeIntervalSince1970
+        let siteInterval = interval ?? 0
         do {
             let due = try await database.read { db in
                 try Row.fetchAll(db, sql: """
-                    SELECT point.name AS name, schedule.lastValidatedAt AS last FROM distributionPoint AS point
+                    SELECT point.name AS name, schedule.lastValidatedAt AS last, point.validationIntervalSeconds AS own
+                    FROM distributionPoint AS point
                     LEFT JOIN validationSchedule AS schedule ON schedule.distributionPoint = point.name
                     """).compactMap { row -> (name: String, last: Double?)? in
                     let last: Double? = row["last"]
+                    let own: Double? = row["own"]
+                    let interval = own ?? siteInterval
+                    guard interval > 0 else { return nil }
                     return last.map({ now - $0 >= interval }) ?? true ? (row["name"], last) : nil
                 }
             }

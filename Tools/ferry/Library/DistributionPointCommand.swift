@@ -134,10 +134,28 @@ struct DistributionPointCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Enable for prestaged content: each content's --prestage mode decides what it is sent; a pull DP so enabled pulls nothing.",
                                    valueName: "on|off"))
         var prestaged: OnOff?
+        @Option(name: .customLong("validate-every"),
+                help: ArgumentHelp("How often the site re-hashes this DP's content (SPEC C10): 7d, 12h, 90m, never, or site (the site's interval, weekly unless configured).",
+                                   valueName: "DURATION|never|site"))
+        var validateEvery: String?
 
         func validate() throws {
             // "Nothing to change" is said in run(): here it would hide an unknown option's error.
             _ = try request()
+        }
+
+        /// `7d`, `12h`, `90m`, `never` (0) or `site` (-1: the site's interval).
+        static func validationInterval(_ text: String) throws -> Double {
+            switch text.lowercased() {
+            case "never": return 0
+            case "site": return -1
+            default:
+                let units: [Character: Double] = ["m": 60, "h": 3600, "d": 86_400]
+                guard let unit = text.last.flatMap({ units[$0] }), let count = Double(text.dropLast()), count > 0 else {
+                    throw ValidationError("--validate-every is a number with m, h or d (7d, 12h, 90m), never, or site; got '\(text)'")
+                }
+                return count * unit
+            }
         }
 
         /// `NAME:RANK` (or `NAME`, rank 1).
@@ -152,7 +170,8 @@ struct DistributionPointCommand: AsyncParsableCommand {
         func request() throws -> SetDistributionPoint {
             do {
                 var request = SetDistributionPoint(name: name, allowFallback: allowFallback, onSiteServer: onSiteServer,
-                                                   prestaged: prestaged.map { $0 == .on })
+                                                   prestaged: prestaged.map { $0 == .on },
+                                                   validationIntervalSeconds: try validateEvery.map(Self.validationInterval))
                 switch (pull, source.isEmpty) {
                 case (false?, false): throw ValidationError("--no-pull takes no --source")
                 case (false?, true): request.pullSources = []
@@ -177,8 +196,9 @@ struct DistributionPointCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            if allowFallback == nil, schedule.isEmpty, rate == nil, priority == nil, onSiteServer == nil, pull == nil, source.isEmpty, prestaged == nil {
-                throw ValidationError("nothing to change: give --schedule, --rate, --priority, --on-site-server, --allow-fallback, --pull, --no-pull or --prestaged on|off")
+            if allowFallback == nil, schedule.isEmpty, rate == nil, priority == nil, onSiteServer == nil, pull == nil, source.isEmpty, prestaged == nil,
+               validateEvery == nil {
+                throw ValidationError("nothing to change: give --schedule, --rate, --priority, --on-site-server, --allow-fallback, --pull, --no-pull, --prestaged on|off or --validate-every")
             }
             let reply = try await global.connection().request(try request())
             try DistributionPointCommand.printDetail(reply, json: global.json)
@@ -220,6 +240,7 @@ struct DistributionPointCommand: AsyncParsableCommand {
             Swift.print("  schedule:   \((point.schedule ?? ["open"]).joined(separator: "; "))")
             Swift.print("  rate limit: \(point.rateLimit ?? "unlimited")")
         }
+        Swift.print("  validation: \(validation(point))")
         if point.prestaged == true {
             Swift.print("  prestaged:  enabled; each content's prestage mode decides what is sent\(point.pullSources?.isEmpty == false ? " (a pull DP so enabled pulls nothing)" : "")")
         }
@@ -229,6 +250,16 @@ struct DistributionPointCommand: AsyncParsableCommand {
         Swift.print(Formatting.table(["CONTENT", "VERSION", "STATE", "ATTEMPTS", "WHY"], reply.queue.map {
             [$0.content, "\($0.target.version)", Formatting.targetState($0.target), "\($0.target.attempts)", $0.target.reason ?? "-"]
         }))
+    }
+
+    static func validation(_ point: DistributionPointSummary) -> String {
+        guard point.validationIntervalIsOwn == true, let seconds = point.validationIntervalSeconds else {
+            return "on the site's schedule (weekly unless configured)"
+        }
+        guard seconds > 0 else { return "never on a schedule (its own setting); 'ferry dp validate' still runs one" }
+        let text = seconds.truncatingRemainder(dividingBy: 86_400) == 0 ? "\(Int(seconds / 86_400))d"
+            : seconds.truncatingRemainder(dividingBy: 3600) == 0 ? "\(Int(seconds / 3600))h" : "\(Int(seconds / 60))m"
+        return "every \(text) (its own setting)"
     }
 
     static func priority(_ point: DistributionPointSummary) -> String {
