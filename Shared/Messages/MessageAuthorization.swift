@@ -49,6 +49,8 @@ extension ExportContent { public static var allowedSenders: Set<PeerRole> { [.ad
 extension PrestagedImportTicketRequest { public static var allowedSenders: Set<PeerRole> { [.admin] } }
 extension RecordPrestagedImport { public static var allowedSenders: Set<PeerRole> { [.admin] } }
 extension LibraryRestoreTicketRequest { public static var allowedSenders: Set<PeerRole> { [.admin] } }
+// The admin asks the site; the site relays to the DP.
+extension MoveLibrary { public static var allowedSenders: Set<PeerRole> { [.admin, .site] } }
 extension ValidateDistributionPoint { public static var allowedSenders: Set<PeerRole> { [.admin] } }
 extension RepairDistributionPoint { public static var allowedSenders: Set<PeerRole> { [.admin] } }
 extension TransferPolicyUpdate { public static var allowedSenders: Set<PeerRole> { [.site] } }

@@ -44,7 +44,7 @@ public struct MessageCatalog: Sendable {
         ValidateDistributionPoint.self, RepairDistributionPoint.self, DistributionPointWorkAccepted.self, ValidationJob.self, ValidationReport.self,
         VersionRetirementJob.self, RetireVersions.self, RetireVersionsReply.self,
         ExportContent.self, ContentExportTicket.self, PrestagedImportTicketRequest.self, UploadTicket.self, RecordPrestagedImport.self,
-        PrestagedImportRecorded.self, LibraryRestoreTicketRequest.self,
+        PrestagedImportRecorded.self, LibraryRestoreTicketRequest.self, MoveLibrary.self, LibraryMoveStatus.self,
     ])
 }
 

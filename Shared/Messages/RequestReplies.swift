@@ -68,3 +68,4 @@ extension ExportContent: Request { public typealias Reply = ContentExportTicket 
 extension PrestagedImportTicketRequest: Request { public typealias Reply = UploadTicket }
 extension RecordPrestagedImport: Request { public typealias Reply = PrestagedImportRecorded }
 extension LibraryRestoreTicketRequest: Request { public typealias Reply = UploadTicket }
+extension MoveLibrary: Request { public typealias Reply = LibraryMoveStatus }

@@ -94,6 +94,15 @@ final class PrestagedContent: Sendable {
                             token: try token(scope: Self.restoreScope, audience: [node], versionID: request.versionID))
     }
 
+    // MARK: A DP's library
+
+    /// Relays a library move (or the question how it stands) to the DP, which does it on its own host (SPEC C11).
+    func moveLibrary(_ request: MoveLibrary) async throws -> LibraryMoveStatus {
+        let point = try await database.read { db in try DistributionPointRecord.require(request.distributionPoint, db) }
+        let client = try connections.client(name: point.name, endpoint: point.busEndpoint, publicKey: point.publicKey)
+        return try await client.request(request, timeout: .seconds(60))
+    }
+
     // MARK: A DP's import
 
     /// Asks the DP whether it holds the version, and only then records it installed there:

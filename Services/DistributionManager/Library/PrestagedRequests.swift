@@ -11,5 +11,6 @@ struct PrestagedRequests: Sendable {
         dispatcher.on(PrestagedImportTicketRequest.self) { request, _ in try await prestaged.importTicket(request) }
         dispatcher.on(RecordPrestagedImport.self) { request, _ in try await prestaged.record(request) }
         dispatcher.on(LibraryRestoreTicketRequest.self) { request, _ in try prestaged.restoreTicket(request) }
+        dispatcher.on(MoveLibrary.self) { request, _ in try await prestaged.moveLibrary(request) }
     }
 }

@@ -11,12 +11,24 @@ import Metrics
 /// The DP's content logic: which chunks it lacks, accepting pushed chunks and manifests,
 /// and verifying whole versions. No sockets here; the bus and HTTP layers call it.
 struct DistributionPointContent: Sendable {
-    let store: ChunkStore
+    /// The library's current folder; a move (SPEC C11) switches it while the DP serves.
+    let library: LibraryLocation
     let database: ServiceDatabase
     let clock: any ServiceClock
     let logger: Logger
     let metrics: ServiceMetrics
     let caches = DistributionPointCaches()
+
+    init(store: ChunkStore, database: ServiceDatabase, clock: any ServiceClock, logger: Logger, metrics: ServiceMetrics) {
+        library = LibraryLocation(store)
+        self.database = database
+        self.clock = clock
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    /// The store as it is now; ask again for each use (a move switches it).
+    var store: ChunkStore { library.current }
 
     /// True when `chunk` belongs to `version` (so a download token opens only its version).
     func versionContains(_ version: String, chunk: String) -> Bool {

@@ -37,6 +37,22 @@ enum DistributionPointDatabase {
                 table.column("updatedAt", .double).notNull()
             }
         }
+        migrator.registerMigration("pull-dp-v4-library-move") { db in
+            // The last library move (SPEC C11); one row.
+            try db.create(table: "libraryMove") { table in
+                table.primaryKey("id", .integer)
+                table.column("source", .text).notNull()
+                table.column("target", .text).notNull()
+                table.column("phase", .text).notNull()
+                table.column("copiedChunks", .integer).notNull()
+                table.column("totalChunks", .integer).notNull()
+                table.column("copiedBytes", .integer).notNull()
+                table.column("totalBytes", .integer).notNull()
+                table.column("corruptChunks", .integer).notNull()
+                table.column("detail", .text)
+                table.column("updatedAt", .double).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -17,7 +17,7 @@ extension PullDP {
         let settings = try configuration.decode(PullDPSettings.self)
         let database = try ServiceDatabase(url: common.dataURL.appendingPathComponent("pulldp.sqlite"),
                                            migrator: DistributionPointDatabase.migrator)
-        let store = try ChunkStore(root: common.dataURL.appendingPathComponent("store", isDirectory: true))
+        let store = try ChunkStore(root: settings.libraryURL(dataURL: common.dataURL))
         let content = DistributionPointContent(store: store, database: database, clock: clock, logger: Logger(label: serviceName),
                                                metrics: ServiceMetrics())
         let session = PrestagedImport(store: store, maximumChunkSize: settings.maximumChunkSize ?? 8 * 1024 * 1024)

@@ -22,7 +22,8 @@ extension PullDP {
                                    insecureBus: insecureBus, echoLogToStandardOutput: echoLogToStandardOutput, clock: clock)
         let database = try ServiceDatabase(url: common.dataURL.appendingPathComponent("pulldp.sqlite"),
                                            migrator: DistributionPointDatabase.migrator)
-        let store = try host.openStore("store")
+        let store = try ChunkStore(root: settings.libraryURL(dataURL: common.dataURL))
+        store.removeStaleTemporaryFiles(olderThan: 24 * 3600, now: clock.now)
         let verifier = try SiteTokenVerifier(publicKeyFile: URL(fileURLWithPath: settings.sitePublicKeyFile), clock: clock)
         let content = DistributionPointContent(store: store, database: database, clock: clock, logger: host.logger, metrics: host.metrics)
 
@@ -36,8 +37,11 @@ extension PullDP {
                                         requestsInFlight: settings.pull?.parallelDownloads ?? 4, http: HTTPClient.shared, tokens: tokens,
                                         managementPointPeer: managementPoint == nil ? nil : Self.managementPointPeer, pump: pump)
 
+        let mover = LibraryMover(node: common.node, content: content, configurationURL: configuration.url,
+                                 bytesPerSecond: settings.libraryMoveBytesPerSecond)
         var dispatcher = host.makeDispatcher()
         DistributionPointRequests(content: content).register(on: &dispatcher)
+        dispatcher.on(MoveLibrary.self) { request, _ in try await mover.handle(request) }
         PullRequests(downloader: downloader, logger: host.logger).register(on: &dispatcher)
         let busServer = host.makeBusServer(dispatcher: dispatcher)
         try busServer.start()
@@ -47,6 +51,6 @@ extension PullDP {
             .register(on: router)
         let application = host.makeHTTPApplication(router: router, busServer: busServer)
         return PullDP(host: host, database: database, busServer: busServer, application: application, downloader: downloader, pump: pump,
-                      managementPoint: managementPoint)
+                      managementPoint: managementPoint, mover: mover)
     }
 }

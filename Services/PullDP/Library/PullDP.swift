@@ -21,12 +21,13 @@ public struct PullDP: Service {
     let downloader: PullDownloader
     let pump: OutboxPump?
     let managementPoint: BusClient?
+    let mover: LibraryMover
 
     /// The MP's peer name in the outbox.
     static let managementPointPeer = "management-point"
 
     public func run() async throws {
         defer { managementPoint?.close() }
-        try await host.runParts([busServer, application, downloader] + (pump.map { [$0] } ?? []))
+        try await host.runParts([busServer, application, downloader, mover] + (pump.map { [$0] } ?? []))
     }
 }

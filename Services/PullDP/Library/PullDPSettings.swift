@@ -13,8 +13,16 @@ public struct PullDPSettings: Codable, Sendable, Equatable {
     public var managementPoint: PeerSettings?
     /// How a pull DP downloads.
     public var pull: PullSettings?
+    /// The content library's folder (absolute); default `store` in the data folder. A
+    /// library move (`ferry dp move-library`) rewrites it (SPEC C11).
+    public var libraryFolder: String?
+    /// A library move copies at most this many bytes per second (default: as fast as the disks go).
+    public var libraryMoveBytesPerSecond: Int?
 
-    public init(sitePublicKeyFile: String, maximumChunkSize: Int? = nil, managementPoint: PeerSettings? = nil, pull: PullSettings? = nil) {
+    public init(sitePublicKeyFile: String, maximumChunkSize: Int? = nil, managementPoint: PeerSettings? = nil, pull: PullSettings? = nil,
+                libraryFolder: String? = nil, libraryMoveBytesPerSecond: Int? = nil) {
+        self.libraryFolder = libraryFolder
+        self.libraryMoveBytesPerSecond = libraryMoveBytesPerSecond
         self.sitePublicKeyFile = sitePublicKeyFile
         self.maximumChunkSize = maximumChunkSize
         self.managementPoint = managementPoint
@@ -37,6 +45,13 @@ public struct PullSettings: Codable, Sendable, Equatable {
     public static let seedSourceRetrySeconds: Double = 1800
 }
 
+extension PullDPSettings {
+    /// The library folder this configuration names: `libraryFolder`, else `store` in the data folder.
+    public func libraryURL(dataURL: URL) -> URL {
+        libraryFolder.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? dataURL.appendingPathComponent("store", isDirectory: true)
+    }
+}
+
 extension PullDPSettings: ValidatableSettings {
     /// The site's public key file exists and is readable; the chunk size limit is 1 byte to
     /// 256 MiB; the MP's endpoint is well formed; the pull wait and parallelism are in range.
@@ -49,5 +64,9 @@ extension PullDPSettings: ValidatableSettings {
         try managementPoint?.validate(with: check, "managementPoint")
         if let seconds = pull?.sourceRetrySeconds { try check.number(seconds, in: 0.1...(7 * 86_400), "pull.sourceRetrySeconds", unit: " seconds") }
         if let parallel = pull?.parallelDownloads { try check.number(parallel, in: 1...32, "pull.parallelDownloads") }
+        if let libraryFolder, !libraryFolder.hasPrefix("/") {
+            throw check.failure("libraryFolder", "'\(libraryFolder)' is not an absolute path")
+        }
+        if let rate = libraryMoveBytesPerSecond { try check.number(rate, in: 1...(1 << 40), "libraryMoveBytesPerSecond", unit: " bytes per second") }
     }
 }

@@ -6,7 +6,7 @@ import Messages
 struct DistributionPointCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dp", abstract: "Distribution points: add, change, show, remove (every change applies at once).",
-        subcommands: [List.self, Show.self, Add.self, Set.self, Remove.self, Validate.self, Repair.self, Import.self])
+        subcommands: [List.self, Show.self, Add.self, Set.self, Remove.self, Validate.self, Repair.self, Import.self, MoveLibrary.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the site's distribution points.")

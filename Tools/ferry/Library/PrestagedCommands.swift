@@ -174,3 +174,46 @@ struct LibraryCommand: AsyncParsableCommand {
 extension String {
     fileprivate var nilIfEmpty: String? { isEmpty ? nil : self }
 }
+
+extension DistributionPointCommand {
+    struct MoveLibrary: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "move-library",
+            abstract: "Move a DP's content library to another folder or disk on its host (SPEC C11); without --to, show how the move stands.",
+            discussion: "The DP keeps serving. Every chunk and manifest is copied and checked, what arrives meanwhile is copied too, then the DP switches to the new folder, its configuration's libraryFolder is rewritten, and the old folder is removed. Interrupted at any point (even kill -9), nothing is lost: the old folder stays the library until the switch, and the move goes on when the DP starts again. The target must be absent or empty, outside the current library, with room for it.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The distribution point.") var name: String
+        @Option(help: "The new folder, an absolute path on the DP's host.") var to: String?
+        @Flag(help: "Wait until the move is done or failed, printing progress.") var wait = false
+        @Option(help: "With --wait: give up after this many seconds (exit 2).") var timeout: Double = 3600
+
+        func run() async throws {
+            let connection = try global.connection()
+            var status = try await connection.request(Messages.MoveLibrary(distributionPoint: name, folder: to))
+            let deadline = Date().addingTimeInterval(timeout)
+            var printed = ""
+            while wait, status.phase == .copying || status.phase == .switched {
+                let line = Self.describe(status)
+                if !global.json, line != printed { print(line); printed = line }
+                guard Date() < deadline else { throw ExitCode(2) }
+                try await Task.sleep(for: .milliseconds(500))
+                status = try await connection.request(Messages.MoveLibrary(distributionPoint: name, folder: nil))
+            }
+            if global.json { return try Formatting.printJSON(status) }
+            print(Self.describe(status))
+            if status.phase == .failed { throw ExitCode.failure }
+        }
+
+        static func describe(_ status: LibraryMoveStatus) -> String {
+            let progress = "\(status.copiedChunks) of \(status.totalChunks) chunks, \(Formatting.bytes(status.copiedBytes)) of \(Formatting.bytes(status.totalBytes))"
+            let corrupt = status.corruptChunks > 0 ? "; \(status.corruptChunks) corrupt chunks not copied ('ferry dp validate' then 'ferry dp repair')" : ""
+            switch status.phase {
+            case .idle: return "\(status.distributionPoint): library in \(status.libraryFolder); no move asked for"
+            case .copying: return "\(status.distributionPoint): moving the library to \(status.target ?? "?"): \(progress)\(corrupt)"
+            case .switched: return "\(status.distributionPoint): serving from \(status.target ?? "?"); removing the old folder"
+            case .done: return "\(status.distributionPoint): library in \(status.libraryFolder) (\(status.detail ?? "moved")): \(progress)\(corrupt)"
+            case .failed: return "\(status.distributionPoint): the move to \(status.target ?? "?") failed: \(status.detail ?? "?"); the library stays in \(status.libraryFolder)"
+            }
+        }
+    }
+}
