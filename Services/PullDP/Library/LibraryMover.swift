@@ -175,7 +175,7 @@ final class LibraryMover: Service, Sendable {
                 let elapsed = (ContinuousClock.now - started).timeInterval
                 if due > elapsed { try await Task.sleep(for: .milliseconds(Int((due - elapsed) * 1000))) }
             }
-            if index % 256 == 255 { try await save(record) }
+            if index % 16 == 15 { try await save(record) }
         }
         for versionID in try source.manifestIDs() where !target.hasManifest(versionID) {
             guard let data = try? source.manifestData(versionID) else { continue }
